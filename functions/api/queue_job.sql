@@ -1,0 +1,173 @@
+-- Security definer: users have no INSERT on jobs; this function is the one way they create jobs,
+-- always for auth.uid(), with every input validated and derived columns taken from job_types.
+create function public.queue_job(
+    job_type text,
+    prompt text default null,
+    metadata jsonb default '{}',
+    quality text default null,
+    num_images integer default 1,
+    project_id uuid default null,
+    destination text default 'library',
+    workspace_session_id uuid default null,
+    template_name text default null,
+    api_model_id uuid default null,
+    idempotency_key text default null,
+    priority integer default null,
+    run_after timestamptz default null
+)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_uid uuid := auth.uid();
+    v_type public.job_types;
+    v_settings jobs_private.settings;
+    v_prompt text := coalesce(queue_job.prompt, queue_job.metadata ->> 'prompt');
+    v_group uuid;
+    v_queued integer;
+    v_rank bigint;
+    v_now timestamptz := now();
+begin
+    if v_uid is null then
+        raise exception using errcode = '42501', message = 'queue_job needs a signed-in user',
+            hint = 'Call it with the user''s JWT (request.jwt.claims.sub).';
+    end if;
+    select * into v_type from public.job_types as t where t.job_type = queue_job.job_type;
+    if not found then
+        raise exception using errcode = '22023',
+            message = format('unknown job_type %L', left(queue_job.job_type, 100)),
+            hint = 'Valid types are the rows of public.job_types.';
+    end if;
+    if queue_job.metadata is null or jsonb_typeof(queue_job.metadata) <> 'object' then
+        raise exception using errcode = '22023', message = 'metadata must be a JSON object';
+    end if;
+    if octet_length(queue_job.metadata::text) > 65536 then
+        raise exception using errcode = '22023', message = 'metadata is larger than 64 KiB';
+    end if;
+    if v_prompt is null or btrim(v_prompt) = '' or char_length(v_prompt) > 10000 then
+        raise exception using errcode = '22023',
+            message = 'prompt must be a non-empty text of at most 10000 characters';
+    end if;
+    select * into v_settings from jobs_private.settings;
+    if queue_job.num_images is null
+        or queue_job.num_images not between 1 and v_settings.max_images_per_request then
+        raise exception using errcode = '22023',
+            message = format('num_images must be between 1 and %s', v_settings.max_images_per_request);
+    end if;
+    if queue_job.quality is not null and queue_job.quality is distinct from v_type.quality then
+        raise exception using errcode = '22023',
+            message = format('job_type %s has quality %s, not %L', v_type.job_type, v_type.quality,
+                left(queue_job.quality, 20));
+    end if;
+    if queue_job.destination is null or queue_job.destination not in ('library', 'workspace') then
+        raise exception using errcode = '22023', message = 'destination must be library or workspace';
+    end if;
+    if char_length(queue_job.template_name) > 200 then
+        raise exception using errcode = '22023', message = 'template_name is longer than 200 characters';
+    end if;
+    if queue_job.idempotency_key is not null
+        and char_length(queue_job.idempotency_key) not between 1 and 200 then
+        raise exception using errcode = '22023', message = 'idempotency_key must have 1 to 200 characters';
+    end if;
+    if (queue_job.priority is not null or queue_job.run_after is not null) then
+        perform jobs_private.require_admin();
+        if queue_job.priority not between -100 and 100 then
+            raise exception using errcode = '22023', message = 'priority must be between -100 and 100';
+        end if;
+    end if;
+    if queue_job.project_id is not null and not exists (
+        select from public.projects as p where p.id = queue_job.project_id and p.user_id = v_uid
+    ) then
+        raise exception using errcode = '22023', message = 'project_id is not a project of this user';
+    end if;
+    if queue_job.api_model_id is not null and not exists (
+        select from public.api_models as m where m.id = queue_job.api_model_id and m.is_active
+    ) then
+        raise exception using errcode = '22023', message = 'api_model_id is not an active api model';
+    end if;
+
+    -- One queue_job at a time per user: makes the cap and the idempotency check exact under
+    -- concurrent retries without serialising different users.
+    perform pg_advisory_xact_lock(hashtext('jobsdb.queue_job'), hashtext(v_uid::text));
+
+    if queue_job.idempotency_key is not null then
+        select (j.metadata ->> 'job_id')::uuid into v_group
+        from public.jobs as j
+        where j.user_id = v_uid and j.idempotency_key = queue_job.idempotency_key;
+        if found then
+            return jobs_private.job_group_json(v_uid, v_group, true);
+        end if;
+    end if;
+
+    if not exists (select from public.profiles as p where p.id = v_uid) then
+        if not exists (select from auth.users as u where u.id = v_uid) then
+            raise exception using errcode = '42501', message = 'the signed-in user does not exist';
+        end if;
+        insert into public.profiles (id) values (v_uid) on conflict do nothing;
+    end if;
+
+    select count(*) into v_queued
+    from (
+        select
+        from public.jobs as j
+        where j.user_id = v_uid and j.status = 'queued'
+        limit v_settings.max_queued_per_user + 1
+    ) as q;
+    if v_queued + queue_job.num_images > v_settings.max_queued_per_user then
+        raise exception using errcode = 'PT429',
+            message = format('too many queued jobs: %s queued, at most %s per user',
+                v_queued, v_settings.max_queued_per_user),
+            hint = 'Wait for queued jobs to start, or cancel some.';
+    end if;
+
+    -- Fair rank: after the user's own latest job in this pool and after the head of the pool's
+    -- queue, so a newcomer's job runs next to, not behind, another user's backlog.
+    select greatest(
+        (select j.fair_rank from public.jobs as j
+            where j.status = 'queued' and j.worker_pool = v_type.worker_pool
+            order by j.priority desc, j.fair_rank, j.id limit 1),
+        (select max(j.fair_rank) from public.jobs as j
+            where j.user_id = v_uid and j.status in ('queued', 'processing')
+            and j.worker_pool = v_type.worker_pool),
+        0
+    ) + 1 into v_rank;
+
+    v_group := gen_random_uuid();
+    insert into public.jobs (
+        id, user_id, job_type, status, max_attempts, metadata, project_id, format, quality,
+        model_type, destination, workspace_session_id, template_name, api_model_id,
+        original_prompt, worker_pool, priority, run_at, fair_rank, idempotency_key
+    )
+    select
+        case when i = 1 then v_group else gen_random_uuid() end,
+        v_uid, v_type.job_type, 'queued', v_type.default_max_attempts,
+        queue_job.metadata || jsonb_build_object(
+            'prompt', v_prompt, 'job_id', v_group, 'image_index', i - 1,
+            'num_images', queue_job.num_images
+        ),
+        queue_job.project_id, v_type.format, v_type.quality, v_type.model_type,
+        queue_job.destination, queue_job.workspace_session_id, queue_job.template_name,
+        queue_job.api_model_id, v_prompt, v_type.worker_pool, coalesce(queue_job.priority, 0),
+        coalesce(queue_job.run_after, v_now), v_rank,
+        case when i = 1 then queue_job.idempotency_key end
+    from generate_series(1, queue_job.num_images) as i;
+
+    -- One wake-up per call (NOTIFY also folds duplicates within a transaction): no per-row
+    -- trigger, so commits of many jobs do not queue behind the notify lock once per row.
+    perform pg_notify('jobs_wake_' || v_type.worker_pool, '');
+    return jobs_private.job_group_json(v_uid, v_group, false);
+end;
+$$;
+comment on function public.queue_job(
+    text, text, jsonb, text, integer, uuid, text, uuid, text, uuid, text, integer, timestamptz
+) is
+'Queue a generation job (num_images jobs sharing metadata.job_id) for the signed-in user. Returns {group_id, deduplicated, jobs:[...]}. Errors: 22023 bad input, 42501 not signed in or priority/run_after without admin, PT429 per-user queued cap.';
+revoke all on function public.queue_job(
+    text, text, jsonb, text, integer, uuid, text, uuid, text, uuid, text, integer, timestamptz
+) from public, anon, authenticated, service_role;
+grant execute on function public.queue_job(
+    text, text, jsonb, text, integer, uuid, text, uuid, text, uuid, text, integer, timestamptz
+) to authenticated, service_role;

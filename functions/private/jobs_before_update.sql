@@ -1,0 +1,47 @@
+create function jobs_private.jobs_before_update()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if new.id is distinct from old.id
+        or new.user_id is distinct from old.user_id
+        or new.created_at is distinct from old.created_at
+        or new.job_type is distinct from old.job_type then
+        raise exception using
+            errcode = 'PT400',
+            message = 'jobs.id, user_id, created_at and job_type cannot be changed',
+            detail = format('job %s', old.id);
+    end if;
+    if new.status is distinct from old.status then
+        if not exists (
+            select
+            from jobs_private.job_status_transitions as t
+            where t.from_status = old.status and t.to_status = new.status
+        ) then
+            raise exception using
+                errcode = 'PT409',
+                message = format('job status cannot change from %s to %s', old.status, new.status),
+                detail = format('job %s', old.id),
+                hint = 'The allowed transitions are in jobs_private.job_status_transitions (README: lifecycle).';
+        end if;
+        if new.status = 'processing' and new.started_at is not distinct from old.started_at then
+            new.started_at := now();
+        end if;
+        if new.status in ('queued', 'processing') then
+            new.completed_at := null;
+        elsif new.completed_at is null then
+            new.completed_at := greatest(now(), new.started_at);
+        end if;
+        if new.status <> 'processing' then
+            new.locked_by := null;
+            new.lease_expires_at := null;
+        end if;
+    end if;
+    new.updated_at := now();
+    return new;
+end;
+$$;
+comment on function jobs_private.jobs_before_update() is
+'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns and updated_at.';
+revoke all on function jobs_private.jobs_before_update() from public, anon, authenticated, service_role;

@@ -1,0 +1,77 @@
+-- Security definer: jobs_worker has no table privileges; this is how a worker takes jobs.
+create function public.claim_jobs(
+    worker_pool text,
+    worker_id text,
+    max_jobs integer default 1,
+    lease_seconds integer default null,
+    now timestamptz default null
+)
+returns table (
+    job_id uuid,
+    job_type text,
+    user_id uuid,
+    prompt text,
+    metadata jsonb,
+    format text,
+    quality text,
+    model_type text,
+    output_bucket text,
+    attempt integer,
+    max_attempts integer,
+    lease_token uuid,
+    lease_expires_at timestamptz
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+    v_now timestamptz := coalesce(claim_jobs.now, pg_catalog.now());
+begin
+    if claim_jobs.worker_pool is null or claim_jobs.worker_id is null
+        or char_length(claim_jobs.worker_id) not between 1 and 200 then
+        raise exception using errcode = '22023',
+            message = 'worker_pool and worker_id (1 to 200 characters) are required';
+    end if;
+    if claim_jobs.max_jobs is null or claim_jobs.max_jobs not between 1 and 100 then
+        raise exception using errcode = '22023', message = 'max_jobs must be between 1 and 100';
+    end if;
+    if claim_jobs.lease_seconds not between 10 and 86400 then
+        raise exception using errcode = '22023', message = 'lease_seconds must be between 10 and 86400';
+    end if;
+    -- The canonical claim: its WHERE and ORDER BY equal jobs_claim_idx's predicate and key,
+    -- so it reads the head of the pool's queue whatever the size of the history.
+    return query
+    with next_jobs as (
+        select j.id
+        from public.jobs as j
+        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool and j.run_at <= v_now
+        order by j.priority desc, j.fair_rank, j.id
+        limit claim_jobs.max_jobs
+        for update skip locked
+    )
+    update public.jobs as j
+    set status = 'processing',
+        attempts = j.attempts + 1,
+        started_at = v_now,
+        locked_by = claim_jobs.worker_id,
+        lease_token = gen_random_uuid(),
+        lease_expires_at = v_now + make_interval(
+            secs => coalesce(claim_jobs.lease_seconds, t.lease_seconds)
+        )
+    from next_jobs as n, public.job_types as t
+    where j.id = n.id and t.job_type = j.job_type
+    returning
+        j.id, j.job_type, j.user_id, j.metadata ->> 'prompt', j.metadata, j.format, j.quality,
+        j.model_type, t.output_bucket, j.attempts, j.max_attempts, j.lease_token,
+        j.lease_expires_at;
+end;
+$$;
+comment on function public.claim_jobs(text, text, integer, integer, timestamptz) is
+'Worker: claim up to max_jobs queued jobs of a pool (priority, then fair rank across users), for update skip locked. Each claim counts an attempt, takes a lease (lease_seconds or the job type''s) and returns a fresh lease_token to pass to heartbeat_jobs and job_callback. now: test clock.';
+revoke all on function public.claim_jobs(text, text, integer, integer, timestamptz)
+from public, anon, authenticated, service_role;
+grant execute on function public.claim_jobs(text, text, integer, integer, timestamptz)
+to jobs_worker, service_role;

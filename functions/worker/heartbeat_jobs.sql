@@ -1,0 +1,61 @@
+create function public.heartbeat_jobs(
+    worker_id text,
+    job_ids uuid [],
+    lease_tokens uuid [],
+    lease_seconds integer default null,
+    now timestamptz default null
+)
+returns table (job_id uuid, state text, lease_expires_at timestamptz)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+    v_now timestamptz := coalesce(heartbeat_jobs.now, pg_catalog.now());
+begin
+    if heartbeat_jobs.worker_id is null or heartbeat_jobs.job_ids is null
+        or heartbeat_jobs.lease_tokens is null
+        or cardinality(heartbeat_jobs.job_ids) <> cardinality(heartbeat_jobs.lease_tokens)
+        or cardinality(heartbeat_jobs.job_ids) > 1000 then
+        raise exception using errcode = '22023',
+            message = 'worker_id, and job_ids with lease_tokens of the same length (at most 1000), are required';
+    end if;
+    if heartbeat_jobs.lease_seconds not between 10 and 86400 then
+        raise exception using errcode = '22023', message = 'lease_seconds must be between 10 and 86400';
+    end if;
+    return query
+    with held as (
+        select h.job_id, h.lease_token
+        from unnest(heartbeat_jobs.job_ids, heartbeat_jobs.lease_tokens) as h (job_id, lease_token)
+    ),
+    extended as (
+        update public.jobs as j
+        set lease_expires_at = v_now + make_interval(
+            secs => coalesce(heartbeat_jobs.lease_seconds, t.lease_seconds)
+        )
+        from held as h, public.job_types as t
+        where j.id = h.job_id and j.lease_token = h.lease_token and j.status = 'processing'
+            and j.locked_by = heartbeat_jobs.worker_id and t.job_type = j.job_type
+        returning j.id, j.lease_expires_at
+    )
+    select
+        h.job_id,
+        case
+            when e.id is not null then 'extended'
+            when j.status = 'cancelled' and j.lease_token = h.lease_token then 'cancelled'
+            else 'lost'
+        end,
+        e.lease_expires_at
+    from held as h
+    left join extended as e on e.id = h.job_id
+    left join public.jobs as j on j.id = h.job_id;
+end;
+$$;
+comment on function public.heartbeat_jobs(text, uuid [], uuid [], integer, timestamptz) is
+'Worker: extend the leases it still holds (job_ids with the lease_tokens of their claims). Answers per job: extended (with the new expiry), cancelled (stop working on it), or lost (rescued, re-claimed or finished: stop, a callback would be stale).';
+revoke all on function public.heartbeat_jobs(text, uuid [], uuid [], integer, timestamptz)
+from public, anon, authenticated, service_role;
+grant execute on function public.heartbeat_jobs(text, uuid [], uuid [], integer, timestamptz)
+to jobs_worker, service_role;

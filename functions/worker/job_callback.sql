@@ -1,0 +1,153 @@
+-- Security definer: jobs_worker has no table privileges. Fenced by lease_token (the token of
+-- the claim this report is about): a report from an attempt that was rescued or superseded
+-- changes nothing. Without a token (the older worker payload) the report is not fenced and is
+-- applied to whichever attempt is running.
+create function public.job_callback(
+    job_id uuid,
+    status text,
+    lease_token uuid default null,
+    error_message text default null,
+    metadata jsonb default null,
+    assets jsonb default null,
+    retryable boolean default true,
+    now timestamptz default null
+)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_now timestamptz := coalesce(job_callback.now, pg_catalog.now());
+    v_job public.jobs;
+    v_type public.job_types;
+    v_meta jsonb := coalesce(job_callback.metadata, '{}');
+    v_first public.images_videos;
+    v_video_id uuid;
+    v_asset_ids jsonb;
+    v_delay interval;
+begin
+    if job_callback.job_id is null or job_callback.status is null
+        or job_callback.status not in ('completed', 'failed') then
+        raise exception using errcode = '22023',
+            message = 'job_id and a status of completed or failed are required';
+    end if;
+    if jsonb_typeof(v_meta) <> 'object' or octet_length(v_meta::text) > 65536 then
+        raise exception using errcode = '22023', message = 'metadata must be a JSON object of at most 64 KiB';
+    end if;
+    if job_callback.assets is not null and (
+        jsonb_typeof(job_callback.assets) <> 'array'
+        or jsonb_array_length(job_callback.assets) > 100
+        or exists (
+            select
+            from jsonb_array_elements(job_callback.assets) as a (value)
+            where not (
+                (jsonb_typeof(a.value) = 'string' and char_length(a.value #>> '{}') between 1 and 2000)
+                or (jsonb_typeof(a.value) = 'object' and jsonb_typeof(a.value -> 'url') = 'string'
+                    and char_length(a.value ->> 'url') between 1 and 2000
+                    and coalesce(a.value ->> 'type', 'image') in ('image', 'video')
+                    and coalesce(jsonb_typeof(a.value -> 'metadata'), 'object') in ('object', 'null'))
+            )
+        )
+    ) then
+        raise exception using errcode = '22023',
+            message = 'assets must be an array (at most 100) of paths or of {type: image|video, url, thumbnail_url, metadata}';
+    end if;
+
+    select * into v_job from public.jobs as j where j.id = job_callback.job_id for update;
+    if not found then
+        return jsonb_build_object('job_id', job_callback.job_id, 'result', 'unknown_job');
+    elsif v_job.status = 'cancelled' then
+        return jsonb_build_object('job_id', v_job.id, 'result', 'ignored_cancelled');
+    elsif v_job.status = 'queued' or (
+        job_callback.lease_token is not null
+        and job_callback.lease_token is distinct from v_job.lease_token
+    ) then
+        return jsonb_build_object('job_id', v_job.id, 'result', 'stale', 'status', v_job.status);
+    elsif v_job.status <> 'processing' then
+        if v_job.status = job_callback.status then
+            return jsonb_build_object('job_id', v_job.id, 'result', 'duplicate', 'status', v_job.status);
+        end if;
+        raise exception using errcode = 'PT409',
+            message = format('job %s is already %s; a %s report conflicts', v_job.id, v_job.status,
+                job_callback.status);
+    end if;
+
+    if job_callback.status = 'failed' then
+        if job_callback.retryable and v_job.attempts < v_job.max_attempts then
+            v_delay := jobs_private.retry_delay(v_job.attempts);
+            update public.jobs as j
+            set status = 'queued', run_at = v_now + v_delay, last_error_at = v_now,
+                error_message = left(coalesce(job_callback.error_message, 'failed without a message'), 10000)
+            where j.id = v_job.id;
+            return jsonb_build_object('job_id', v_job.id, 'result', 'requeued',
+                'retry_at', v_now + v_delay, 'attempts', v_job.attempts);
+        end if;
+        update public.jobs as j
+        set status = 'failed', completed_at = greatest(v_now, v_job.started_at), last_error_at = v_now,
+            error_message = left(coalesce(job_callback.error_message, 'failed without a message'), 10000)
+        where j.id = v_job.id;
+        return jsonb_build_object('job_id', v_job.id, 'result', 'failed', 'attempts', v_job.attempts);
+    end if;
+
+    select * into v_type from public.job_types as t where t.job_type = v_job.job_type;
+    with inserted as (
+        insert into public.images_videos (
+            user_id, job_id, asset_index, asset_type, bucket, file_path, file_name,
+            thumbnail_path, metadata
+        )
+        select
+            v_job.user_id, v_job.id, (a.ord - 1)::integer,
+            coalesce(a.value ->> 'type', v_type.media_type), v_type.output_bucket,
+            p.path, regexp_replace(p.path, '^.*/', ''), a.value ->> 'thumbnail_url',
+            coalesce(nullif(a.value -> 'metadata', 'null'::jsonb), '{}')
+        from jsonb_array_elements(coalesce(job_callback.assets, '[]')) with ordinality as a (value, ord)
+        cross join lateral (
+            select case when jsonb_typeof(a.value) = 'string' then a.value #>> '{}'
+                else a.value ->> 'url' end as path
+        ) as p
+        on conflict on constraint images_videos_job_asset_key do nothing
+        returning id, asset_index
+    )
+    select jsonb_agg(i.id order by i.asset_index) into v_asset_ids from inserted as i;
+
+    select * into v_first from public.images_videos as iv
+    where iv.job_id = v_job.id and iv.asset_index = 0;
+    if found and v_first.asset_type = 'video' then
+        insert into public.videos (user_id, asset_id, file_path, thumbnail_path)
+        values (v_job.user_id, v_first.id, v_first.file_path, v_first.thumbnail_path)
+        returning id into v_video_id;
+    end if;
+
+    update public.jobs as j
+    set status = 'completed',
+        completed_at = greatest(v_now, v_job.started_at),
+        image_id = case when v_first.asset_type = 'image' then v_first.id end,
+        video_id = v_video_id,
+        metadata = j.metadata || v_meta || jsonb_build_object('job_id', j.metadata -> 'job_id'),
+        enhancement_strategy = coalesce(left(v_meta ->> 'enhancement_strategy', 50), j.enhancement_strategy),
+        original_prompt = coalesce(j.original_prompt, v_meta ->> 'original_prompt'),
+        enhanced_prompt = coalesce(v_meta ->> 'enhanced_prompt', j.enhanced_prompt),
+        enhancement_time_ms = coalesce(
+            jobs_private.json_number(v_meta, 'enhancement_time_ms')::integer, j.enhancement_time_ms
+        ),
+        compel_weights = coalesce(nullif(v_meta -> 'compel_weights', 'null'::jsonb), j.compel_weights),
+        qwen_expansion_percentage = coalesce(
+            jobs_private.json_number(v_meta, 'qwen_expansion_percentage'), j.qwen_expansion_percentage
+        ),
+        quality_rating = coalesce(jobs_private.json_number(v_meta, 'quality_rating'), j.quality_rating),
+        quality_improvement = coalesce(
+            jobs_private.json_number(v_meta, 'quality_improvement'), j.quality_improvement
+        )
+    where j.id = v_job.id;
+    return jsonb_build_object('job_id', v_job.id, 'result', 'completed',
+        'asset_ids', coalesce(v_asset_ids, '[]'));
+end;
+$$;
+comment on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz) is
+'Worker / job-callback edge function: report the outcome of a claim. completed: one images_videos row per asset (path or {type,url,thumbnail_url,metadata}), the first linked as image_id or video_id, metadata merged, analytics columns filled. failed: requeued with backoff while attempts remain and retryable, else failed. Answers result = completed | requeued | failed | duplicate | stale | ignored_cancelled | unknown_job. Errors: 22023 bad payload, PT409 a report conflicting with the recorded outcome.';
+revoke all on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz)
+from public, anon, authenticated, service_role;
+grant execute on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz)
+to jobs_worker, service_role;

@@ -1,0 +1,201 @@
+-- public.jobs: the spec's 35 columns, updated_at, and the queue columns of the worker protocol.
+-- Status domain and transitions: see jobs_private.job_status_transitions and the README.
+
+create table public.jobs (
+    -- the spec's columns
+    id uuid primary key default gen_random_uuid(),
+    video_id uuid,
+    user_id uuid not null references public.profiles (id) on delete cascade,
+    job_type text not null references public.job_types (job_type),
+    status text not null default 'queued',
+    error_message text,
+    attempts integer not null default 0,
+    max_attempts integer not null default 3,
+    metadata jsonb not null default '{}',
+    project_id uuid references public.projects (id) on delete set null,
+    image_id uuid,
+    format text,
+    quality text,
+    model_type text,
+    prompt_test_id uuid references public.prompt_tests (id) on delete set null,
+    test_metadata jsonb,
+    moderation_status text not null default 'pending',
+    reviewed_at timestamptz,
+    reviewed_by uuid references public.profiles (id) on delete set null,
+    review_notes text,
+    enhancement_strategy varchar(50),
+    original_prompt text,
+    enhanced_prompt text,
+    enhancement_time_ms integer,
+    quality_rating numeric(6, 2),
+    quality_improvement numeric(9, 2),
+    compel_weights jsonb,
+    qwen_expansion_percentage numeric(9, 2),
+    destination text not null default 'library',
+    workspace_session_id uuid,
+    template_name text,
+    api_model_id uuid references public.api_models (id) on delete set null,
+    created_at timestamptz not null default now(),
+    started_at timestamptz,
+    completed_at timestamptz,
+    updated_at timestamptz not null default now(),
+    -- queue columns
+    worker_pool text not null,
+    priority smallint not null default 0,
+    run_at timestamptz not null default now(),
+    fair_rank bigint not null default 0,
+    locked_by text,
+    lease_expires_at timestamptz,
+    lease_token uuid,
+    idempotency_key text,
+    last_error_at timestamptz,
+
+    constraint jobs_status_check
+    check (status in ('queued', 'processing', 'completed', 'failed', 'cancelled')),
+    constraint jobs_quality_check check (quality in ('fast', 'high')),
+    constraint jobs_destination_check check (destination in ('library', 'workspace')),
+    constraint jobs_moderation_status_check
+    check (moderation_status in ('pending', 'approved', 'rejected', 'flagged')),
+    constraint jobs_single_output_check check (image_id is null or video_id is null),
+    constraint jobs_max_attempts_check check (max_attempts between 1 and 25),
+    constraint jobs_attempts_check check (attempts between 0 and max_attempts),
+    constraint jobs_queued_has_attempts_left_check
+    check (status <> 'queued' or attempts < max_attempts),
+    constraint jobs_metadata_is_object_check check (jsonb_typeof(metadata) = 'object'),
+    constraint jobs_completed_at_iff_finished_check
+    check ((completed_at is not null) = (status in ('completed', 'failed', 'cancelled'))),
+    constraint jobs_started_before_completed_check
+    check (completed_at is null or started_at is null or started_at <= completed_at),
+    constraint jobs_processing_has_lease_check check (
+        (
+            status = 'processing'
+            and locked_by is not null and lease_expires_at is not null and lease_token is not null
+        )
+        or (status <> 'processing' and locked_by is null and lease_expires_at is null)
+    ),
+    constraint jobs_processing_started_check check (status <> 'processing' or started_at is not null),
+    constraint jobs_reviewed_check check ((reviewed_at is null) = (reviewed_by is null)),
+    constraint jobs_priority_check check (priority between -100 and 100),
+    constraint jobs_enhancement_time_ms_check check (enhancement_time_ms >= 0),
+    constraint jobs_quality_rating_check check (quality_rating between 0 and 100),
+    constraint jobs_quality_improvement_check
+    check (quality_improvement between -1000000 and 1000000),
+    constraint jobs_qwen_expansion_percentage_check
+    check (qwen_expansion_percentage between 0 and 1000000),
+    constraint jobs_idempotency_key_check check (char_length(idempotency_key) between 1 and 200),
+    constraint jobs_locked_by_check check (char_length(locked_by) between 1 and 200),
+    constraint jobs_error_message_check check (char_length(error_message) <= 10000),
+    constraint jobs_review_notes_check check (char_length(review_notes) <= 10000),
+    constraint jobs_template_name_check check (char_length(template_name) <= 200)
+)
+-- Every status change rewrites the row; leave room on the page for HOT updates and let
+-- autovacuum keep up with queue churn (QUEUE_NOTES: bloat under churn).
+with (
+    fillfactor = 80,
+    autovacuum_vacuum_scale_factor = 0.02,
+    autovacuum_analyze_scale_factor = 0.02,
+    autovacuum_vacuum_cost_delay = 1
+);
+
+comment on table public.jobs is
+'Generation jobs: what a user asked for, where it is in the queue, and which output it produced. Lifecycle: queued -> processing -> completed | failed (retry: processing -> queued; cancel: queued/processing -> cancelled; admin retry: failed -> queued).';
+comment on column public.jobs.status is
+'queued | processing | completed | failed | cancelled. Only the transitions in jobs_private.job_status_transitions are possible, for every role.';
+comment on column public.jobs.attempts is 'Number of claims so far; a claim beyond max_attempts is impossible.';
+comment on column public.jobs.metadata is
+'Request parameters (prompt, negative_prompt, reference_strength, ...). metadata.job_id is the group id: jobs of a 1x3 image set share it; a single job''s group id is its own id.';
+comment on column public.jobs.image_id is 'First image output (images_videos); set by job_callback, never together with video_id.';
+comment on column public.jobs.video_id is 'First video output (videos); set by job_callback, never together with image_id.';
+comment on column public.jobs.format is 'Output format, derived from job_types at queue time.';
+comment on column public.jobs.quality is 'fast | high, derived from job_types at queue time.';
+comment on column public.jobs.model_type is 'Model family, derived from job_types at queue time.';
+comment on column public.jobs.moderation_status is 'pending | approved | rejected | flagged; written by admins through review_job.';
+comment on column public.jobs.quality_rating is 'Quality score 0..100 reported by the worker.';
+comment on column public.jobs.quality_improvement is 'Change of quality score from enhancement, in points; may be negative.';
+comment on column public.jobs.qwen_expansion_percentage is
+'Prompt growth by Qwen enhancement in percent; above 1000 happens (the app''s numeric(5,2) overflowed).';
+comment on column public.jobs.destination is 'library | workspace: where the output is shown.';
+comment on column public.jobs.started_at is 'Start of the latest attempt (set on every claim).';
+comment on column public.jobs.completed_at is 'When the job became completed, failed or cancelled; null while queued or processing.';
+comment on column public.jobs.updated_at is 'Last change of the row, maintained by trigger.';
+comment on column public.jobs.worker_pool is 'Pool that may claim the job, from job_types at queue time.';
+comment on column public.jobs.priority is 'Higher runs first (-100..100); only admins and the service role set it.';
+comment on column public.jobs.run_at is 'Not claimable before this time (run-after, retry backoff).';
+comment on column public.jobs.fair_rank is
+'Per-pool virtual time: a user''s next job ranks after their previous one and after the head of the queue, so one user''s backlog cannot starve another user.';
+comment on column public.jobs.locked_by is 'Worker id holding the lease while processing.';
+comment on column public.jobs.lease_expires_at is 'End of the lease while processing; heartbeats extend it, rescue_expired_jobs reclaims after it.';
+comment on column public.jobs.lease_token is
+'Fencing token of the latest claim: callbacks and heartbeats naming another token are stale and change nothing.';
+comment on column public.jobs.idempotency_key is
+'Client retry key: the same key from the same user returns the existing job(s) instead of creating more. Stored on the first job of a set.';
+comment on column public.jobs.last_error_at is 'When the latest failed attempt ended.';
+
+-- Outputs. images_videos holds every asset (image or video); a video asset also gets a row in
+-- videos, which jobs.video_id points at as the spec says.
+create table public.images_videos (
+    id uuid primary key default gen_random_uuid(),
+    user_id uuid not null references public.profiles (id) on delete cascade,
+    job_id uuid references public.jobs (id) on delete set null,
+    asset_index integer not null constraint images_videos_asset_index_check
+    check (asset_index between 0 and 99),
+    asset_type text not null constraint images_videos_asset_type_check
+    check (asset_type in ('image', 'video')),
+    bucket text not null,
+    file_path text not null constraint images_videos_file_path_check
+    check (char_length(file_path) between 1 and 2000),
+    file_name text not null,
+    thumbnail_path text constraint images_videos_thumbnail_path_check
+    check (char_length(thumbnail_path) <= 2000),
+    metadata jsonb not null default '{}',
+    created_at timestamptz not null default now(),
+    constraint images_videos_job_asset_key unique (job_id, asset_index)
+);
+create index images_videos_user_created_idx on public.images_videos (user_id, created_at desc);
+comment on table public.images_videos is
+'Job outputs, one row per asset, unique per (job, asset index). The owner is always the job''s owner. A deleted job leaves its assets (job_id becomes null).';
+
+create table public.videos (
+    id uuid primary key default gen_random_uuid(),
+    user_id uuid not null references public.profiles (id) on delete cascade,
+    asset_id uuid not null unique references public.images_videos (id) on delete cascade,
+    file_path text not null,
+    thumbnail_path text,
+    duration_seconds numeric(8, 2) constraint videos_duration_seconds_check
+    check (duration_seconds >= 0),
+    created_at timestamptz not null default now()
+);
+create index videos_user_id_idx on public.videos (user_id);
+comment on table public.videos is 'Video records (jobs.video_id); each is one video asset of images_videos.';
+
+alter table public.jobs
+add constraint jobs_image_id_fkey foreign key (image_id)
+references public.images_videos (id) on delete set null,
+add constraint jobs_video_id_fkey foreign key (video_id)
+references public.videos (id) on delete set null;
+
+-- Indexes. The spec recommends a plain index on status and on job_type; both are
+-- low-cardinality and would be rewritten on every status change. Instead:
+--  * the claim reads jobs_claim_idx, whose predicate and order equal claim_jobs' query;
+--  * lease rescue and "processing" figures read jobs_lease_idx (only processing rows);
+--  * per-user "queued/processing" lists and the queued cap read jobs_user_active_idx;
+--  * the per-user history queries read jobs_user_created_idx.
+-- Every status change is a non-HOT update that writes each index whose predicate the row
+-- satisfies, so the hot table keeps few indexes and FK indexes are partial on non-null values.
+create index jobs_user_created_idx on public.jobs (user_id, created_at desc);
+create index jobs_claim_idx on public.jobs (worker_pool, priority desc, fair_rank, id)
+where status = 'queued';
+create index jobs_lease_idx on public.jobs (lease_expires_at) where status = 'processing';
+create index jobs_user_active_idx on public.jobs (user_id, created_at desc)
+where status in ('queued', 'processing');
+create index jobs_group_idx on public.jobs (user_id, (metadata ->> 'job_id'));
+create unique index jobs_user_idempotency_key_idx on public.jobs (user_id, idempotency_key)
+where idempotency_key is not null;
+create index jobs_job_type_idx on public.jobs (job_type, completed_at)
+where completed_at is not null;
+create index jobs_image_id_idx on public.jobs (image_id) where image_id is not null;
+create index jobs_video_id_idx on public.jobs (video_id) where video_id is not null;
+create index jobs_project_id_idx on public.jobs (project_id) where project_id is not null;
+create index jobs_prompt_test_id_idx on public.jobs (prompt_test_id) where prompt_test_id is not null;
+create index jobs_api_model_id_idx on public.jobs (api_model_id) where api_model_id is not null;
+create index jobs_reviewed_by_idx on public.jobs (reviewed_by) where reviewed_by is not null;

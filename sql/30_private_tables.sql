@@ -1,0 +1,40 @@
+-- Internals: the allowed status transitions (the one place the state machine lives) and the
+-- package's settings.
+
+create table jobs_private.job_status_transitions (
+    from_status text not null,
+    to_status text not null,
+    happens_when text not null,
+    primary key (from_status, to_status)
+);
+comment on table jobs_private.job_status_transitions is
+'The job state machine: an update of jobs.status from one state to another is allowed iff the pair is here (for every role, service role included). Staying in the same state is always allowed.';
+
+insert into jobs_private.job_status_transitions (from_status, to_status, happens_when) values
+('queued', 'processing', 'a worker claims the job (claim_jobs)'),
+('queued', 'cancelled', 'the owner or an admin cancels (cancel_job)'),
+('processing', 'completed', 'the worker reports success (job_callback)'),
+('processing', 'failed', 'the worker reports failure and no attempt is left, or the error is final'),
+('processing', 'queued', 'retry with backoff: failure with attempts left, or the lease expired'),
+('processing', 'cancelled', 'the owner or an admin cancels a running job; the worker learns it by heartbeat'),
+('failed', 'queued', 'an admin retries a failed job (retry_job)');
+
+create table jobs_private.settings (
+    singleton boolean primary key default true constraint settings_singleton_check check (singleton),
+    max_queued_per_user integer not null default 100
+    constraint settings_max_queued_per_user_check check (max_queued_per_user between 1 and 100000),
+    max_images_per_request integer not null default 4
+    constraint settings_max_images_per_request_check check (max_images_per_request between 1 and 16),
+    retry_base_seconds integer not null default 10
+    constraint settings_retry_base_seconds_check check (retry_base_seconds between 0 and 3600),
+    retry_max_seconds integer not null default 600
+    constraint settings_retry_max_seconds_check check (retry_max_seconds between 0 and 86400),
+    purge_failed_after interval not null default '30 days',
+    purge_batch_size integer not null default 500
+    constraint settings_purge_batch_size_check check (purge_batch_size between 1 and 10000)
+);
+comment on table jobs_private.settings is
+'One row of tunables: per-user cap on queued jobs, images per request, retry backoff (exponential from retry_base_seconds, capped at retry_max_seconds, +-25% jitter), retention of failed/cancelled jobs.';
+insert into jobs_private.settings default values;
+
+revoke all on all tables in schema jobs_private from public;
