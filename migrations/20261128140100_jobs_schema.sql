@@ -278,6 +278,9 @@ create unique index jobs_user_idempotency_key_idx on public.jobs (user_id, idemp
 where idempotency_key is not null;
 create index jobs_job_type_idx on public.jobs (job_type, completed_at)
 where completed_at is not null;
+-- Retention reads old failed/cancelled jobs only; terminal rows enter it once.
+create index jobs_purgeable_idx on public.jobs (completed_at)
+where status in ('failed', 'cancelled');
 create index jobs_image_id_idx on public.jobs (image_id) where image_id is not null;
 create index jobs_video_id_idx on public.jobs (video_id) where video_id is not null;
 create index jobs_project_id_idx on public.jobs (project_id) where project_id is not null;
@@ -385,6 +388,25 @@ revoke all on function jobs_private.is_admin() from public, anon, authenticated,
 grant usage on schema jobs_private to authenticated, service_role;
 grant execute on function jobs_private.is_admin() to authenticated, service_role;
 
+-- ===== functions/private/is_trusted_caller.sql
+-- The role the request runs as, before any security definer function: PostgREST's SET ROLE
+-- (anon, authenticated, service_role, jobs_worker), or the login role of a direct connection
+-- (the owner running migrations or pg_cron). Trusted = has the service role's privileges.
+create function jobs_private.is_trusted_caller()
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+    select pg_has_role(
+        coalesce(nullif(current_setting('role'), 'none'), session_user), 'service_role', 'member'
+    );
+$$;
+comment on function jobs_private.is_trusted_caller() is
+'True for the service role and roles that have its privileges (the owner, pg_cron jobs it schedules), as the request''s role, not the security definer''s.';
+revoke all on function jobs_private.is_trusted_caller() from public, anon, authenticated, service_role;
+grant execute on function jobs_private.is_trusted_caller() to authenticated, service_role;
+
 -- ===== functions/private/require_admin.sql
 create function jobs_private.require_admin()
 returns uuid
@@ -395,21 +417,22 @@ as $$
 declare
     v_uid uuid := auth.uid();
 begin
-    if auth.role() = 'service_role' or current_user = 'service_role' then
+    if jobs_private.is_trusted_caller() then
         return v_uid;
     end if;
     if v_uid is null or not jobs_private.is_admin() then
         raise exception using
             errcode = '42501',
             message = 'only admins may do this',
-            hint = 'Grant the user the admin role in public.user_roles.';
+            hint = 'An admin is a user with the admin role in public.user_roles.';
     end if;
     return v_uid;
 end;
 $$;
 comment on function jobs_private.require_admin() is
-'Raises 42501 unless the caller is an admin or the service role; returns the caller''s user id.';
+'Raises 42501 unless the caller is an admin or a trusted caller (service role, owner, pg_cron); returns the caller''s user id.';
 revoke all on function jobs_private.require_admin() from public, anon, authenticated, service_role;
+grant execute on function jobs_private.require_admin() to authenticated, service_role;
 
 -- ===== functions/private/retry_delay.sql
 create function jobs_private.retry_delay(attempt integer)

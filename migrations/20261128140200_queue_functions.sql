@@ -127,17 +127,17 @@ begin
             hint = 'Wait for queued jobs to start, or cancel some.';
     end if;
 
-    -- Fair rank: after the user's own latest job in this pool and after the head of the pool's
-    -- queue, so a newcomer's job runs next to, not behind, another user's backlog.
+    -- Fair rank: after the user's own latest job in this pool and level with the head of the
+    -- pool's queue, so a newcomer's job runs next to, not behind, another user's backlog.
     select greatest(
         (select j.fair_rank from public.jobs as j
             where j.status = 'queued' and j.worker_pool = v_type.worker_pool
             order by j.priority desc, j.fair_rank, j.id limit 1),
         (select max(j.fair_rank) from public.jobs as j
             where j.user_id = v_uid and j.status in ('queued', 'processing')
-            and j.worker_pool = v_type.worker_pool),
-        0
-    ) + 1 into v_rank;
+            and j.worker_pool = v_type.worker_pool) + 1,
+        1
+    ) into v_rank;
 
     v_group := gen_random_uuid();
     insert into public.jobs (
@@ -191,8 +191,7 @@ declare
 begin
     select * into v_job from public.jobs as j where j.id = cancel_job.job_id for update;
     if not found or not (
-        v_job.user_id = auth.uid() or jobs_private.is_admin() or current_user = 'service_role'
-        or auth.role() = 'service_role'
+        v_job.user_id = auth.uid() or jobs_private.is_admin() or jobs_private.is_trusted_caller()
     ) then
         raise exception using errcode = 'PT404', message = 'job not found',
             detail = format('no job %s visible to this user', cancel_job.job_id);
@@ -562,16 +561,3 @@ comment on function public.rescue_expired_jobs(timestamptz, integer) is
 revoke all on function public.rescue_expired_jobs(timestamptz, integer)
 from public, anon, authenticated, service_role;
 grant execute on function public.rescue_expired_jobs(timestamptz, integer) to jobs_worker, service_role;
-
--- ===== sql/95_schedule.sql
--- With pg_cron (hosted Supabase), rescue expired leases every minute without any worker.
--- Without it, workers call rescue_expired_jobs() themselves (the worker client does).
-do $$
-begin
-    if exists (select from pg_catalog.pg_extension where extname = 'pg_cron') then
-        perform cron.schedule(
-            'jobsdb-rescue-expired-jobs', '* * * * *', 'select public.rescue_expired_jobs()'
-        );
-    end if;
-end
-$$;

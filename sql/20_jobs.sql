@@ -193,6 +193,9 @@ create unique index jobs_user_idempotency_key_idx on public.jobs (user_id, idemp
 where idempotency_key is not null;
 create index jobs_job_type_idx on public.jobs (job_type, completed_at)
 where completed_at is not null;
+-- Retention reads old failed/cancelled jobs only; terminal rows enter it once.
+create index jobs_purgeable_idx on public.jobs (completed_at)
+where status in ('failed', 'cancelled');
 create index jobs_image_id_idx on public.jobs (image_id) where image_id is not null;
 create index jobs_video_id_idx on public.jobs (video_id) where video_id is not null;
 create index jobs_project_id_idx on public.jobs (project_id) where project_id is not null;

@@ -12,8 +12,7 @@ declare
 begin
     select * into v_job from public.jobs as j where j.id = cancel_job.job_id for update;
     if not found or not (
-        v_job.user_id = auth.uid() or jobs_private.is_admin() or current_user = 'service_role'
-        or auth.role() = 'service_role'
+        v_job.user_id = auth.uid() or jobs_private.is_admin() or jobs_private.is_trusted_caller()
     ) then
         raise exception using errcode = 'PT404', message = 'job not found',
             detail = format('no job %s visible to this user', cancel_job.job_id);

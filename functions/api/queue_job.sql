@@ -123,17 +123,17 @@ begin
             hint = 'Wait for queued jobs to start, or cancel some.';
     end if;
 
-    -- Fair rank: after the user's own latest job in this pool and after the head of the pool's
-    -- queue, so a newcomer's job runs next to, not behind, another user's backlog.
+    -- Fair rank: after the user's own latest job in this pool and level with the head of the
+    -- pool's queue, so a newcomer's job runs next to, not behind, another user's backlog.
     select greatest(
         (select j.fair_rank from public.jobs as j
             where j.status = 'queued' and j.worker_pool = v_type.worker_pool
             order by j.priority desc, j.fair_rank, j.id limit 1),
         (select max(j.fair_rank) from public.jobs as j
             where j.user_id = v_uid and j.status in ('queued', 'processing')
-            and j.worker_pool = v_type.worker_pool),
-        0
-    ) + 1 into v_rank;
+            and j.worker_pool = v_type.worker_pool) + 1,
+        1
+    ) into v_rank;
 
     v_group := gen_random_uuid();
     insert into public.jobs (

@@ -1,0 +1,38 @@
+create function public.library_items(
+    before timestamptz default null,
+    max_rows integer default 50
+)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+    with page as (
+        select j
+        from public.jobs as j
+        where j.user_id = (select auth.uid())
+            and j.status = 'completed'
+            and (library_items.before is null or j.created_at < library_items.before)
+            and exists (select from public.images_videos as iv where iv.job_id = j.id)
+        order by j.created_at desc
+        limit least(greatest(coalesce(library_items.max_rows, 50), 1), 200)
+    )
+    select jsonb_build_object(
+        'items', coalesce(jsonb_agg(jsonb_build_object(
+            'job_id', (p.j).id, 'job_type', (p.j).job_type, 'created_at', (p.j).created_at,
+            'completed_at', (p.j).completed_at, 'prompt', (p.j).metadata -> 'prompt',
+            'assets', (
+                select jsonb_agg(jobs_private.asset_json(iv, p.j) order by iv.asset_index)
+                from public.images_videos as iv
+                where iv.job_id = (p.j).id
+            )
+        ) order by (p.j).created_at desc), '[]'),
+        'next', jsonb_build_object('before', min((p.j).created_at))
+    )
+    from page as p;
+$$;
+comment on function public.library_items(timestamptz, integer) is
+'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before of the previous page.';
+revoke all on function public.library_items(timestamptz, integer)
+from public, anon, authenticated, service_role;
+grant execute on function public.library_items(timestamptz, integer) to authenticated;
