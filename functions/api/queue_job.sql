@@ -20,6 +20,9 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
 as $$
 declare
     v_uid uuid := auth.uid();

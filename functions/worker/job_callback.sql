@@ -17,6 +17,9 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
 as $$
 declare
     v_now timestamptz := coalesce(job_callback.now, pg_catalog.now());
@@ -42,12 +45,13 @@ begin
         or exists (
             select
             from jsonb_array_elements(job_callback.assets) as a (value)
-            where not (
+            where not coalesce(
                 (jsonb_typeof(a.value) = 'string' and char_length(a.value #>> '{}') between 1 and 2000)
                 or (jsonb_typeof(a.value) = 'object' and jsonb_typeof(a.value -> 'url') = 'string'
                     and char_length(a.value ->> 'url') between 1 and 2000
                     and coalesce(a.value ->> 'type', 'image') in ('image', 'video')
-                    and coalesce(jsonb_typeof(a.value -> 'metadata'), 'object') in ('object', 'null'))
+                    and coalesce(jsonb_typeof(a.value -> 'metadata'), 'object') in ('object', 'null')),
+                false
             )
         )
     ) then
@@ -125,7 +129,8 @@ begin
         completed_at = greatest(v_now, v_job.started_at),
         image_id = case when v_first.asset_type = 'image' then v_first.id end,
         video_id = v_video_id,
-        metadata = j.metadata || v_meta || jsonb_build_object('job_id', j.metadata -> 'job_id'),
+        -- the group keys are the request's: job_group_json casts image_index, groups use job_id
+        metadata = j.metadata || (v_meta - array['job_id', 'image_index', 'num_images']),
         enhancement_strategy = coalesce(left(v_meta ->> 'enhancement_strategy', 50), j.enhancement_strategy),
         original_prompt = coalesce(j.original_prompt, v_meta ->> 'original_prompt'),
         enhanced_prompt = coalesce(v_meta ->> 'enhanced_prompt', j.enhanced_prompt),

@@ -9,6 +9,9 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
 as $$
 declare
     v_now timestamptz := coalesce(rescue_expired_jobs.now, pg_catalog.now());
@@ -34,6 +37,8 @@ begin
             completed_at = case when j.attempts < j.max_attempts then null
                 else greatest(v_now, j.started_at) end,
             last_error_at = v_now,
+            -- the abandoned attempt's token dies with its lease: a late report from it is stale
+            lease_token = null,
             error_message = format('lease expired: worker %s stopped heartbeating (attempt %s of %s)',
                 j.locked_by, j.attempts, j.max_attempts)
         from expired as e

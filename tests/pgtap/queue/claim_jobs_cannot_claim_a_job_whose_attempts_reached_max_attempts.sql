@@ -1,0 +1,96 @@
+-- Once attempts = max_attempts the job can never be claimed again: the last failure fails it
+-- (no requeue), the rescue fails it, and no write can put it back in the queue.
+begin;
+select plan(6);
+
+select set_config('t.alice', tests.create_user('alice@example.com')::text, true) is not null;
+select tests.authenticate_as(current_setting('t.alice')::uuid);
+select set_config('t.job', public.queue_job(
+    job_type := 'sdxl_image_fast', prompt := 'x'
+) -> 'jobs' -> 0 ->> 'id', true) is not null;
+select set_config('t.expiring', public.queue_job(
+    job_type := 'rv51_fast', prompt := 'y'
+) -> 'jobs' -> 0 ->> 'id', true) is not null;
+select tests.clear_authentication();
+update public.jobs set max_attempts = 2
+where id in (current_setting('t.job')::uuid, current_setting('t.expiring')::uuid);
+
+select tests.authenticate_as_service_role();
+-- two failing attempts of the sdxl job
+select
+    public.job_callback(
+        job_id := c.job_id, status := 'failed', lease_token := c.lease_token, error_message := 'e1',
+        now := '2030-01-01 00:00:01+00'
+    ) ->> 'result' = 'requeued'
+from public.claim_jobs(
+        worker_pool := 'sdxl', worker_id := 'gpu-1', now := '2030-01-01 00:00:00+00'
+    ) as c;
+select set_config('t.second', (
+    select
+        public.job_callback(
+            job_id := c.job_id, status := 'failed', lease_token := c.lease_token,
+            error_message := 'e2', now := '2030-01-01 01:00:01+00'
+        )::text
+    from public.claim_jobs(
+            worker_pool := 'sdxl', worker_id := 'gpu-1', now := '2030-01-01 01:00:00+00'
+        ) as c
+), true) is not null;
+-- two expiring attempts of the rv51 job
+select public.claim_jobs(
+    worker_pool := 'rv51', worker_id := 'gpu-2', now := '2030-01-01 00:00:00+00'
+) is not null;
+select public.rescue_expired_jobs(now := '2030-01-01 00:05:00+00') ->> 'requeued' = '1';
+select public.claim_jobs(
+    worker_pool := 'rv51', worker_id := 'gpu-2', now := '2030-01-01 01:00:00+00'
+) is not null;
+select set_config('t.rescue', public.rescue_expired_jobs(
+    now := '2030-01-01 01:05:00+00'
+)::text, true) is not null;
+select set_config('t.claimed', (
+    select count(*)::text from (
+        select c.job_id
+        from public.claim_jobs(
+                worker_pool := 'sdxl', worker_id := 'gpu-3', now := '2030-02-01 00:00:00+00'
+            ) as c
+        union all
+        select c.job_id from public.claim_jobs(
+                worker_pool := 'rv51', worker_id := 'gpu-3', now := '2030-02-01 00:00:00+00'
+            ) as c
+    ) as claimed
+), true) is not null;
+select tests.clear_authentication();
+
+select is(
+    current_setting('t.second')::jsonb ->> 'result', 'failed',
+    'the failure of the last attempt is final'
+);
+select is(
+    current_setting('t.rescue')::jsonb, '{"requeued": 0, "failed": 1}'::jsonb,
+    'the expiry of the last attempt is final'
+);
+select results_eq(
+    format(
+        $$select j.status, j.attempts from public.jobs as j where j.id in (%L, %L) order by j.id$$,
+        current_setting('t.job'), current_setting('t.expiring')
+    ),
+    $$values ('failed', 2), ('failed', 2)$$,
+    'both jobs are failed at attempts = max_attempts'
+);
+select is(current_setting('t.claimed'), '0', 'neither can be claimed');
+select throws_ok(
+    format(
+        $$update public.jobs set status = 'queued', completed_at = null where id = %L$$,
+        current_setting('t.job')
+    ),
+    '23514', null, 'even the owner role cannot queue a job without attempts left'
+);
+select throws_ok(
+    format(
+        $$update public.jobs set attempts = 3 where id = %L$$,
+        current_setting('t.job')
+    ),
+    '23514', null, 'attempts cannot exceed max_attempts'
+);
+
+select * from finish();
+rollback;
