@@ -74,7 +74,9 @@ create table public.jobs (
         or (status <> 'processing' and locked_by is null and lease_expires_at is null)
     ),
     constraint jobs_processing_started_check check (status <> 'processing' or started_at is not null),
-    constraint jobs_reviewed_check check ((reviewed_at is null) = (reviewed_by is null)),
+    -- A reviewer implies a review time. Not the converse: deleting the reviewing admin sets
+    -- reviewed_by null (on delete set null) and the job keeps its review time.
+    constraint jobs_reviewed_check check (reviewed_by is null or reviewed_at is not null),
     constraint jobs_priority_check check (priority between -100 and 100),
     constraint jobs_enhancement_time_ms_check check (enhancement_time_ms >= 0),
     constraint jobs_quality_rating_check check (quality_rating between 0 and 100),

@@ -38,3 +38,6 @@ comment on table jobs_private.settings is
 insert into jobs_private.settings default values;
 
 revoke all on all tables in schema jobs_private from public;
+-- The status trigger runs as the updating role: the service role updates jobs directly (table
+-- access), so it must be able to read the state machine (not change it).
+grant select on table jobs_private.job_status_transitions to service_role;

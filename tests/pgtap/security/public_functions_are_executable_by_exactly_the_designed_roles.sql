@@ -1,0 +1,53 @@
+-- The execute matrix of the RPC surface, read from the catalog: which functions of public each
+-- role can execute. Holds with Supabase's automatic grants on (the template has them) because
+-- every function revokes them and grants exactly what it means to.
+begin;
+select plan(5);
+
+
+select is_empty(
+    $$select p.proname::text from pg_catalog.pg_proc as p
+    where p.pronamespace = 'public'::regnamespace
+        and has_function_privilege('anon', p.oid, 'execute')$$,
+    'anon can execute nothing'
+);
+select set_eq(
+    $$select p.proname::text from pg_catalog.pg_proc as p
+    where p.pronamespace = 'public'::regnamespace
+        and has_function_privilege('authenticated', p.oid, 'execute')$$,
+    array[
+        'asset_info', 'cancel_job', 'get_job', 'library_items', 'list_jobs',
+        'purge_finished_jobs', 'queue_job', 'retry_job', 'review_job', 'system_metrics',
+        'workspace_groups'
+    ],
+    'authenticated can execute exactly the user and admin functions'
+);
+select set_eq(
+    $$select p.proname::text from pg_catalog.pg_proc as p
+    where p.pronamespace = 'public'::regnamespace
+        and has_function_privilege('service_role', p.oid, 'execute')$$,
+    array[
+        'cancel_job', 'claim_jobs', 'heartbeat_jobs', 'job_callback', 'purge_finished_jobs',
+        'queue_job', 'rescue_expired_jobs', 'retry_job', 'system_metrics'
+    ],
+    'service_role can execute exactly queue, cancel, worker and admin maintenance functions'
+);
+select set_eq(
+    $$select p.proname::text from pg_catalog.pg_proc as p
+    where p.pronamespace = 'public'::regnamespace
+        and has_function_privilege('jobs_worker', p.oid, 'execute')$$,
+    array[
+        'claim_jobs', 'heartbeat_jobs', 'job_callback', 'rescue_expired_jobs'
+    ],
+    'jobs_worker can execute exactly the worker functions only'
+);
+select ok(
+    (
+        select bool_and(p.prosecdef = false or p.proconfig @> array['search_path=""'])
+        from pg_catalog.pg_proc as p where p.pronamespace = 'public'::regnamespace
+    ),
+    'every security definer function of public pins search_path to empty'
+);
+
+select * from finish();
+rollback;

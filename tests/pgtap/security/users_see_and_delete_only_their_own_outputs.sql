@@ -1,0 +1,171 @@
+-- Outputs (images_videos, videos) are written by job_callback and the service role only: a user
+-- reads and deletes their own, an admin reads all and deletes only their own.
+begin;
+select plan(16);
+
+select tests.clear_authentication();
+select set_config('t.owner', tests.create_user('owner@example.com')::text, true) is not null;
+select set_config('t.other', tests.create_user('other@example.com')::text, true) is not null;
+select set_config(
+    't.admin', tests.create_user('admin@example.com', true)::text, true
+) is not null;
+insert into public.projects (id, user_id, name)
+values
+('00000000-0000-0000-0000-0000000000a5', current_setting('t.owner')::uuid, 'owner project'),
+('00000000-0000-0000-0000-0000000000b5', current_setting('t.other')::uuid, 'other project');
+insert into public.prompt_tests (id, name, prompt, created_by)
+values (
+    '00000000-0000-0000-0000-0000000000c1', 'test', 'a prompt', current_setting('t.admin')::uuid
+);
+insert into public.api_models (id, model_key, provider)
+values ('00000000-0000-0000-0000-0000000000c2', 'model-key', 'provider');
+insert into public.jobs (id, user_id, job_type, status, project_id)
+values
+(
+    '00000000-0000-0000-0000-0000000000a1', current_setting('t.owner')::uuid, 'video_fast',
+    'completed',
+    '00000000-0000-0000-0000-0000000000a5'
+),
+(
+    '00000000-0000-0000-0000-0000000000b1', current_setting('t.other')::uuid, 'video_fast',
+    'completed',
+    '00000000-0000-0000-0000-0000000000b5'
+);
+insert into public.images_videos
+(id, user_id, job_id, asset_index, asset_type, bucket, file_path, file_name)
+values
+(
+    '00000000-0000-0000-0000-0000000000a2', current_setting('t.owner')::uuid,
+    '00000000-0000-0000-0000-0000000000a1', 0, 'image', 'b', 'o/0.png', '0.png'
+),
+(
+    '00000000-0000-0000-0000-0000000000a3', current_setting('t.owner')::uuid,
+    '00000000-0000-0000-0000-0000000000a1', 1, 'video', 'b', 'o/1.mp4', '1.mp4'
+),
+(
+    '00000000-0000-0000-0000-0000000000b2', current_setting('t.other')::uuid,
+    '00000000-0000-0000-0000-0000000000b1', 0, 'image', 'b', 't/0.png', '0.png'
+),
+(
+    '00000000-0000-0000-0000-0000000000b3', current_setting('t.other')::uuid,
+    '00000000-0000-0000-0000-0000000000b1', 1, 'video', 'b', 't/1.mp4', '1.mp4'
+);
+insert into public.videos (id, user_id, asset_id, file_path)
+values
+(
+    '00000000-0000-0000-0000-0000000000a4', current_setting('t.owner')::uuid,
+    '00000000-0000-0000-0000-0000000000a3',
+    'o/1.mp4'
+),
+(
+    '00000000-0000-0000-0000-0000000000b4', current_setting('t.other')::uuid,
+    '00000000-0000-0000-0000-0000000000b3',
+    't/1.mp4'
+);
+update public.jobs set video_id = '00000000-0000-0000-0000-0000000000a4'
+where id = '00000000-0000-0000-0000-0000000000a1';
+update public.jobs set video_id = '00000000-0000-0000-0000-0000000000b4'
+where id = '00000000-0000-0000-0000-0000000000b1';
+insert into auth.users (email) values ('bare@example.com');
+
+select tests.authenticate_as(current_setting('t.owner')::uuid);
+select is(
+    (select count(*)::int from (
+        select * from public.images_videos
+    ) as q),
+    2, 'a user sees only their own assets'
+);
+select is(
+    (select count(*)::int from (
+        select * from public.videos
+    ) as q),
+    1, 'a user sees only their own videos'
+);
+select throws_ok(
+    $$insert into public.images_videos (user_id, asset_index, asset_type, bucket, file_path,
+    file_name) values (current_setting('t.owner')::uuid, 5, 'image', 'b', 'x.png',
+    'x.png')$$,
+    '42501', null,
+    'a user cannot insert an asset'
+);
+select throws_ok(
+    $$insert into public.videos (user_id, asset_id, file_path) values
+    (current_setting('t.owner')::uuid, '00000000-0000-0000-0000-0000000000a2', 'x')$$,
+    '42501', null,
+    'a user cannot insert a video'
+);
+select throws_ok(
+    $$update public.images_videos set file_path = 'x' where id =
+    '00000000-0000-0000-0000-0000000000a2'$$,
+    '42501', null,
+    'a user cannot update their asset'
+);
+select throws_ok(
+    $$update public.videos set file_path = 'x' where id =
+    '00000000-0000-0000-0000-0000000000a4'$$,
+    '42501', null,
+    'a user cannot update their video'
+);
+with r as (
+    delete from public.images_videos where id = '00000000-0000-0000-0000-0000000000b2'
+    returning 1
+)
+
+select is(count(*)::int, 0, 'a user cannot delete another user''s asset (0 rows)') from r;
+with r as (
+    delete from public.videos where id = '00000000-0000-0000-0000-0000000000b4' returning 1
+)
+
+select is(count(*)::int, 0, 'a user cannot delete another user''s video (0 rows)') from r;
+with r as (
+    delete from public.videos where id = '00000000-0000-0000-0000-0000000000a4' returning 1
+)
+
+select is(count(*)::int, 1, 'a user can delete their video') from r;
+with r as (
+    delete from public.images_videos where id = '00000000-0000-0000-0000-0000000000a2'
+    returning 1
+)
+
+select is(count(*)::int, 1, 'a user can delete their asset') from r;
+select tests.authenticate_as(current_setting('t.admin')::uuid);
+select is(
+    (select count(*)::int from (
+        select * from public.images_videos
+    ) as q),
+    3, 'an admin sees every asset'
+);
+select is(
+    (select count(*)::int from (
+        select * from public.videos
+    ) as q),
+    1, 'an admin sees every video'
+);
+with r as (
+    delete from public.images_videos where id = '00000000-0000-0000-0000-0000000000b2'
+    returning 1
+)
+
+select is(count(*)::int, 0, 'an admin cannot delete another user''s asset (0 rows)') from r;
+with r as (
+    delete from public.videos where id = '00000000-0000-0000-0000-0000000000b4' returning 1
+)
+
+select is(count(*)::int, 0, 'an admin cannot delete another user''s video (0 rows)') from r;
+select throws_ok(
+    $$update public.images_videos set file_path = 'x' where id =
+    '00000000-0000-0000-0000-0000000000b2'$$,
+    '42501', null,
+    'an admin cannot update an asset'
+);
+select tests.clear_authentication();
+select is(
+    (select count(*)::int from (
+        select * from public.jobs where id = '00000000-0000-0000-0000-0000000000a1'
+            and video_id is null
+    ) as q),
+    1, 'the owner''s deleted video is unlinked from their job'
+);
+
+select * from finish();
+rollback;
