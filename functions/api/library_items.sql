@@ -1,6 +1,7 @@
 create function public.library_items(
     before timestamptz default null,
-    max_rows integer default 50
+    max_rows integer default 50,
+    before_id uuid default null
 )
 returns jsonb
 language sql
@@ -12,9 +13,13 @@ as $$
         from public.jobs as j
         where j.user_id = (select auth.uid())
             and j.status = 'completed'
-            and (library_items.before is null or j.created_at < library_items.before)
+            and (
+                library_items.before is null
+                or j.created_at <= library_items.before
+                and (j.created_at < library_items.before or j.id < library_items.before_id)
+            )
             and exists (select from public.images_videos as iv where iv.job_id = j.id)
-        order by j.created_at desc
+        order by j.created_at desc, j.id desc
         limit least(greatest(coalesce(library_items.max_rows, 50), 1), 200)
     )
     select jsonb_build_object(
@@ -26,13 +31,16 @@ as $$
                 from public.images_videos as iv
                 where iv.job_id = (p.j).id
             )
-        ) order by (p.j).created_at desc), '[]'),
-        'next', jsonb_build_object('before', min((p.j).created_at))
+        ) order by (p.j).created_at desc, (p.j).id desc), '[]'),
+        'next', jsonb_build_object(
+            'before', min((p.j).created_at),
+            'before_id', (array_agg((p.j).id order by (p.j).created_at, (p.j).id))[1]
+        )
     )
     from page as p;
 $$;
-comment on function public.library_items(timestamptz, integer) is
-'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before of the previous page.';
-revoke all on function public.library_items(timestamptz, integer)
+comment on function public.library_items(timestamptz, integer, uuid) is
+'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before and next.before_id of the previous page.';
+revoke all on function public.library_items(timestamptz, integer, uuid)
 from public, anon, authenticated, service_role;
-grant execute on function public.library_items(timestamptz, integer) to authenticated;
+grant execute on function public.library_items(timestamptz, integer, uuid) to authenticated;

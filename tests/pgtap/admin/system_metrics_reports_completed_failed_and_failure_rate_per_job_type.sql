@@ -1,0 +1,74 @@
+-- system_metrics reports per job type, over the window before `now`: completed, failed and
+-- cancelled counts, failure rate, retry rate and run times; jobs finished outside the window
+-- are not counted.
+begin;
+select plan(3);
+
+select set_config('t.alice', tests.create_user('alice@example.com')::text, true) is not null;
+-- As the owner: sdxl_image_fast: 3 completed (runs of 10, 20 and 30 s; one in 2 attempts) and
+-- 1 failed inside the window, 1 completed 2 hours before now; video_fast: 1 failed.
+insert into public.jobs (id, user_id, job_type, metadata)
+select
+    ('00000000-0000-0000-0000-00000000000' || i)::uuid as id,
+    current_setting('t.alice')::uuid as user_id,
+    case when i = 6 then 'video_fast' else 'sdxl_image_fast' end as job_type,
+    '{"prompt": "p"}' as metadata
+from generate_series(1, 6) as i;
+update public.jobs
+set
+    status = 'processing', attempts = case when id = '00000000-0000-0000-0000-000000000002'
+            then 2
+        else 1
+    end,
+    locked_by = 'gpu-1', lease_token = gen_random_uuid(), lease_expires_at = now()
+where user_id = current_setting('t.alice')::uuid;
+update public.jobs
+set
+    status = case when right(id::text, 1) in ('4', '6') then 'failed' else 'completed' end,
+    started_at = case when id = '00000000-0000-0000-0000-000000000005'
+            then '2030-01-01 10:00:00+00'::timestamptz
+        else '2030-01-01 11:30:00+00'
+    end,
+    completed_at = case right(id::text, 1)
+        when '1' then '2030-01-01 11:30:10+00'::timestamptz
+        when '2' then '2030-01-01 11:30:20+00'
+        when '5' then '2030-01-01 10:30:00+00'
+        else '2030-01-01 11:30:30+00'
+    end
+where user_id = current_setting('t.alice')::uuid;
+
+select tests.authenticate_as(tests.create_user('admin@example.com', true));
+select set_config('t.m', public.system_metrics(
+    time_window := interval '1 hour', now := '2030-01-01 12:00:00+00'
+)::text, true) is not null;
+select tests.clear_authentication();
+
+select is(
+    (
+        select t - 'avg_total_seconds'
+        from jsonb_array_elements(current_setting('t.m')::jsonb -> 'job_types') as t
+        where t ->> 'job_type' = 'sdxl_image_fast'
+    ),
+    jsonb_build_object(
+        'job_type', 'sdxl_image_fast', 'completed', 3, 'failed', 1, 'cancelled', 0,
+        'failure_rate', 0.25, 'retry_rate', 0.25, 'avg_run_seconds', 20.0,
+        'p50_run_seconds', 20.0, 'p95_run_seconds', 29.0
+    ),
+    'sdxl_image_fast: counts, failure and retry rates and run times of the window only'
+);
+select is(
+    (
+        select (t ->> 'completed') || '/' || (t ->> 'failed') || '/' || (t ->> 'failure_rate')
+        from jsonb_array_elements(current_setting('t.m')::jsonb -> 'job_types') as t
+        where t ->> 'job_type' = 'video_fast'
+    ),
+    '0/1/1.0000',
+    'video_fast: one failure, failure rate 1'
+);
+select is(
+    jsonb_array_length(current_setting('t.m')::jsonb -> 'job_types'), 2,
+    'job types without finished jobs in the window are left out'
+);
+
+select * from finish();
+rollback;
