@@ -1,0 +1,97 @@
+# jobsdb: `make demo` shows the package at work, `make test` checks everything from nothing.
+# With DATABASE_URL set, both run against that server (the role must be able to create
+# databases) instead of the embedded cluster in .jobsdb/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+JOBSDB := $(VENV)/bin/jobsdb
+PG_MAJOR := 15
+EXTDIR := /usr/share/postgresql/$(PG_MAJOR)/extension
+SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap jobsdb/shim)
+PY_DIRS := $(wildcard jobsdb tests bench)
+
+.PHONY: help venv deps db db-stop demo test lint lint-sql lint-py lint-plpgsql pgtap pytest \
+        bench fuzz chaos clean
+
+help:
+	@echo "make demo   start the embedded database (or use DATABASE_URL), migrate, show it at work"
+	@echo "make test   venv + packages + database + lint + pgTAP + pytest"
+	@echo "make lint | bench | fuzz | chaos | db-stop | clean"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# PostgreSQL 15 server binaries, pgTAP and plpgsql_check: installed when root, else explained.
+deps:
+	@missing=""; \
+	if [ -z "$$DATABASE_URL" ] && ! { [ -x /usr/lib/postgresql/$(PG_MAJOR)/bin/initdb ] || \
+	    command -v initdb >/dev/null || \
+	    { command -v pg_config >/dev/null && [ -x "$$(pg_config --bindir)/initdb" ]; }; }; then \
+	    missing="$$missing postgresql-$(PG_MAJOR)"; fi; \
+	if [ -z "$$DATABASE_URL" ] || [ -d $(EXTDIR) ]; then \
+	    [ -f $(EXTDIR)/pgtap.control ] || missing="$$missing postgresql-$(PG_MAJOR)-pgtap"; \
+	    [ -f $(EXTDIR)/plpgsql_check.control ] || \
+	        missing="$$missing postgresql-$(PG_MAJOR)-plpgsql-check"; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing:$$missing"; \
+	        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	    else \
+	        echo "missing Debian packages:$$missing"; \
+	        echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+	        exit 1; \
+	    fi; \
+	fi
+
+db: venv deps
+	@if [ -z "$$DATABASE_URL" ]; then $(JOBSDB) db start; else echo "using DATABASE_URL"; fi
+
+db-stop: venv
+	$(JOBSDB) db stop
+
+demo: db
+	$(JOBSDB) migrate
+	$(JOBSDB) demo
+
+lint-sql: venv
+	@if [ -n "$(SQL_DIRS)" ]; then $(VENV)/bin/sqlfluff lint --processes 2 $(SQL_DIRS); fi
+
+lint-py: venv
+	$(VENV)/bin/ruff check $(PY_DIRS)
+
+lint-plpgsql: db
+	$(JOBSDB) lint
+
+lint: lint-sql lint-py lint-plpgsql
+
+pgtap: db
+	$(JOBSDB) test -j 2 --junit .jobsdb-junit/pgtap.xml
+
+pytest: db
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+test: venv deps db lint pgtap pytest
+
+bench: venv deps
+	$(PY) -m bench
+
+# addopts deselects fuzz and chaos; a later -m overrides it.
+fuzz: db
+	$(VENV)/bin/pytest -q -m fuzz
+
+chaos: db
+	$(VENV)/bin/pytest -q -m chaos
+
+clean:
+	-@[ -x $(JOBSDB) ] && [ -z "$$DATABASE_URL" ] && $(JOBSDB) db stop || true
+	rm -rf .jobsdb .jobsdb-junit $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,104 @@
+"""Current-state loader (sql/load.txt) and the normalised schema dump used by the drift test."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import psycopg
+
+from jobsdb import sqlsplit
+from jobsdb.embedded import find_bin
+
+EXCLUDED_SCHEMAS = ("supabase_migrations", "auth", "extensions", "tests", "information_schema")
+
+
+class SchemaError(RuntimeError):
+    pass
+
+
+def load_order(root: Path) -> list[Path]:
+    """Files named by sql/load.txt, in order (repo-relative paths, # comments, blanks ignored)."""
+    listing = root / "sql" / "load.txt"
+    if not listing.is_file():
+        raise SchemaError(f"{listing} does not exist: it declares the current-state load order")
+    files = []
+    for n, raw in enumerate(listing.read_text().splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        p = root / line
+        if not p.is_file():
+            raise SchemaError(f"sql/load.txt line {n}: {line} does not exist")
+        files.append(p)
+    return files
+
+
+def apply(url: str, root: Path, out=print) -> list[Path]:
+    """Apply the current-state tree in one transaction."""
+    files = load_order(root)
+    with psycopg.connect(url) as conn:
+        for f in files:
+            rel = f.relative_to(root)
+            for i, stmt in enumerate(sqlsplit.split(f.read_text())):
+                if sqlsplit.is_comment_only(stmt):
+                    continue
+                try:
+                    conn.execute(stmt.encode())
+                except psycopg.Error as e:
+                    raise SchemaError(
+                        f"{rel}: statement {i + 1} failed: {e}\n--- statement ---\n{stmt[:2000]}"
+                    ) from e
+        conn.commit()
+    out(f"applied {len(files)} current-state file(s) from sql/load.txt")
+    return files
+
+
+def dumped_schemas(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute(
+        "select nspname from pg_namespace where nspname <> all(%s)"
+        " and nspname not like 'pg\\_%%' order by 1",
+        (list(EXCLUDED_SCHEMAS),),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+_NOISE = re.compile(r"^(--|SET |SELECT pg_catalog\.set_config|\\restrict|\\unrestrict)")
+
+EXTRA_QUERIES = {
+    "publication tables": """
+        select pubname || ' ' || schemaname || '.' || tablename
+        from pg_publication_tables order by 1""",
+    "default privileges": """
+        select coalesce(pg_get_userbyid(d.defaclrole), '?') || ' '
+            || coalesce(n.nspname, '<global>') || ' ' || d.defaclobjtype::text || ' '
+            || array_to_string(array(select unnest(d.defaclacl)::text order by 1), ',')
+        from pg_default_acl d left join pg_namespace n on n.oid = d.defaclnamespace
+        order by 1""",
+    "extensions": """
+        select e.extname || ' ' || n.nspname from pg_extension e
+        join pg_namespace n on n.oid = e.extnamespace order by 1""",
+}
+
+
+def dump(url: str) -> str:
+    """A normalised schema-only dump (owners, privileges, policies, comments, triggers, function
+    bodies) of the package's schemas, plus publication membership, default privileges and
+    extensions. Equal databases give identical text."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        schemas = dumped_schemas(conn)
+        extras = {
+            title: [r[0] for r in conn.execute(q).fetchall()] for title, q in EXTRA_QUERIES.items()
+        }
+    args = [find_bin("pg_dump"), "--schema-only", "--no-publications", "-d", url]
+    for s in schemas:
+        args += ["--schema", s]
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SchemaError(f"pg_dump failed: {r.stderr}")
+    lines = [ln.rstrip() for ln in r.stdout.splitlines() if not _NOISE.match(ln)]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+    for title, rows in extras.items():
+        text += f"\n-- {title}\n" + "".join(f"{row}\n" for row in rows)
+    return text

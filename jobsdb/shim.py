@@ -1,0 +1,82 @@
+"""Apply the Supabase shim (jobsdb/shim/*.sql) to plain PostgreSQL.
+
+Cluster part: roles. Database part: extensions/auth schemas, auth functions, publication,
+grants, and (unless JOBSDB_SHIM_AUTO_GRANTS=off) Supabase's automatic default grants.
+Never touches a real Supabase project: when `auth.users` exists and schema auth was not
+created by this shim, nothing is done.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import resources
+
+import psycopg
+
+from jobsdb.embedded import url_for_db
+
+MARK = "jobsdb supabase shim"
+
+
+def _sql(name: str) -> str:
+    return resources.files("jobsdb").joinpath("shim", name).read_text()
+
+
+def auto_grants_default() -> bool:
+    return os.environ.get("JOBSDB_SHIM_AUTO_GRANTS", "on").strip().lower() not in (
+        "off", "0", "false", "no",
+    )
+
+
+def is_real_supabase(conn: psycopg.Connection) -> bool:
+    row = conn.execute(
+        "select to_regclass('auth.users') is not null,"
+        " coalesce(obj_description(to_regnamespace('auth')::oid, 'pg_namespace'), '')"
+    ).fetchone()
+    assert row is not None
+    return bool(row[0]) and row[1] != MARK
+
+
+def _is_superuser(conn: psycopg.Connection) -> bool:
+    row = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()
+    return bool(row and row[0])
+
+
+def apply_cluster_part(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(_sql("cluster.sql"))
+
+
+def apply_database_part(url: str, auto_grants: bool | None = None) -> None:
+    if auto_grants is None:
+        auto_grants = auto_grants_default()
+    with psycopg.connect(url) as conn:
+        conn.execute(_sql("database.sql"))
+        conn.execute(_sql("auto_grants_on.sql" if auto_grants else "auto_grants_off.sql"))
+
+
+def apply_shim(
+    superuser_url: str, dbname: str, auto_grants: bool | None = None, quiet: bool = False
+) -> bool:
+    """Apply the shim to database `dbname`. Returns False (and does nothing) on real Supabase.
+
+    `superuser_url` should be a superuser's; with a non-superuser (e.g. the owner role on a
+    server we do not administer) only the database part is attempted.
+    auto_grants None means: from $JOBSDB_SHIM_AUTO_GRANTS (default on).
+    """
+    url = url_for_db(superuser_url, dbname)
+    with psycopg.connect(url, autocommit=True) as conn:
+        if is_real_supabase(conn):
+            if not quiet:
+                print(
+                    f"note: {dbname} looks like a real Supabase database (auth.users exists);"
+                    " the Supabase shim is not applied",
+                    file=sys.stderr,
+                )
+            return False
+        superuser = _is_superuser(conn)
+    if superuser:
+        apply_cluster_part(url)
+    apply_database_part(url, auto_grants)
+    return True
