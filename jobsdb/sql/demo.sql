@@ -1,0 +1,46 @@
+-- Named queries of `jobsdb demo` (loaded by jobsdb.queries). They run as the owner role.
+
+-- name: create_user
+-- A signed-up Supabase user (auth.users + profile), optionally an admin.
+with u as (
+    insert into auth.users (email, raw_app_meta_data)
+    values (%(email)s, '{"provider": "email"}')
+    returning id
+),
+p as (
+    insert into public.profiles (id)
+    select u.id from u
+    returning id
+),
+r as (
+    insert into public.user_roles (user_id, role)
+    select p.id, 'admin' from p where %(admin)s
+)
+select p.id from p;
+
+-- name: counts
+select
+    count(*) filter (where j.status = 'queued') as queued,
+    count(*) filter (where j.status = 'processing') as processing,
+    count(*) filter (where j.status = 'completed') as completed,
+    count(*) filter (where j.status = 'failed') as failed,
+    count(*) filter (where j.status = 'cancelled') as cancelled
+from public.jobs as j
+where j.user_id = any(%(users)s);
+
+-- name: job_states
+select
+    u.email,
+    j.job_type,
+    j.worker_pool,
+    j.status,
+    j.attempts,
+    coalesce(iv.file_name, j.error_message, '') as output_or_error
+from public.jobs as j
+inner join auth.users as u on u.id = j.user_id
+left join public.images_videos as iv on iv.job_id = j.id and iv.asset_index = 0
+where j.user_id = any(%(users)s)
+order by u.email, j.created_at, j.metadata ->> 'image_index';
+
+-- name: terminate_backend
+select pg_terminate_backend(%(pid)s);
