@@ -77,8 +77,10 @@ lint: lint-sql lint-py lint-plpgsql
 pgtap: db
 	$(JOBSDB) test -j 2 --junit .jobsdb-junit/pgtap.xml
 
+# The pgTAP files already ran in parallel above (`pgtap`); pytest can collect them too (one
+# item per file, e.g. `pytest tests/pgtap`), but `make test` does not run them twice.
 pytest: db
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider --ignore=tests/pgtap
 
 test: venv deps db lint pgtap pytest
 

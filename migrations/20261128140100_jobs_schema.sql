@@ -158,8 +158,11 @@ create table public.jobs (
         )
         or (status <> 'processing' and locked_by is null and lease_expires_at is null)
     ),
-    constraint jobs_processing_started_check check (status <> 'processing' or started_at is not null),
-    constraint jobs_reviewed_check check ((reviewed_at is null) = (reviewed_by is null)),
+    constraint jobs_processing_started_check
+    check (status <> 'processing' or started_at is not null),
+    -- A reviewer implies a review time. Not the converse: deleting the reviewing admin sets
+    -- reviewed_by null (on delete set null) and the job keeps its review time.
+    constraint jobs_reviewed_check check (reviewed_by is null or reviewed_at is not null),
     constraint jobs_priority_check check (priority between -100 and 100),
     constraint jobs_enhancement_time_ms_check check (enhancement_time_ms >= 0),
     constraint jobs_quality_rating_check check (quality_rating between 0 and 100),
@@ -284,7 +287,8 @@ where status in ('failed', 'cancelled');
 create index jobs_image_id_idx on public.jobs (image_id) where image_id is not null;
 create index jobs_video_id_idx on public.jobs (video_id) where video_id is not null;
 create index jobs_project_id_idx on public.jobs (project_id) where project_id is not null;
-create index jobs_prompt_test_id_idx on public.jobs (prompt_test_id) where prompt_test_id is not null;
+create index jobs_prompt_test_id_idx on public.jobs (prompt_test_id)
+where prompt_test_id is not null;
 create index jobs_api_model_id_idx on public.jobs (api_model_id) where api_model_id is not null;
 create index jobs_reviewed_by_idx on public.jobs (reviewed_by) where reviewed_by is not null;
 
@@ -305,17 +309,25 @@ insert into jobs_private.job_status_transitions (from_status, to_status, happens
 ('queued', 'processing', 'a worker claims the job (claim_jobs)'),
 ('queued', 'cancelled', 'the owner or an admin cancels (cancel_job)'),
 ('processing', 'completed', 'the worker reports success (job_callback)'),
-('processing', 'failed', 'the worker reports failure and no attempt is left, or the error is final'),
+(
+    'processing', 'failed',
+    'the worker reports failure and no attempt is left, or the error is final'
+),
 ('processing', 'queued', 'retry with backoff: failure with attempts left, or the lease expired'),
-('processing', 'cancelled', 'the owner or an admin cancels a running job; the worker learns it by heartbeat'),
+(
+    'processing', 'cancelled',
+    'the owner or an admin cancels a running job; the worker learns it by heartbeat'
+),
 ('failed', 'queued', 'an admin retries a failed job (retry_job)');
 
 create table jobs_private.settings (
-    singleton boolean primary key default true constraint settings_singleton_check check (singleton),
+    singleton boolean primary key default true
+    constraint settings_singleton_check check (singleton),
     max_queued_per_user integer not null default 100
     constraint settings_max_queued_per_user_check check (max_queued_per_user between 1 and 100000),
     max_images_per_request integer not null default 4
-    constraint settings_max_images_per_request_check check (max_images_per_request between 1 and 16),
+    constraint settings_max_images_per_request_check
+    check (max_images_per_request between 1 and 16),
     retry_base_seconds integer not null default 10
     constraint settings_retry_base_seconds_check check (retry_base_seconds between 0 and 3600),
     retry_max_seconds integer not null default 600
@@ -329,42 +341,75 @@ comment on table jobs_private.settings is
 insert into jobs_private.settings default values;
 
 revoke all on all tables in schema jobs_private from public;
+-- The status trigger runs as the updating role: the service role updates jobs directly (table
+-- access), so it must be able to read the state machine (not change it).
+grant select on table jobs_private.job_status_transitions to service_role;
 
 -- ===== sql/31_seed_job_types.sql
 -- The spec's job types and the ones the real app added. Pools: sdxl for sdxl_*; wan for the
 -- image_*, video_*, image7b_*, video7b_* and wan_video_* types; rv51 for rv51_*.
 insert into public.job_types
-(job_type, worker_pool, media_type, format, quality, model_type, output_bucket, enhanced,
-    default_max_attempts, lease_seconds, description)
+(
+    job_type, worker_pool, media_type, format, quality, model_type, output_bucket, enhanced,
+    default_max_attempts, lease_seconds, description
+)
 values
-('sdxl_image_fast', 'sdxl', 'image', 'png', 'fast', 'sdxl', 'sdxl_image_fast', false, 3, 120,
-    'SDXL image, fast'),
-('sdxl_image_high', 'sdxl', 'image', 'png', 'high', 'sdxl', 'sdxl_image_high', false, 3, 180,
-    'SDXL image, high quality'),
-('image_fast', 'wan', 'image', 'png', 'fast', 'wan', 'image_fast', false, 3, 300,
-    'WAN image, fast'),
-('image_high', 'wan', 'image', 'png', 'high', 'wan', 'image_high', false, 3, 300,
-    'WAN image, high quality'),
-('video_fast', 'wan', 'video', 'mp4', 'fast', 'wan', 'video_fast', false, 3, 600,
-    'WAN video, fast'),
-('video_high', 'wan', 'video', 'mp4', 'high', 'wan', 'video_high', false, 3, 900,
-    'WAN video, high quality'),
-('image7b_fast_enhanced', 'wan', 'image', 'png', 'fast', 'wan_qwen7b', 'image7b_fast_enhanced',
-    true, 3, 300, 'WAN image with Qwen 7B prompt enhancement, fast'),
-('image7b_high_enhanced', 'wan', 'image', 'png', 'high', 'wan_qwen7b', 'image7b_high_enhanced',
-    true, 3, 300, 'WAN image with Qwen 7B prompt enhancement, high quality'),
-('video7b_fast_enhanced', 'wan', 'video', 'mp4', 'fast', 'wan_qwen7b', 'video7b_fast_enhanced',
-    true, 3, 600, 'WAN video with Qwen 7B prompt enhancement, fast'),
-('video7b_high_enhanced', 'wan', 'video', 'mp4', 'high', 'wan_qwen7b', 'video7b_high_enhanced',
-    true, 3, 900, 'WAN video with Qwen 7B prompt enhancement, high quality'),
-('wan_video_fast', 'wan', 'video', 'mp4', 'fast', 'wan', 'wan_video_fast', false, 3, 600,
-    'WAN 2.x video, fast'),
-('wan_video_high', 'wan', 'video', 'mp4', 'high', 'wan', 'wan_video_high', false, 3, 900,
-    'WAN 2.x video, high quality'),
-('rv51_fast', 'rv51', 'image', 'png', 'fast', 'rv51', 'rv51_fast', false, 3, 120,
-    'Realistic Vision 5.1 image, fast'),
-('rv51_high', 'rv51', 'image', 'png', 'high', 'rv51', 'rv51_high', false, 3, 180,
-    'Realistic Vision 5.1 image, high quality');
+(
+    'sdxl_image_fast', 'sdxl', 'image', 'png', 'fast', 'sdxl', 'sdxl_image_fast', false, 3, 120,
+    'SDXL image, fast'
+),
+(
+    'sdxl_image_high', 'sdxl', 'image', 'png', 'high', 'sdxl', 'sdxl_image_high', false, 3, 180,
+    'SDXL image, high quality'
+),
+(
+    'image_fast', 'wan', 'image', 'png', 'fast', 'wan', 'image_fast', false, 3, 300,
+    'WAN image, fast'
+),
+(
+    'image_high', 'wan', 'image', 'png', 'high', 'wan', 'image_high', false, 3, 300,
+    'WAN image, high quality'
+),
+(
+    'video_fast', 'wan', 'video', 'mp4', 'fast', 'wan', 'video_fast', false, 3, 600,
+    'WAN video, fast'
+),
+(
+    'video_high', 'wan', 'video', 'mp4', 'high', 'wan', 'video_high', false, 3, 900,
+    'WAN video, high quality'
+),
+(
+    'image7b_fast_enhanced', 'wan', 'image', 'png', 'fast', 'wan_qwen7b', 'image7b_fast_enhanced',
+    true, 3, 300, 'WAN image with Qwen 7B prompt enhancement, fast'
+),
+(
+    'image7b_high_enhanced', 'wan', 'image', 'png', 'high', 'wan_qwen7b', 'image7b_high_enhanced',
+    true, 3, 300, 'WAN image with Qwen 7B prompt enhancement, high quality'
+),
+(
+    'video7b_fast_enhanced', 'wan', 'video', 'mp4', 'fast', 'wan_qwen7b', 'video7b_fast_enhanced',
+    true, 3, 600, 'WAN video with Qwen 7B prompt enhancement, fast'
+),
+(
+    'video7b_high_enhanced', 'wan', 'video', 'mp4', 'high', 'wan_qwen7b', 'video7b_high_enhanced',
+    true, 3, 900, 'WAN video with Qwen 7B prompt enhancement, high quality'
+),
+(
+    'wan_video_fast', 'wan', 'video', 'mp4', 'fast', 'wan', 'wan_video_fast', false, 3, 600,
+    'WAN 2.x video, fast'
+),
+(
+    'wan_video_high', 'wan', 'video', 'mp4', 'high', 'wan', 'wan_video_high', false, 3, 900,
+    'WAN 2.x video, high quality'
+),
+(
+    'rv51_fast', 'rv51', 'image', 'png', 'fast', 'rv51', 'rv51_fast', false, 3, 120,
+    'Realistic Vision 5.1 image, fast'
+),
+(
+    'rv51_high', 'rv51', 'image', 'png', 'high', 'rv51', 'rv51_high', false, 3, 180,
+    'Realistic Vision 5.1 image, high quality'
+);
 
 -- ===== functions/private/is_admin.sql
 -- Security definer: it reads public.user_roles whatever the caller's own rows there say, and is
@@ -404,7 +449,8 @@ as $$
 $$;
 comment on function jobs_private.is_trusted_caller() is
 'True for the service role and roles that have its privileges (the owner, pg_cron jobs it schedules), as the request''s role, not the security definer''s.';
-revoke all on function jobs_private.is_trusted_caller() from public, anon, authenticated, service_role;
+revoke all on function jobs_private.is_trusted_caller()
+from public, anon, authenticated, service_role;
 grant execute on function jobs_private.is_trusted_caller() to authenticated, service_role;
 
 -- ===== functions/private/require_admin.sql
@@ -449,7 +495,8 @@ as $$
 $$;
 comment on function jobs_private.retry_delay(integer) is
 'Backoff before the next attempt: retry_base_seconds * 2^(attempt-1), capped at retry_max_seconds, with +-25% jitter so retries of a burst spread out.';
-revoke all on function jobs_private.retry_delay(integer) from public, anon, authenticated, service_role;
+revoke all on function jobs_private.retry_delay(integer)
+from public, anon, authenticated, service_role;
 
 -- ===== functions/private/json_number.sql
 create function jobs_private.json_number(doc jsonb, key text)
@@ -470,15 +517,20 @@ end;
 $$;
 comment on function jobs_private.json_number(jsonb, text) is
 'doc->key as numeric; null when absent; 22023 naming the key when it is not a JSON number.';
-revoke all on function jobs_private.json_number(jsonb, text) from public, anon, authenticated, service_role;
+revoke all on function jobs_private.json_number(jsonb, text)
+from public, anon, authenticated, service_role;
 
 -- ===== functions/private/job_group_json.sql
 create function jobs_private.job_group_json(user_id uuid, group_id uuid, deduplicated boolean)
 returns jsonb
-language sql
+-- plpgsql, not sql: a SQL function with a SET clause is never inlined and is parsed and planned
+-- again on every call; plpgsql keeps the plan for the session (queue_job calls this every time).
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
+    return (
     select jsonb_build_object(
         'group_id', job_group_json.group_id,
         'deduplicated', job_group_json.deduplicated,
@@ -492,7 +544,9 @@ as $$
     )
     from public.jobs as j
     where j.user_id = job_group_json.user_id
-        and (j.metadata ->> 'job_id') = job_group_json.group_id::text;
+        and (j.metadata ->> 'job_id') = job_group_json.group_id::text
+    );
+end;
 $$;
 comment on function jobs_private.job_group_json(uuid, uuid, boolean) is
 'The answer of queue_job: the jobs of one group (metadata.job_id) of one user, as JSON.';
@@ -537,7 +591,8 @@ end;
 $$;
 comment on function jobs_private.jobs_before_insert() is
 'Trigger: enforces the birth states (queued, or completed for the service role), fills derived columns from job_types and the group id metadata.job_id.';
-revoke all on function jobs_private.jobs_before_insert() from public, anon, authenticated, service_role;
+revoke all on function jobs_private.jobs_before_insert()
+from public, anon, authenticated, service_role;
 
 -- ===== functions/private/jobs_before_update.sql
 create function jobs_private.jobs_before_update()
@@ -586,7 +641,8 @@ end;
 $$;
 comment on function jobs_private.jobs_before_update() is
 'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns and updated_at.';
-revoke all on function jobs_private.jobs_before_update() from public, anon, authenticated, service_role;
+revoke all on function jobs_private.jobs_before_update()
+from public, anon, authenticated, service_role;
 
 -- ===== functions/private/touch_updated_at.sql
 create function jobs_private.touch_updated_at()
@@ -600,7 +656,8 @@ begin
 end;
 $$;
 comment on function jobs_private.touch_updated_at() is 'Trigger: sets updated_at on every update.';
-revoke all on function jobs_private.touch_updated_at() from public, anon, authenticated, service_role;
+revoke all on function jobs_private.touch_updated_at()
+from public, anon, authenticated, service_role;
 
 -- ===== sql/40_triggers.sql
 create trigger jobs_before_insert_trg
@@ -739,7 +796,8 @@ using ((select auth.uid()) = user_id or (select jobs_private.is_admin()));
 alter table public.images_videos enable row level security;
 alter table public.videos enable row level security;
 
-revoke all on table public.images_videos from public, anon, authenticated, service_role, jobs_worker;
+revoke all on table public.images_videos
+from public, anon, authenticated, service_role, jobs_worker;
 grant select, delete on table public.images_videos to authenticated;
 grant select, insert, update, delete on table public.images_videos to service_role;
 

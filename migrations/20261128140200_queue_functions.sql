@@ -24,6 +24,12 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
+-- One generic plan per statement for the session: custom plans re-planned every call cost ~15%
+-- of the lifecycle (bench/README.md).
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_uid uuid := auth.uid();
@@ -34,6 +40,7 @@ declare
     v_queued integer;
     v_rank bigint;
     v_now timestamptz := now();
+    v_wake boolean;
 begin
     if v_uid is null then
         raise exception using errcode = '42501', message = 'queue_job needs a signed-in user',
@@ -139,6 +146,14 @@ begin
         1
     ) into v_rank;
 
+    -- Workers sleep (LISTEN, with a poll timeout) only after a claim found nothing, and a busy
+    -- worker claims again before it sleeps: wake them only when the pool has no claimable job.
+    -- NOTIFY takes a database-wide lock at commit that serialises all notifying commits
+    -- (about -35% jobs/s at 8 clients in bench/README.md).
+    v_wake := not exists (
+        select from public.jobs as j
+        where j.status = 'queued' and j.worker_pool = v_type.worker_pool and j.run_at <= v_now
+    );
     v_group := gen_random_uuid();
     insert into public.jobs (
         id, user_id, job_type, status, max_attempts, metadata, project_id, format, quality,
@@ -159,9 +174,11 @@ begin
         case when i = 1 then queue_job.idempotency_key end
     from generate_series(1, queue_job.num_images) as i;
 
-    -- One wake-up per call (NOTIFY also folds duplicates within a transaction): no per-row
-    -- trigger, so commits of many jobs do not queue behind the notify lock once per row.
-    perform pg_notify('jobs_wake_' || v_type.worker_pool, '');
+    -- At most one wake-up per call, none while the pool has claimable work (see v_wake): no
+    -- per-row trigger, so commits of many jobs do not queue behind the notify lock once per row.
+    if v_wake then
+        perform pg_notify('jobs_wake_' || v_type.worker_pool, '');
+    end if;
     return jobs_private.job_group_json(v_uid, v_group, false);
 end;
 $$;
@@ -185,6 +202,9 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
 as $$
 declare
     v_job public.jobs;
@@ -238,11 +258,20 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
+-- One generic plan per statement for the session: custom plans re-planned every call cost ~15%
+-- of the lifecycle (bench/README.md).
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
     v_now timestamptz := coalesce(claim_jobs.now, pg_catalog.now());
 begin
+    if not isfinite(v_now) then
+        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    end if;
     if claim_jobs.worker_pool is null or claim_jobs.worker_id is null
         or char_length(claim_jobs.worker_id) not between 1 and 200 then
         raise exception using errcode = '22023',
@@ -292,8 +321,8 @@ to jobs_worker, service_role;
 -- ===== functions/worker/heartbeat_jobs.sql
 create function public.heartbeat_jobs(
     worker_id text,
-    job_ids uuid [],
-    lease_tokens uuid [],
+    job_ids uuid[],
+    lease_tokens uuid[],
     lease_seconds integer default null,
     now timestamptz default null
 )
@@ -302,11 +331,17 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
 as $$
 #variable_conflict use_column
 declare
     v_now timestamptz := coalesce(heartbeat_jobs.now, pg_catalog.now());
 begin
+    if not isfinite(v_now) then
+        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    end if;
     if heartbeat_jobs.worker_id is null or heartbeat_jobs.job_ids is null
         or heartbeat_jobs.lease_tokens is null
         or cardinality(heartbeat_jobs.job_ids) <> cardinality(heartbeat_jobs.lease_tokens)
@@ -345,11 +380,11 @@ begin
     left join public.jobs as j on j.id = h.job_id;
 end;
 $$;
-comment on function public.heartbeat_jobs(text, uuid [], uuid [], integer, timestamptz) is
+comment on function public.heartbeat_jobs(text, uuid[], uuid[], integer, timestamptz) is
 'Worker: extend the leases it still holds (job_ids with the lease_tokens of their claims). Answers per job: extended (with the new expiry), cancelled (stop working on it), or lost (rescued, re-claimed or finished: stop, a callback would be stale).';
-revoke all on function public.heartbeat_jobs(text, uuid [], uuid [], integer, timestamptz)
+revoke all on function public.heartbeat_jobs(text, uuid[], uuid[], integer, timestamptz)
 from public, anon, authenticated, service_role;
-grant execute on function public.heartbeat_jobs(text, uuid [], uuid [], integer, timestamptz)
+grant execute on function public.heartbeat_jobs(text, uuid[], uuid[], integer, timestamptz)
 to jobs_worker, service_role;
 
 -- ===== functions/worker/job_callback.sql
@@ -372,6 +407,12 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
+-- One generic plan per statement for the session: custom plans re-planned every call cost ~15%
+-- of the lifecycle (bench/README.md).
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_now timestamptz := coalesce(job_callback.now, pg_catalog.now());
@@ -383,6 +424,9 @@ declare
     v_asset_ids jsonb;
     v_delay interval;
 begin
+    if not isfinite(v_now) then
+        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    end if;
     if job_callback.job_id is null or job_callback.status is null
         or job_callback.status not in ('completed', 'failed') then
         raise exception using errcode = '22023',
@@ -397,12 +441,13 @@ begin
         or exists (
             select
             from jsonb_array_elements(job_callback.assets) as a (value)
-            where not (
+            where not coalesce(
                 (jsonb_typeof(a.value) = 'string' and char_length(a.value #>> '{}') between 1 and 2000)
                 or (jsonb_typeof(a.value) = 'object' and jsonb_typeof(a.value -> 'url') = 'string'
                     and char_length(a.value ->> 'url') between 1 and 2000
                     and coalesce(a.value ->> 'type', 'image') in ('image', 'video')
-                    and coalesce(jsonb_typeof(a.value -> 'metadata'), 'object') in ('object', 'null'))
+                    and coalesce(jsonb_typeof(a.value -> 'metadata'), 'object') in ('object', 'null')),
+                false
             )
         )
     ) then
@@ -480,7 +525,8 @@ begin
         completed_at = greatest(v_now, v_job.started_at),
         image_id = case when v_first.asset_type = 'image' then v_first.id end,
         video_id = v_video_id,
-        metadata = j.metadata || v_meta || jsonb_build_object('job_id', j.metadata -> 'job_id'),
+        -- the group keys are the request's: job_group_json casts image_index, groups use job_id
+        metadata = j.metadata || (v_meta - array['job_id', 'image_index', 'num_images']),
         enhancement_strategy = coalesce(left(v_meta ->> 'enhancement_strategy', 50), j.enhancement_strategy),
         original_prompt = coalesce(j.original_prompt, v_meta ->> 'original_prompt'),
         enhanced_prompt = coalesce(v_meta ->> 'enhanced_prompt', j.enhanced_prompt),
@@ -502,10 +548,12 @@ end;
 $$;
 comment on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz) is
 'Worker / job-callback edge function: report the outcome of a claim. completed: one images_videos row per asset (path or {type,url,thumbnail_url,metadata}), the first linked as image_id or video_id, metadata merged, analytics columns filled. failed: requeued with backoff while attempts remain and retryable, else failed. Answers result = completed | requeued | failed | duplicate | stale | ignored_cancelled | unknown_job. Errors: 22023 bad payload, PT409 a report conflicting with the recorded outcome.';
-revoke all on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz)
-from public, anon, authenticated, service_role;
-grant execute on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz)
-to jobs_worker, service_role;
+revoke all on function public.job_callback(
+    uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz
+) from public, anon, authenticated, service_role;
+grant execute on function public.job_callback(
+    uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz
+) to jobs_worker, service_role;
 
 -- ===== functions/worker/rescue_expired_jobs.sql
 -- Security definer: runs from pg_cron and from workers (jobs_worker), neither of which has
@@ -519,12 +567,18 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
 as $$
 declare
     v_now timestamptz := coalesce(rescue_expired_jobs.now, pg_catalog.now());
     v_requeued integer;
     v_failed integer;
 begin
+    if not isfinite(v_now) then
+        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    end if;
     if rescue_expired_jobs.max_jobs is null or rescue_expired_jobs.max_jobs not between 1 and 100000 then
         raise exception using errcode = '22023', message = 'max_jobs must be between 1 and 100000';
     end if;
@@ -544,6 +598,8 @@ begin
             completed_at = case when j.attempts < j.max_attempts then null
                 else greatest(v_now, j.started_at) end,
             last_error_at = v_now,
+            -- the abandoned attempt's token dies with its lease: a late report from it is stale
+            lease_token = null,
             error_message = format('lease expired: worker %s stopped heartbeating (attempt %s of %s)',
                 j.locked_by, j.attempts, j.max_attempts)
         from expired as e
@@ -560,4 +616,5 @@ comment on function public.rescue_expired_jobs(timestamptz, integer) is
 'Requeue (with backoff) or fail, when no attempt is left, the processing jobs whose lease expired before now. Scheduled every minute by pg_cron when the extension exists. Returns {requeued, failed}.';
 revoke all on function public.rescue_expired_jobs(timestamptz, integer)
 from public, anon, authenticated, service_role;
-grant execute on function public.rescue_expired_jobs(timestamptz, integer) to jobs_worker, service_role;
+grant execute on function public.rescue_expired_jobs(timestamptz, integer)
+to jobs_worker, service_role;

@@ -27,13 +27,15 @@ comment on function jobs_private.asset_json(public.images_videos, public.jobs) i
 'One output asset as the app shows it: storage bucket, model type, format and the metadata enriched from its job (what the app''s AssetService derived).';
 revoke all on function jobs_private.asset_json(public.images_videos, public.jobs)
 from public, anon, authenticated, service_role;
-grant execute on function jobs_private.asset_json(public.images_videos, public.jobs) to authenticated;
+grant execute on function jobs_private.asset_json(public.images_videos, public.jobs)
+to authenticated;
 
 -- ===== functions/api/list_jobs.sql
 create function public.list_jobs(
     status text default null,
     before timestamptz default null,
-    max_rows integer default 50
+    max_rows integer default 50,
+    before_id uuid default null
 )
 returns setof public.jobs
 language sql
@@ -44,15 +46,19 @@ as $$
     from public.jobs as j
     where j.user_id = (select auth.uid())
         and (list_jobs.status is null or j.status = list_jobs.status)
-        and (list_jobs.before is null or j.created_at < list_jobs.before)
-    order by j.created_at desc
+        and (
+            list_jobs.before is null
+            or j.created_at <= list_jobs.before
+            and (j.created_at < list_jobs.before or j.id < list_jobs.before_id)
+        )
+    order by j.created_at desc, j.id desc
     limit least(greatest(coalesce(list_jobs.max_rows, 50), 1), 200);
 $$;
-comment on function public.list_jobs(text, timestamptz, integer) is
-'The signed-in user''s jobs, newest first, optionally of one status; page with before = the created_at of the last row seen (keyset). At most 200 rows.';
-revoke all on function public.list_jobs(text, timestamptz, integer)
+comment on function public.list_jobs(text, timestamptz, integer, uuid) is
+'The signed-in user''s jobs, newest first, optionally of one status; page with before = the created_at and before_id = the id of the last row seen (keyset; jobs of one set share created_at). At most 200 rows.';
+revoke all on function public.list_jobs(text, timestamptz, integer, uuid)
 from public, anon, authenticated, service_role;
-grant execute on function public.list_jobs(text, timestamptz, integer) to authenticated;
+grant execute on function public.list_jobs(text, timestamptz, integer, uuid) to authenticated;
 
 -- ===== functions/api/get_job.sql
 create function public.get_job(job_id uuid)
@@ -96,7 +102,10 @@ grant execute on function public.asset_info(uuid) to authenticated;
 -- ===== functions/api/workspace_groups.sql
 -- Groups are the jobs of one queue_job call (metadata.job_id); they share created_at, so the
 -- newest groups are found by reading the user's newest jobs (jobs_user_created_idx) and at most
--- 16 jobs per group (settings.max_images_per_request is at most 16).
+-- 16 jobs per group (settings.max_images_per_request is at most 16). A group's jobs are then
+-- read by (user_id, created_at) too: under RLS, the jsonb ->> of the group id is not leakproof
+-- and cannot be an index condition, so without created_at every group would scan all of the
+-- user's jobs (700 ms for a user with 20,000 jobs).
 create function public.workspace_groups(
     before timestamptz default null,
     before_group uuid default null,
@@ -126,7 +135,7 @@ as $$
             and (workspace_groups.workspace_session_id is null
                 or j.workspace_session_id = workspace_groups.workspace_session_id)
         order by j.created_at desc
-        limit (select p.n * 16 from params as p)
+        limit least(greatest(coalesce(workspace_groups.max_groups, 20), 1), 100) * 16
     ),
     picked as (
         select r.group_id, max(r.created_at) as created_at
@@ -146,7 +155,8 @@ as $$
                     'error_message', j.error_message, 'completed_at', j.completed_at
                 ) order by j.metadata -> 'image_index', j.id)
                 from public.jobs as j, params as p
-                where j.user_id = p.uid and (j.metadata ->> 'job_id') = g.group_id
+                where j.user_id = p.uid and j.created_at = g.created_at
+                    and (j.metadata ->> 'job_id') = g.group_id
             ),
             'assets', coalesce((
                 select jsonb_agg(jobs_private.asset_json(iv, j)
@@ -154,7 +164,8 @@ as $$
                 from public.jobs as j
                 cross join params as p
                 inner join public.images_videos as iv on iv.job_id = j.id
-                where j.user_id = p.uid and (j.metadata ->> 'job_id') = g.group_id
+                where j.user_id = p.uid and j.created_at = g.created_at
+                    and (j.metadata ->> 'job_id') = g.group_id
             ), '[]')
         ) as doc
         from picked as g
@@ -174,12 +185,14 @@ comment on function public.workspace_groups(timestamptz, uuid, integer, uuid) is
 'The Workspace page: the signed-in user''s job groups (jobs sharing metadata.job_id, e.g. 1x3 image sets) with their jobs and assets, newest first. Keyset pagination: pass next.before and next.before_group of the previous page.';
 revoke all on function public.workspace_groups(timestamptz, uuid, integer, uuid)
 from public, anon, authenticated, service_role;
-grant execute on function public.workspace_groups(timestamptz, uuid, integer, uuid) to authenticated;
+grant execute on function public.workspace_groups(timestamptz, uuid, integer, uuid)
+to authenticated;
 
 -- ===== functions/api/library_items.sql
 create function public.library_items(
     before timestamptz default null,
-    max_rows integer default 50
+    max_rows integer default 50,
+    before_id uuid default null
 )
 returns jsonb
 language sql
@@ -191,9 +204,13 @@ as $$
         from public.jobs as j
         where j.user_id = (select auth.uid())
             and j.status = 'completed'
-            and (library_items.before is null or j.created_at < library_items.before)
+            and (
+                library_items.before is null
+                or j.created_at <= library_items.before
+                and (j.created_at < library_items.before or j.id < library_items.before_id)
+            )
             and exists (select from public.images_videos as iv where iv.job_id = j.id)
-        order by j.created_at desc
+        order by j.created_at desc, j.id desc
         limit least(greatest(coalesce(library_items.max_rows, 50), 1), 200)
     )
     select jsonb_build_object(
@@ -205,16 +222,19 @@ as $$
                 from public.images_videos as iv
                 where iv.job_id = (p.j).id
             )
-        ) order by (p.j).created_at desc), '[]'),
-        'next', jsonb_build_object('before', min((p.j).created_at))
+        ) order by (p.j).created_at desc, (p.j).id desc), '[]'),
+        'next', jsonb_build_object(
+            'before', min((p.j).created_at),
+            'before_id', (array_agg((p.j).id order by (p.j).created_at, (p.j).id))[1]
+        )
     )
     from page as p;
 $$;
-comment on function public.library_items(timestamptz, integer) is
-'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before of the previous page.';
-revoke all on function public.library_items(timestamptz, integer)
+comment on function public.library_items(timestamptz, integer, uuid) is
+'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before and next.before_id of the previous page.';
+revoke all on function public.library_items(timestamptz, integer, uuid)
 from public, anon, authenticated, service_role;
-grant execute on function public.library_items(timestamptz, integer) to authenticated;
+grant execute on function public.library_items(timestamptz, integer, uuid) to authenticated;
 
 -- ===== functions/admin/review_job.sql
 -- Security definer: users have no UPDATE on jobs; admins review through this function only.
@@ -264,7 +284,8 @@ end;
 $$;
 comment on function public.review_job(uuid, text, text) is
 'Admin: record a moderation decision (moderation_status, review_notes); reviewed_by is the calling admin, reviewed_at now. Errors: 42501 not an admin, 22023 bad status, PT404 no such job.';
-revoke all on function public.review_job(uuid, text, text) from public, anon, authenticated, service_role;
+revoke all on function public.review_job(uuid, text, text)
+from public, anon, authenticated, service_role;
 grant execute on function public.review_job(uuid, text, text) to authenticated;
 
 -- ===== functions/admin/retry_job.sql
@@ -350,7 +371,8 @@ comment on function public.purge_finished_jobs(interval, integer) is
 'Admin / pg_cron: delete one batch of failed and cancelled jobs finished longer ago than older_than (default: settings.purge_failed_after). Completed jobs are never purged. Returns the number deleted.';
 revoke all on function public.purge_finished_jobs(interval, integer)
 from public, anon, authenticated, service_role;
-grant execute on function public.purge_finished_jobs(interval, integer) to authenticated, service_role;
+grant execute on function public.purge_finished_jobs(interval, integer)
+to authenticated, service_role;
 
 -- ===== functions/admin/system_metrics.sql
 -- Fast at production size: live figures read only queued/processing rows (partial indexes);
@@ -373,6 +395,9 @@ declare
     v_leases jsonb;
 begin
     perform jobs_private.require_admin();
+    if not isfinite(v_now) then
+        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    end if;
     if system_metrics.time_window is null
         or system_metrics.time_window not between interval '1 minute' and interval '31 days' then
         raise exception using errcode = '22023', message = 'time_window must be between 1 minute and 31 days';
@@ -449,7 +474,8 @@ comment on function public.system_metrics(interval, timestamptz) is
 'Admins and the service role: queue depth per pool and status (ready and oldest age), leases (processing, expired, active workers), and per job type over time_window: completed/failed/cancelled, failure and retry rates, average/p50/p95 run time and average time from queue to done. Errors: 42501 not an admin, 22023 bad window.';
 revoke all on function public.system_metrics(interval, timestamptz)
 from public, anon, authenticated, service_role;
-grant execute on function public.system_metrics(interval, timestamptz) to authenticated, service_role;
+grant execute on function public.system_metrics(interval, timestamptz)
+to authenticated, service_role;
 
 -- ===== sql/95_schedule.sql
 -- With pg_cron (hosted Supabase), rescue expired leases every minute without any worker, and

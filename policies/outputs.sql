@@ -3,7 +3,8 @@
 alter table public.images_videos enable row level security;
 alter table public.videos enable row level security;
 
-revoke all on table public.images_videos from public, anon, authenticated, service_role, jobs_worker;
+revoke all on table public.images_videos
+from public, anon, authenticated, service_role, jobs_worker;
 grant select, delete on table public.images_videos to authenticated;
 grant select, insert, update, delete on table public.images_videos to service_role;
 

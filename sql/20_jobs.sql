@@ -73,7 +73,8 @@ create table public.jobs (
         )
         or (status <> 'processing' and locked_by is null and lease_expires_at is null)
     ),
-    constraint jobs_processing_started_check check (status <> 'processing' or started_at is not null),
+    constraint jobs_processing_started_check
+    check (status <> 'processing' or started_at is not null),
     -- A reviewer implies a review time. Not the converse: deleting the reviewing admin sets
     -- reviewed_by null (on delete set null) and the job keeps its review time.
     constraint jobs_reviewed_check check (reviewed_by is null or reviewed_at is not null),
@@ -201,6 +202,7 @@ where status in ('failed', 'cancelled');
 create index jobs_image_id_idx on public.jobs (image_id) where image_id is not null;
 create index jobs_video_id_idx on public.jobs (video_id) where video_id is not null;
 create index jobs_project_id_idx on public.jobs (project_id) where project_id is not null;
-create index jobs_prompt_test_id_idx on public.jobs (prompt_test_id) where prompt_test_id is not null;
+create index jobs_prompt_test_id_idx on public.jobs (prompt_test_id)
+where prompt_test_id is not null;
 create index jobs_api_model_id_idx on public.jobs (api_model_id) where api_model_id is not null;
 create index jobs_reviewed_by_idx on public.jobs (reviewed_by) where reviewed_by is not null;

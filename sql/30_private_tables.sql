@@ -14,17 +14,25 @@ insert into jobs_private.job_status_transitions (from_status, to_status, happens
 ('queued', 'processing', 'a worker claims the job (claim_jobs)'),
 ('queued', 'cancelled', 'the owner or an admin cancels (cancel_job)'),
 ('processing', 'completed', 'the worker reports success (job_callback)'),
-('processing', 'failed', 'the worker reports failure and no attempt is left, or the error is final'),
+(
+    'processing', 'failed',
+    'the worker reports failure and no attempt is left, or the error is final'
+),
 ('processing', 'queued', 'retry with backoff: failure with attempts left, or the lease expired'),
-('processing', 'cancelled', 'the owner or an admin cancels a running job; the worker learns it by heartbeat'),
+(
+    'processing', 'cancelled',
+    'the owner or an admin cancels a running job; the worker learns it by heartbeat'
+),
 ('failed', 'queued', 'an admin retries a failed job (retry_job)');
 
 create table jobs_private.settings (
-    singleton boolean primary key default true constraint settings_singleton_check check (singleton),
+    singleton boolean primary key default true
+    constraint settings_singleton_check check (singleton),
     max_queued_per_user integer not null default 100
     constraint settings_max_queued_per_user_check check (max_queued_per_user between 1 and 100000),
     max_images_per_request integer not null default 4
-    constraint settings_max_images_per_request_check check (max_images_per_request between 1 and 16),
+    constraint settings_max_images_per_request_check
+    check (max_images_per_request between 1 and 16),
     retry_base_seconds integer not null default 10
     constraint settings_retry_base_seconds_check check (retry_base_seconds between 0 and 3600),
     retry_max_seconds integer not null default 600

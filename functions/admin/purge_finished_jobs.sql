@@ -44,4 +44,5 @@ comment on function public.purge_finished_jobs(interval, integer) is
 'Admin / pg_cron: delete one batch of failed and cancelled jobs finished longer ago than older_than (default: settings.purge_failed_after). Completed jobs are never purged. Returns the number deleted.';
 revoke all on function public.purge_finished_jobs(interval, integer)
 from public, anon, authenticated, service_role;
-grant execute on function public.purge_finished_jobs(interval, integer) to authenticated, service_role;
+grant execute on function public.purge_finished_jobs(interval, integer)
+to authenticated, service_role;

@@ -45,5 +45,6 @@ end;
 $$;
 comment on function public.review_job(uuid, text, text) is
 'Admin: record a moderation decision (moderation_status, review_notes); reviewed_by is the calling admin, reviewed_at now. Errors: 42501 not an admin, 22023 bad status, PT404 no such job.';
-revoke all on function public.review_job(uuid, text, text) from public, anon, authenticated, service_role;
+revoke all on function public.review_job(uuid, text, text)
+from public, anon, authenticated, service_role;
 grant execute on function public.review_job(uuid, text, text) to authenticated;

@@ -18,6 +18,9 @@ declare
     v_leases jsonb;
 begin
     perform jobs_private.require_admin();
+    if not isfinite(v_now) then
+        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    end if;
     if system_metrics.time_window is null
         or system_metrics.time_window not between interval '1 minute' and interval '31 days' then
         raise exception using errcode = '22023', message = 'time_window must be between 1 minute and 31 days';
@@ -94,4 +97,5 @@ comment on function public.system_metrics(interval, timestamptz) is
 'Admins and the service role: queue depth per pool and status (ready and oldest age), leases (processing, expired, active workers), and per job type over time_window: completed/failed/cancelled, failure and retry rates, average/p50/p95 run time and average time from queue to done. Errors: 42501 not an admin, 22023 bad window.';
 revoke all on function public.system_metrics(interval, timestamptz)
 from public, anon, authenticated, service_role;
-grant execute on function public.system_metrics(interval, timestamptz) to authenticated, service_role;
+grant execute on function public.system_metrics(interval, timestamptz)
+to authenticated, service_role;

@@ -83,4 +83,5 @@ comment on function public.workspace_groups(timestamptz, uuid, integer, uuid) is
 'The Workspace page: the signed-in user''s job groups (jobs sharing metadata.job_id, e.g. 1x3 image sets) with their jobs and assets, newest first. Keyset pagination: pass next.before and next.before_group of the previous page.';
 revoke all on function public.workspace_groups(timestamptz, uuid, integer, uuid)
 from public, anon, authenticated, service_role;
-grant execute on function public.workspace_groups(timestamptz, uuid, integer, uuid) to authenticated;
+grant execute on function public.workspace_groups(timestamptz, uuid, integer, uuid)
+to authenticated;

@@ -22,4 +22,5 @@ comment on function jobs_private.asset_json(public.images_videos, public.jobs) i
 'One output asset as the app shows it: storage bucket, model type, format and the metadata enriched from its job (what the app''s AssetService derived).';
 revoke all on function jobs_private.asset_json(public.images_videos, public.jobs)
 from public, anon, authenticated, service_role;
-grant execute on function jobs_private.asset_json(public.images_videos, public.jobs) to authenticated;
+grant execute on function jobs_private.asset_json(public.images_videos, public.jobs)
+to authenticated;

@@ -13,5 +13,6 @@ as $$
 $$;
 comment on function jobs_private.is_trusted_caller() is
 'True for the service role and roles that have its privileges (the owner, pg_cron jobs it schedules), as the request''s role, not the security definer''s.';
-revoke all on function jobs_private.is_trusted_caller() from public, anon, authenticated, service_role;
+revoke all on function jobs_private.is_trusted_caller()
+from public, anon, authenticated, service_role;
 grant execute on function jobs_private.is_trusted_caller() to authenticated, service_role;

@@ -1,9 +1,13 @@
 create function jobs_private.job_group_json(user_id uuid, group_id uuid, deduplicated boolean)
 returns jsonb
-language sql
+-- plpgsql, not sql: a SQL function with a SET clause is never inlined and is parsed and planned
+-- again on every call; plpgsql keeps the plan for the session (queue_job calls this every time).
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
+    return (
     select jsonb_build_object(
         'group_id', job_group_json.group_id,
         'deduplicated', job_group_json.deduplicated,
@@ -17,7 +21,9 @@ as $$
     )
     from public.jobs as j
     where j.user_id = job_group_json.user_id
-        and (j.metadata ->> 'job_id') = job_group_json.group_id::text;
+        and (j.metadata ->> 'job_id') = job_group_json.group_id::text
+    );
+end;
 $$;
 comment on function jobs_private.job_group_json(uuid, uuid, boolean) is
 'The answer of queue_job: the jobs of one group (metadata.job_id) of one user, as JSON.';

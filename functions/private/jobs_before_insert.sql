@@ -35,4 +35,5 @@ end;
 $$;
 comment on function jobs_private.jobs_before_insert() is
 'Trigger: enforces the birth states (queued, or completed for the service role), fills derived columns from job_types and the group id metadata.job_id.';
-revoke all on function jobs_private.jobs_before_insert() from public, anon, authenticated, service_role;
+revoke all on function jobs_private.jobs_before_insert()
+from public, anon, authenticated, service_role;

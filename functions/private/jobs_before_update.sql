@@ -44,4 +44,5 @@ end;
 $$;
 comment on function jobs_private.jobs_before_update() is
 'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns and updated_at.';
-revoke all on function jobs_private.jobs_before_update() from public, anon, authenticated, service_role;
+revoke all on function jobs_private.jobs_before_update()
+from public, anon, authenticated, service_role;

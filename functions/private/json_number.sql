@@ -16,4 +16,5 @@ end;
 $$;
 comment on function jobs_private.json_number(jsonb, text) is
 'doc->key as numeric; null when absent; 22023 naming the key when it is not a JSON number.';
-revoke all on function jobs_private.json_number(jsonb, text) from public, anon, authenticated, service_role;
+revoke all on function jobs_private.json_number(jsonb, text)
+from public, anon, authenticated, service_role;

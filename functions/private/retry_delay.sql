@@ -12,4 +12,5 @@ as $$
 $$;
 comment on function jobs_private.retry_delay(integer) is
 'Backoff before the next attempt: retry_base_seconds * 2^(attempt-1), capped at retry_max_seconds, with +-25% jitter so retries of a burst spread out.';
-revoke all on function jobs_private.retry_delay(integer) from public, anon, authenticated, service_role;
+revoke all on function jobs_private.retry_delay(integer)
+from public, anon, authenticated, service_role;

@@ -9,4 +9,5 @@ begin
 end;
 $$;
 comment on function jobs_private.touch_updated_at() is 'Trigger: sets updated_at on every update.';
-revoke all on function jobs_private.touch_updated_at() from public, anon, authenticated, service_role;
+revoke all on function jobs_private.touch_updated_at()
+from public, anon, authenticated, service_role;

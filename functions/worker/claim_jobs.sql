@@ -28,11 +28,17 @@ set search_path = ''
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
+-- One generic plan per statement for the session: custom plans re-planned every call cost ~15%
+-- of the lifecycle (bench/README.md).
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
     v_now timestamptz := coalesce(claim_jobs.now, pg_catalog.now());
 begin
+    if not isfinite(v_now) then
+        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    end if;
     if claim_jobs.worker_pool is null or claim_jobs.worker_id is null
         or char_length(claim_jobs.worker_id) not between 1 and 200 then
         raise exception using errcode = '22023',

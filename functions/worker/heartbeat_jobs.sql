@@ -1,7 +1,7 @@
 create function public.heartbeat_jobs(
     worker_id text,
-    job_ids uuid [],
-    lease_tokens uuid [],
+    job_ids uuid[],
+    lease_tokens uuid[],
     lease_seconds integer default null,
     now timestamptz default null
 )
@@ -18,6 +18,9 @@ as $$
 declare
     v_now timestamptz := coalesce(heartbeat_jobs.now, pg_catalog.now());
 begin
+    if not isfinite(v_now) then
+        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    end if;
     if heartbeat_jobs.worker_id is null or heartbeat_jobs.job_ids is null
         or heartbeat_jobs.lease_tokens is null
         or cardinality(heartbeat_jobs.job_ids) <> cardinality(heartbeat_jobs.lease_tokens)
@@ -56,9 +59,9 @@ begin
     left join public.jobs as j on j.id = h.job_id;
 end;
 $$;
-comment on function public.heartbeat_jobs(text, uuid [], uuid [], integer, timestamptz) is
+comment on function public.heartbeat_jobs(text, uuid[], uuid[], integer, timestamptz) is
 'Worker: extend the leases it still holds (job_ids with the lease_tokens of their claims). Answers per job: extended (with the new expiry), cancelled (stop working on it), or lost (rescued, re-claimed or finished: stop, a callback would be stale).';
-revoke all on function public.heartbeat_jobs(text, uuid [], uuid [], integer, timestamptz)
+revoke all on function public.heartbeat_jobs(text, uuid[], uuid[], integer, timestamptz)
 from public, anon, authenticated, service_role;
-grant execute on function public.heartbeat_jobs(text, uuid [], uuid [], integer, timestamptz)
+grant execute on function public.heartbeat_jobs(text, uuid[], uuid[], integer, timestamptz)
 to jobs_worker, service_role;

@@ -20,6 +20,9 @@ set search_path = ''
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
+-- One generic plan per statement for the session: custom plans re-planned every call cost ~15%
+-- of the lifecycle (bench/README.md).
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_now timestamptz := coalesce(job_callback.now, pg_catalog.now());
@@ -31,6 +34,9 @@ declare
     v_asset_ids jsonb;
     v_delay interval;
 begin
+    if not isfinite(v_now) then
+        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    end if;
     if job_callback.job_id is null or job_callback.status is null
         or job_callback.status not in ('completed', 'failed') then
         raise exception using errcode = '22023',
@@ -152,7 +158,9 @@ end;
 $$;
 comment on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz) is
 'Worker / job-callback edge function: report the outcome of a claim. completed: one images_videos row per asset (path or {type,url,thumbnail_url,metadata}), the first linked as image_id or video_id, metadata merged, analytics columns filled. failed: requeued with backoff while attempts remain and retryable, else failed. Answers result = completed | requeued | failed | duplicate | stale | ignored_cancelled | unknown_job. Errors: 22023 bad payload, PT409 a report conflicting with the recorded outcome.';
-revoke all on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz)
-from public, anon, authenticated, service_role;
-grant execute on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz)
-to jobs_worker, service_role;
+revoke all on function public.job_callback(
+    uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz
+) from public, anon, authenticated, service_role;
+grant execute on function public.job_callback(
+    uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz
+) to jobs_worker, service_role;

@@ -18,6 +18,9 @@ declare
     v_requeued integer;
     v_failed integer;
 begin
+    if not isfinite(v_now) then
+        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    end if;
     if rescue_expired_jobs.max_jobs is null or rescue_expired_jobs.max_jobs not between 1 and 100000 then
         raise exception using errcode = '22023', message = 'max_jobs must be between 1 and 100000';
     end if;
@@ -55,4 +58,5 @@ comment on function public.rescue_expired_jobs(timestamptz, integer) is
 'Requeue (with backoff) or fail, when no attempt is left, the processing jobs whose lease expired before now. Scheduled every minute by pg_cron when the extension exists. Returns {requeued, failed}.';
 revoke all on function public.rescue_expired_jobs(timestamptz, integer)
 from public, anon, authenticated, service_role;
-grant execute on function public.rescue_expired_jobs(timestamptz, integer) to jobs_worker, service_role;
+grant execute on function public.rescue_expired_jobs(timestamptz, integer)
+to jobs_worker, service_role;

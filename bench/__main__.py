@@ -1,0 +1,60 @@
+"""python -m bench [--secs S] [--reps N] [--history N] [--quick] [--only GROUP ...]"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from bench import report, workloads
+from bench.progress import Progress
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    ap.add_argument("--secs", type=float, default=float(os.environ.get("BENCH_SECS", 5)),
+                    help="seconds per throughput measurement (default 5)")
+    ap.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", 3)),
+                    help="repetitions per figure; the figure is their median (default 3)")
+    ap.add_argument("--history", type=int, default=int(os.environ.get("BENCH_HISTORY", 1_000_000)),
+                    help="finished jobs of history for the growth and read rows (default 1000000)")
+    ap.add_argument("--clients", default=os.environ.get("BENCH_CLIENTS", "1,4,8"))
+    ap.add_argument("--quick", action="store_true",
+                    help="a smoke run: 1 s, 3 reps, 20000 rows of history (numbers meaningless)")
+    ap.add_argument("--only", nargs="*", default=None,
+                    choices=["throughput", "growth", "reads"], help="run only these groups")
+    ap.add_argument("--keep", action="store_true", help="leave the bench cluster running")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.secs, a.history = 1.0, 20_000
+    a.reps = max(a.reps, 3)
+    clients = [int(c) for c in a.clients.split(",")]
+    groups = a.only or ["throughput", "growth", "reads"]
+
+    prog = Progress()
+    t0 = time.monotonic()
+    env = workloads.Env.create(prog, keep=a.keep)
+    results: list[dict] = []
+    try:
+        env.setup(prog)
+        if "growth" in groups:
+            results += workloads.growth_empty(env, prog, a.reps)
+        if "throughput" in groups:
+            results += workloads.throughput(env, prog, clients, a.secs, a.reps)
+        if "growth" in groups or "reads" in groups:
+            results += workloads.growth_and_reads(env, prog, a.history, a.reps, groups)
+    finally:
+        env.close(prog)
+    meta = env.meta | {
+        "secs_per_measurement": a.secs, "reps": a.reps, "history_rows": a.history,
+        "clients": clients, "wall_seconds": round(time.monotonic() - t0, 1),
+    }
+    md = report.write(results, meta)
+    print()
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Run a pgbench custom script and read its throughput."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from jobsdb.embedded import find_bin
+
+SQL = Path(__file__).resolve().parent / "sql"
+
+
+class PgbenchError(RuntimeError):
+    pass
+
+
+def start(conninfo: str, script: str, clients: int, secs: float) -> subprocess.Popen[str]:
+    args = [
+        find_bin("pgbench"), "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients),
+        "-T", str(max(1, round(secs))), "-f", str(SQL / script), conninfo,
+    ]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(p: subprocess.Popen[str], script: str) -> tuple[float, int]:
+    """(transactions per second, transactions) of a finished pgbench; raise on any error."""
+    out, err = p.communicate()
+    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+    n = re.search(r"number of transactions actually processed: (\d+)", out)
+    failed = re.search(r"number of failed transactions: (\d+)", out)
+    if p.returncode != 0 or not tps or not n or (failed and int(failed.group(1)) > 0):
+        tail = "\n".join((out + err).splitlines()[-15:])
+        raise PgbenchError(f"pgbench {script} failed (exit {p.returncode}):\n{tail}")
+    return float(tps.group(1)), int(n.group(1))
+
+
+def run(conninfo: str, script: str, clients: int, secs: float) -> float:
+    return finish(start(conninfo, script, clients, secs), script)[0]

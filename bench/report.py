@@ -1,0 +1,154 @@
+"""The results table (Markdown), the targets of issue 6, bench/results/latest.{json,md}."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+NOTES = """Notes
+- Throughput rows: every design is driven the same way, by `pgbench -M prepared -c N -j N -T secs`
+  with a custom script (bench/sql/pgbench_*.sql) that moves one job (or ten) through its whole
+  lifecycle; jobs/s = script runs/s x jobs per run. Every queue holds a standing backlog of
+  2,000 queued jobs so a claim always finds work. jobsdb: the exact statements PostgREST sends
+  (BEGIN; one set_config statement for role and JWT claims; the function with named arguments
+  from json_to_record; COMMIT): queue_job as an authenticated user, claim_jobs and job_callback
+  (one image asset) as jobs_worker, three transactions per job. Batched: queue_job num_images 10
+  (the bench raises jobs_private.settings.max_images_per_request to 10 in its own database),
+  claim_jobs max_jobs 10, then ten job_callback calls (it reports one job per call): 12
+  transactions per 10 jobs. Raw: three autocommit statements per job (10 rows per statement when
+  batched). Procrastinate: its own schema.sql and SQL functions procrastinate_defer_jobs_v1 /
+  procrastinate_fetch_job_v2 / procrastinate_finish_job_v1 as its library calls them.
+- PgQ is a batch consumer, not per-job claims by competing workers: N pgbench clients insert one
+  event per transaction (pgq.insert_event) while one extra connection loops pgq.ticker('bench') /
+  pgq.next_batch / pgq.get_batch_events / pgq.finish_batch (10 ms sleep when no batch); after the
+  run the backlog is drained; jobs/s = events produced / (run time + drain time).
+- Latency rows: one client (Python, psycopg, prepared), each call its own PostgREST-shaped
+  transaction; the time is that of the call statement alone (not BEGIN/set_config/COMMIT).
+  Figures are p50/p95 over 300 calls (200 for reads, 10 for system_metrics) per repetition.
+  Growth: 5,000 queued jobs, with an empty history or with the history loaded. Reads at size:
+  history spread over 10,000 users (94% completed with one image asset, 4% failed, 2%
+  cancelled, created over 30 days); "user" = role authenticated with the user's JWT claims
+  (RLS applies), "owner" = role postgres (table owner, BYPASSRLS) running the same query with an
+  explicit user_id filter (the read functions filter by auth.uid() themselves, so the owner runs
+  the same call). Ratio = user p50 / owner p50.
+- Each figure is the median of the repetitions, with min and max. Compare only within one run:
+  the machine is shared, identical runs vary by 10-30%.
+"""
+
+
+def _fmt(v: float, unit: str) -> str:
+    return f"{v:,.0f}" if unit == "jobs/s" else f"{v:.3f}" if v < 10 else f"{v:.1f}"
+
+
+def _cell(f: dict[str, Any], unit: str) -> str:
+    return f"{_fmt(f['median'], unit)} ({_fmt(f['min'], unit)}-{_fmt(f['max'], unit)})"
+
+
+def _get(rows: list[dict], key: str, clients: int | None = None) -> dict | None:
+    for r in rows:
+        if r.get("key") == key and (clients is None or r.get("clients") == clients):
+            return r
+    return None
+
+
+def targets(rows: list[dict], clients: list[int]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    n = max(clients)
+
+    def ratio_target(name: str, a: dict | None, b: dict | None, bound: float, le: bool,
+                     field: str = "median", sub: str = "") -> None:
+        if not a or not b or "skipped" in a or "skipped" in b:
+            out.append({"target": name, "status": "not measured", "ratio": None})
+            return
+        va = a[field]["median"] if field != "median" else a["median"]
+        vb = b[field]["median"] if field != "median" else b["median"]
+        r = va / vb
+        ok = r <= bound if le else r >= bound
+        out.append({"target": name, "ratio": round(r, 3), "status": "met" if ok else "missed",
+                    "detail": sub})
+
+    ratio_target(f"lifecycle jobs/s at {n} clients >= 0.70 x raw baseline",
+                 _get(rows, "jobsdb", n), _get(rows, "raw", n), 0.70, False)
+    ratio_target(f"lifecycle jobs/s at {n} clients >= 2 x Procrastinate",
+                 _get(rows, "jobsdb", n), _get(rows, "procrastinate", n), 2.0, False)
+    for c in clients:
+        ratio_target(f"batched lifecycle jobs/s at {c} clients >= 0.5 x batched raw",
+                     _get(rows, "jobsdb_batched", c), _get(rows, "raw_batched", c), 0.5, False)
+    empty = _get(rows, "claim@no history")
+    full = next((r for r in rows if str(r.get("key", "")).startswith("claim@") and
+                 r is not empty), None)
+    if empty and full:
+        ratio_target("claim p50 with history <= 1.2 x with none", full, empty, 1.2, True, "p50")
+    reads = [r for r in rows if r["group"] == "reads" and r.get("path") == "user"]
+    for u in reads:
+        o = _get(rows, u["key"].replace("|user", "|owner"))
+        r = u["p50"]["median"] / o["p50"]["median"]
+        p95 = u["p95"]["median"]
+        ok = r <= 1.3 and p95 < 5
+        out.append({"target": f"RLS read <= 1.3 x owner, p95 < 5 ms: {u['name']}",
+                    "ratio": round(r, 3), "status": "met" if ok else "missed",
+                    "detail": f"user p95 {p95:.2f} ms"})
+    m = _get(rows, "system_metrics|1 hour")
+    if m:
+        p95 = m["p95"]["median"]
+        out.append({"target": "system_metrics < 100 ms (p95, default 1 hour window)",
+                    "ratio": round(p95 / 100, 3), "status": "met" if p95 < 100 else "missed",
+                    "detail": f"p95 {p95:.1f} ms"})
+    return out
+
+
+def markdown(rows: list[dict], meta: dict[str, Any], tg: list[dict]) -> str:
+    clients = meta["clients"]
+    lines = [f"jobsdb bench, {meta['when']}: {meta.get('machine', '')}; "
+             f"{meta.get('server', '').split(' on ')[0]}; {meta['secs_per_measurement']:g} s per "
+             f"throughput measurement, median of {meta['reps']} (min-max).", ""]
+    lines += ["| workload | " + " | ".join(f"{c} client{'s' if c > 1 else ''}" for c in clients)
+              + " |", "| --- |" + " --- |" * len(clients)]
+    seen: list[str] = []
+    for r in rows:
+        if r["group"] != "throughput" or r["key"] in seen:
+            continue
+        seen.append(r["key"])
+        if "skipped" in r:
+            lines.append(f"| {r['name']} | " + " | ".join([r["skipped"]] + [""] * (len(clients)
+                                                                                  - 1)) + " |")
+            continue
+        cells = [_cell(x, "jobs/s") for x in rows if x.get("key") == r["key"]
+                 and x["group"] == "throughput"]
+        lines.append(f"| {r['name']}, jobs/s | " + " | ".join(cells) + " |")
+    lat = [r for r in rows if r["group"] in ("growth", "reads", "metrics")]
+    if lat:
+        lines += ["", "| latency (one client) | p50 ms | p95 ms | user/owner p50 |",
+                  "| --- | --- | --- | --- |"]
+        for r in lat:
+            ratio = ""
+            name = r["name"]
+            if r["group"] == "reads":
+                name = f"{r['name']} as {r['path']}"
+                if r["path"] == "user":
+                    o = _get(rows, r["key"].replace("|user", "|owner"))
+                    ratio = f"{r['p50']['median'] / o['p50']['median']:.2f}"
+            lines.append(f"| {name} | {_cell(r['p50'], 'ms')} | {_cell(r['p95'], 'ms')} |"
+                         f" {ratio} |")
+    if tg:
+        lines += ["", "| target | ratio | met? | |", "| --- | --- | --- | --- |"]
+        for t in tg:
+            lines.append(f"| {t['target']} | {t['ratio'] if t['ratio'] is not None else ''} |"
+                         f" {t['status']} | {t.get('detail', '')} |")
+    lines += ["", NOTES]
+    return "\n".join(lines)
+
+
+def write(rows: list[dict], meta: dict[str, Any]) -> str:
+    meta = meta | {"when": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    tg = targets(rows, meta["clients"])
+    md = markdown(rows, meta, tg)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(
+        {"meta": meta, "results": rows, "targets": tg}, indent=2, default=str) + "\n")
+    (RESULTS / "latest.md").write_text(md + "\n")
+    return md

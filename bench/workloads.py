@@ -1,0 +1,426 @@
+"""Set up the bench databases and run every workload of issue 6."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from bench import pgbench
+from bench.cluster import Cluster
+from bench.progress import Progress
+from jobsdb import migrate
+from jobsdb.paths import repo_root
+from jobsdb.shim import apply_cluster_part, apply_shim
+
+SQL = Path(__file__).resolve().parent / "sql"
+OWNER = "postgres"
+DBS = {"jobsdb": "bench_jobsdb", "raw": "bench_raw", "procrastinate": "bench_procrastinate",
+       "pgq": "bench_pgq"}
+BACKLOG = 2000  # queued jobs standing in every design's queue during the throughput rows
+SETCFG = ("select set_config('search_path', 'public, extensions', true),"
+          " set_config('role', %s, true), set_config('request.jwt.claims', %s, true),"
+          " set_config('request.method', 'POST', true)")
+ADMIN = 10001
+
+
+def user_id(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def claims(n: int) -> str:
+    return json.dumps({"sub": user_id(n), "role": "authenticated", "aud": "authenticated",
+                       "app_metadata": {"provider": "email"}})
+
+
+def history_job_id(g: int) -> str:
+    return str(uuid.UUID(hashlib.md5(f"job{g}".encode()).hexdigest()))
+
+
+def sql_file(name: str, **params: Any) -> str:
+    text = (SQL / name).read_text()
+    return text % params if params else text
+
+
+def sections(name: str) -> list[tuple[str, dict[str, str]]]:
+    """Entries of a bench/sql file: `-- name: X` then `-- key:` blocks of SQL."""
+    out: list[tuple[str, dict[str, str]]] = []
+    key = None
+    for line in (SQL / name).read_text().splitlines():
+        s = line.strip()
+        if s.startswith("-- name: "):
+            out.append((s[9:], {}))
+            key = None
+        elif out and s.startswith("-- ") and s.endswith(":") and " " not in s[3:-1]:
+            key = s[3:-1]
+            out[-1][1][key] = ""
+        elif s.startswith("--") or not s or key is None:
+            continue
+        else:
+            out[-1][1][key] += line + "\n"
+    return [(n, {k: v.strip() for k, v in d.items()}) for n, d in out]
+
+
+def pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def figure(values: list[float]) -> dict[str, Any]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "values": values}
+
+
+@dataclass
+class Env:
+    su_url: str
+    cluster: Cluster | None
+    keep: bool
+    meta: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    have: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, prog: Progress, keep: bool = False) -> Env:
+        url = os.environ.get("BENCH_DATABASE_URL")
+        if url:
+            prog.done("using BENCH_DATABASE_URL (a superuser connection)")
+            return cls(url, None, keep)
+        c = Cluster()
+        prog.step(f"starting the bench cluster on 127.0.0.1:{c.port}")
+        url = c.start()
+        prog.done(f"bench cluster started on 127.0.0.1:{c.port} ({c.data})")
+        return cls(url, c, keep)
+
+    def url(self, db: str, user: str | None = None) -> str:
+        params: dict[str, Any] = {"dbname": db}
+        if user:
+            params["user"] = user
+        return make_conninfo(self.su_url, **params)
+
+    def su(self, db: str) -> psycopg.Connection:
+        return psycopg.connect(self.url(db), autocommit=True)
+
+    def owner(self, db: str, prepared: bool = True) -> psycopg.Connection:
+        return psycopg.connect(self.url(db, OWNER), autocommit=True,
+                               prepare_threshold=0 if prepared else None)
+
+    def close(self, prog: Progress) -> None:
+        if self.cluster and not self.keep:
+            self.cluster.remove()
+            prog.done("bench cluster stopped and removed")
+
+    # ---- setup -------------------------------------------------------------------------
+    def setup(self, prog: Progress) -> None:
+        admin_db = conninfo_to_dict(self.su_url).get("dbname") or "postgres"
+        prog.step("creating the bench databases")
+        apply_cluster_part(self.url(admin_db))
+        with psycopg.connect(self.url(admin_db), autocommit=True) as c:
+            for db in DBS.values():
+                c.execute(f"drop database if exists {db} with (force)")
+                c.execute(f"create database {db} owner {OWNER}")
+            self.meta["server"] = c.execute("select version()").fetchone()[0]
+            self.meta["settings"] = dict(c.execute(
+                "select name, setting from pg_settings where name in ('shared_buffers',"
+                " 'synchronous_commit', 'fsync', 'jit', 'max_connections')").fetchall())
+        self.meta["machine"] = f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs"
+        # jobsdb: the Supabase shim, the migrations, bench users and settings.
+        apply_shim(self.url(admin_db), DBS["jobsdb"], quiet=True)
+        migrate.up(self.url(DBS["jobsdb"], OWNER), repo_root() / "migrations", out=lambda s: None)
+        with self.su(DBS["jobsdb"]) as c:
+            c.execute(sql_file("jobsdb_setup.sql"))
+            c.execute("create extension if not exists pg_stat_statements")
+            c.execute(sql_file("jobsdb_backlog.sql", n=BACKLOG))
+        prog.done("jobsdb: shim + migrations applied to bench_jobsdb, 10,002 users, backlog")
+        with self.owner(DBS["raw"], prepared=False) as c:
+            c.execute(sql_file("raw_setup.sql", n=BACKLOG))
+        self.have["raw"] = True
+        self.have["procrastinate"] = self._setup_procrastinate(prog)
+        self.have["pgq"] = self._setup_pgq(prog)
+
+    def _setup_procrastinate(self, prog: Progress) -> bool:
+        try:
+            mod = importlib.import_module("procrastinate")
+        except ImportError:
+            prog.step("installing procrastinate into the venv (pip)")
+            r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "procrastinate"],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                self.notes["procrastinate"] = "skipped: pip install procrastinate failed"
+                prog.done(self.notes["procrastinate"])
+                return False
+            importlib.invalidate_caches()
+            mod = importlib.import_module("procrastinate")
+        from importlib.metadata import version
+
+        ver = version("procrastinate")
+        schema = resources.files(mod).joinpath("sql", "schema.sql").read_text()
+        with self.owner(DBS["procrastinate"], prepared=False) as c:
+            c.execute(schema)
+            c.execute(sql_file("procrastinate_setup.sql", n=BACKLOG))
+        self.meta["procrastinate"] = ver
+        prog.done(f"procrastinate {ver}: its schema.sql applied to bench_procrastinate")
+        return True
+
+    def _pgq_available(self) -> bool:
+        with self.su(DBS["pgq"]) as c:
+            return bool(c.execute(
+                "select count(*) from pg_available_extensions where name = 'pgq'").fetchone()[0])
+
+    def _setup_pgq(self, prog: Progress) -> bool:
+        if not self._pgq_available():
+            if self.cluster and os.geteuid() == 0 and shutil.which("apt-get"):
+                prog.step("installing postgresql-15-pgq3 (apt-get)")
+                subprocess.run(["apt-get", "install", "-y", "-q", "postgresql-15-pgq3"],
+                               capture_output=True, text=True,
+                               env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"})
+            if not self._pgq_available():
+                self.notes["pgq"] = ("skipped: the pgq extension is not installed (as root: "
+                                     "apt-get install postgresql-15-pgq3)")
+                prog.done(self.notes["pgq"])
+                return False
+        with self.su(DBS["pgq"]) as c:
+            c.execute(sql_file("pgq_setup.sql"))
+            ver = c.execute("select extversion from pg_extension where extname = 'pgq'").fetchone()
+        self.meta["pgq"] = ver[0]
+        prog.done(f"pgq {ver[0]}: extension created in bench_pgq")
+        return True
+
+
+# ---- throughput ----------------------------------------------------------------------------
+@dataclass
+class Design:
+    key: str
+    name: str
+    db: str
+    script: str
+    per_tx: int
+    user: str | None = OWNER
+
+
+DESIGNS = [
+    Design("jobsdb", "jobsdb lifecycle (queue_job / claim_jobs / job_callback)", "jobsdb",
+           "pgbench_jobsdb.sql", 1),
+    Design("jobsdb_unpipelined", "jobsdb lifecycle, 12 round trips per job (PostgREST unpipelined)",
+           "jobsdb", "pgbench_jobsdb_unpipelined.sql", 1),
+    Design("raw", "raw baseline (INSERT / UPDATE ... SKIP LOCKED / UPDATE)", "raw",
+           "pgbench_raw.sql", 1),
+    Design("procrastinate", "Procrastinate (defer / fetch / finish)", "procrastinate",
+           "pgbench_procrastinate.sql", 1),
+    Design("pgq", "PgQ (insert_event; 1 consumer: ticker / next_batch / get_batch_events /"
+           " finish_batch)", "pgq", "pgbench_pgq_produce.sql", 1, None),
+    Design("jobsdb_batched", "jobsdb batched (queue_job x10 / claim_jobs x10 / 10 callbacks)",
+           "jobsdb", "pgbench_jobsdb_batched.sql", 10),
+    Design("raw_batched", "raw baseline batched (10 rows per statement)", "raw",
+           "pgbench_raw_batched.sql", 10),
+]
+
+
+def _pgq_drain(env: Env) -> float:
+    t = time.monotonic()
+    with env.su(DBS["pgq"]) as c:
+        while time.monotonic() - t < 120:
+            c.execute("select pgq.ticker('bench')")
+            b = c.execute("select pgq.next_batch('bench', 'bench_consumer')").fetchone()[0]
+            if b is None:
+                break
+            n = c.execute("select count(*) from pgq.get_batch_events(%s)", (b,)).fetchone()[0]
+            c.execute("select pgq.finish_batch(%s)", (b,))
+            if n == 0:
+                break
+    return time.monotonic() - t
+
+
+def _measure(env: Env, d: Design, clients: int, secs: float) -> float:
+    ci = env.url(DBS[d.db], d.user)
+    if d.key != "pgq":
+        return pgbench.run(ci, d.script, clients, secs) * d.per_tx
+    consumer = pgbench.start(ci, "pgbench_pgq_consume.sql", 1, secs)
+    producer = pgbench.start(ci, d.script, clients, secs)
+    _, produced = pgbench.finish(producer, d.script)
+    pgbench.finish(consumer, "pgbench_pgq_consume.sql")
+    drain = _pgq_drain(env)
+    return produced / (secs + drain)
+
+
+def throughput(env: Env, prog: Progress, clients: list[int], secs: float,
+               reps: int) -> list[dict[str, Any]]:
+    designs = [d for d in DESIGNS if env.have.get(d.key.split("_")[0], True)]
+    for d in designs:
+        prog.step(f"warm-up: {d.key} at {max(clients)} clients")
+        _measure(env, d, max(clients), 2)
+        with env.su(DBS[d.db]) as c:
+            c.execute("vacuum analyze")
+        prog.done(f"warmed up {d.key} (2 s at {max(clients)} clients), vacuum analyze")
+    vals: dict[tuple[str, int], list[float]] = {}
+    for rep in range(reps):
+        for n in clients:
+            for d in designs:
+                prog.step(f"rep {rep + 1}/{reps}: {d.key} at {n} clients, {secs:g} s")
+                v = _measure(env, d, n, secs)
+                vals.setdefault((d.key, n), []).append(v)
+                prog.done(f"rep {rep + 1}/{reps}: {d.key:15s} {n} clients {v:9.0f} jobs/s")
+    rows = []
+    for d in designs:
+        for n in clients:
+            rows.append({"group": "throughput", "key": d.key, "name": d.name, "clients": n,
+                         "unit": "jobs/s", **figure(vals[(d.key, n)])})
+    for k, note in env.notes.items():
+        rows.append({"group": "throughput", "key": k, "name": k, "skipped": note})
+    return rows
+
+
+# ---- latency -------------------------------------------------------------------------------
+def _timed(conn: psycopg.Connection, role: str, claim: str, stmt: str, params: dict[str, Any],
+           read_only: bool = False) -> float:
+    """One PostgREST-shaped transaction; returns the seconds of the call statement itself."""
+    conn.execute("begin isolation level read committed " + ("read only" if read_only
+                                                           else "read write"))
+    conn.execute(SETCFG, (role, claim))
+    t = time.perf_counter()
+    conn.execute(stmt, params).fetchall()
+    dt = time.perf_counter() - t
+    conn.execute("commit")
+    return dt
+
+
+def _series(conn: psycopg.Connection, calls: int, fn: Any,
+            budget: float = 4.0) -> tuple[float, float]:
+    """p50 and p95 in ms of up to `calls` calls, fewer (at least 5) when they take > budget s."""
+    xs: list[float] = []
+    t = time.monotonic()
+    for i in range(calls):
+        xs.append(fn(i))
+        if i >= 4 and time.monotonic() - t > budget:
+            break
+    return pct(xs, 0.5) * 1000, pct(xs, 0.95) * 1000
+
+
+def _lat_rows(group: str, key: str, name: str, p50s: list[float], p95s: list[float],
+              **extra: Any) -> dict[str, Any]:
+    return {"group": group, "key": key, "name": name, "unit": "ms", "p50": figure(p50s),
+            "p95": figure(p95s), **extra}
+
+
+def _growth(env: Env, prog: Progress, label: str, reps: int, calls: int) -> list[dict]:
+    rpc = dict(sections("rpc.sql"))
+    rng = random.Random(1)
+    out = []
+    with env.owner(DBS["jobsdb"]) as c:
+        for key, role, stmt in (("claim", "jobs_worker", rpc["claim"]["sql"]),
+                                ("queue_job", "authenticated", rpc["queue_job"]["sql"])):
+            def call(_i: int, role: str = role, stmt: str = stmt) -> float:
+                who = claims(rng.randint(1, 10000)) if role == "authenticated" else \
+                    json.dumps({"role": "jobs_worker"})
+                return _timed(c, role, who, stmt, {})
+            _series(c, 50, call)  # warm-up: plans cached, pages in memory
+            p50s, p95s = [], []
+            for _ in range(reps):
+                a, b = _series(c, calls, call)
+                p50s.append(a)
+                p95s.append(b)
+            out.append(_lat_rows("growth", f"{key}@{label}", f"{key}, {label}", p50s, p95s))
+            prog.done(f"growth {key:9s} {label:18s} p50 {statistics.median(p50s):.3f} ms"
+                      f"  p95 {statistics.median(p95s):.3f} ms")
+    return out
+
+
+def _load(env: Env, prog: Progress, history: int) -> None:
+    with env.su(DBS["jobsdb"]) as c:
+        c.execute(sql_file("jobsdb_reset.sql"))
+        if history:
+            prog.step(f"loading {history:,} finished jobs of history (insert ... select)")
+            t = time.monotonic()
+            c.execute(sql_file("jobsdb_history.sql", n=history))
+            prog.done(f"loaded {history:,} finished jobs + assets in {time.monotonic() - t:.0f} s")
+        c.execute(sql_file("jobsdb_backlog.sql", n=5000))
+        prog.step("vacuum analyze")
+        c.execute("vacuum analyze")
+        c.execute("select pg_stat_statements_reset()")
+
+
+def growth_empty(env: Env, prog: Progress, reps: int) -> list[dict[str, Any]]:
+    """The no-history growth rows; run first, on a quiet cluster (before the throughput rows
+    leave autovacuum work behind in every bench database)."""
+    _load(env, prog, 0)
+    rows = _growth(env, prog, "no history", reps, 300)
+    with env.su(DBS["jobsdb"]) as c:  # back to the throughput rows' starting state
+        c.execute(sql_file("jobsdb_reset.sql"))
+        c.execute(sql_file("jobsdb_backlog.sql", n=BACKLOG))
+        c.execute("vacuum analyze")
+    return rows
+
+
+def growth_and_reads(env: Env, prog: Progress, history: int, reps: int,
+                     groups: list[str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    calls = 300
+    _load(env, prog, history)
+    label = f"{history:,} history"
+    if "growth" in groups:
+        rows += _growth(env, prog, label, reps, calls)
+    if "reads" in groups:
+        rows += _reads(env, prog, history, reps, 200)
+    return rows
+
+
+def _reads(env: Env, prog: Progress, history: int, reps: int, calls: int) -> list[dict]:
+    out = []
+    per_user = max(1, history // 10000)
+    with env.owner(DBS["jobsdb"]) as c:
+        for name, q in sections("reads.sql"):
+            owner_sql = q["user"] if q["owner"] == "same" else q["owner"]
+            res: dict[str, tuple[list[float], list[float]]] = {"user": ([], []), "owner": ([], [])}
+            for rep in range(reps + 1):  # the first round warms up and is not kept
+                for path in ("user", "owner"):
+                    rng = random.Random(rep)
+                    role = "authenticated" if path == "user" else OWNER
+                    stmt = q["user"] if path == "user" else owner_sql
+
+                    def call(_i: int, role: str = role, stmt: str = stmt,
+                             rng: random.Random = rng) -> float:
+                        u = rng.randint(1, 10000)
+                        g = (u - 1) + 10000 * rng.randint(1 if u == 1 else 0, per_user - 1)
+                        return _timed(c, role, claims(u), stmt,
+                                      {"uid": user_id(u), "job_id": history_job_id(g)}, True)
+                    a, b = _series(c, calls, call)
+                    if rep:
+                        res[path][0].append(a)
+                        res[path][1].append(b)
+            for path in ("user", "owner"):
+                out.append(_lat_rows("reads", f"{name}|{path}", name, *res[path], path=path))
+            u50 = statistics.median(res["user"][0])
+            o50 = statistics.median(res["owner"][0])
+            prog.done(f"reads {name:38s} user p50 {u50:.3f} ms  owner p50 {o50:.3f} ms"
+                      f"  ratio {u50 / o50:.2f}")
+        rpc = dict(sections("rpc.sql"))
+        for window in ("1 hour", "7 days"):
+            p50s, p95s = [], []
+            for rep in range(reps + 1):
+                xs = [_timed(c, "authenticated", claims(ADMIN), rpc["system_metrics"]["sql"],
+                             {"window": window}, True) for _ in range(10)]
+                if rep:
+                    p50s.append(pct(xs, 0.5) * 1000)
+                    p95s.append(pct(xs, 0.95) * 1000)
+            out.append(_lat_rows("metrics", f"system_metrics|{window}",
+                                 f"system_metrics(time_window => '{window}') as admin",
+                                 p50s, p95s))
+            prog.done(f"system_metrics {window}: p50 {statistics.median(p50s):.1f} ms"
+                      f"  p95 {statistics.median(p95s):.1f} ms")
+    return out
