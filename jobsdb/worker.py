@@ -94,6 +94,10 @@ class Worker:
 
     def _call(self, name: str, args: dict[str, Any], *, retry_unsure: bool) -> Any:
         for attempt in (1, 2):
+            if self._conn.closed or self._conn.broken:
+                # an earlier reconnect gave up (the server was down longer than the backoff):
+                # try again now instead of calling rpc() on a dead connection forever
+                self._reconnect()
             try:
                 return rpc(self._conn, name, args, role=self.role)
             except psycopg.OperationalError as e:
