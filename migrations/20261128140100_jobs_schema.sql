@@ -416,16 +416,20 @@ values
 -- called from RLS policies, where the caller cannot read other rows.
 create function jobs_private.is_admin()
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-    select exists (
-        select
-        from public.user_roles as r
-        where r.user_id = (select auth.uid()) and r.role = 'admin'
+begin
+    return (
+        select exists (
+            select
+            from public.user_roles as r
+            where r.user_id = (select auth.uid()) and r.role = 'admin'
+        )
     );
+end;
 $$;
 comment on function jobs_private.is_admin() is
 'True when the requesting user (auth.uid()) has the admin role in public.user_roles.';
@@ -439,13 +443,17 @@ grant execute on function jobs_private.is_admin() to authenticated, service_role
 -- (the owner running migrations or pg_cron). Trusted = has the service role's privileges.
 create function jobs_private.is_trusted_caller()
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select pg_has_role(
-        coalesce(nullif(current_setting('role'), 'none'), session_user), 'service_role', 'member'
+begin
+    return (
+        select pg_has_role(
+            coalesce(nullif(current_setting('role'), 'none'), session_user), 'service_role', 'member'
+        )
     );
+end;
 $$;
 comment on function jobs_private.is_trusted_caller() is
 'True for the service role and roles that have its privileges (the owner, pg_cron jobs it schedules), as the request''s role, not the security definer''s.';
@@ -521,17 +529,20 @@ revoke all on function jobs_private.json_number(jsonb, text)
 from public, anon, authenticated, service_role;
 
 -- ===== functions/private/job_group_json.sql
-create function jobs_private.job_group_json(user_id uuid, group_id uuid, deduplicated boolean)
-returns jsonb
+-- Takes the rows rather than reading them: queue_job answers from its insert's returning rows
+-- (no second read of what it just wrote), and from a lookup only for a repeated request.
 -- plpgsql, not sql: a SQL function with a SET clause is never inlined and is parsed and planned
--- again on every call; plpgsql keeps the plan for the session (queue_job calls this every time).
+-- on every call (0.25 ms, a third of queue_job); plpgsql keeps its plan for the session.
+create function jobs_private.job_group_json(
+    group_id uuid, deduplicated boolean, jobs public.jobs[]
+)
+returns jsonb
 language plpgsql
-stable
+immutable
 set search_path = ''
 as $$
 begin
-    return (
-    select jsonb_build_object(
+    return (select jsonb_build_object(
         'group_id', job_group_json.group_id,
         'deduplicated', job_group_json.deduplicated,
         'jobs', coalesce(jsonb_agg(jsonb_build_object(
@@ -542,15 +553,12 @@ begin
             'priority', j.priority, 'run_at', j.run_at, 'created_at', j.created_at
         ) order by (j.metadata ->> 'image_index')::integer, j.id), '[]')
     )
-    from public.jobs as j
-    where j.user_id = job_group_json.user_id
-        and (j.metadata ->> 'job_id') = job_group_json.group_id::text
-    );
+    from unnest(job_group_json.jobs) as j);
 end;
 $$;
-comment on function jobs_private.job_group_json(uuid, uuid, boolean) is
-'The answer of queue_job: the jobs of one group (metadata.job_id) of one user, as JSON.';
-revoke all on function jobs_private.job_group_json(uuid, uuid, boolean)
+comment on function jobs_private.job_group_json(uuid, boolean, public.jobs[]) is
+'The answer of queue_job: the jobs of one group (metadata.job_id), as JSON.';
+revoke all on function jobs_private.job_group_json(uuid, boolean, public.jobs[])
 from public, anon, authenticated, service_role;
 
 -- ===== functions/private/jobs_before_insert.sql

@@ -41,6 +41,9 @@ declare
     v_rank bigint;
     v_now timestamptz := now();
     v_wake boolean;
+    v_head_rank bigint;
+    v_head_run_at timestamptz;
+    v_answer jsonb;
 begin
     if v_uid is null then
         raise exception using errcode = '42501', message = 'queue_job needs a signed-in user',
@@ -109,7 +112,10 @@ begin
         from public.jobs as j
         where j.user_id = v_uid and j.idempotency_key = queue_job.idempotency_key;
         if found then
-            return jobs_private.job_group_json(v_uid, v_group, true);
+            select jobs_private.job_group_json(v_group, true, array_agg(j)) into v_answer
+            from public.jobs as j
+            where j.user_id = v_uid and (j.metadata ->> 'job_id') = v_group::text;
+            return v_answer;
         end if;
     end if;
 
@@ -134,12 +140,16 @@ begin
             hint = 'Wait for queued jobs to start, or cancel some.';
     end if;
 
+    -- The head of the pool's queue (the claim's first candidate, read on jobs_claim_idx).
+    select j.fair_rank, j.run_at into v_head_rank, v_head_run_at
+    from public.jobs as j
+    where j.status = 'queued' and j.worker_pool = v_type.worker_pool
+    order by j.priority desc, j.fair_rank, j.id
+    limit 1;
     -- Fair rank: after the user's own latest job in this pool and level with the head of the
     -- pool's queue, so a newcomer's job runs next to, not behind, another user's backlog.
     select greatest(
-        (select j.fair_rank from public.jobs as j
-            where j.status = 'queued' and j.worker_pool = v_type.worker_pool
-            order by j.priority desc, j.fair_rank, j.id limit 1),
+        v_head_rank,
         (select max(j.fair_rank) from public.jobs as j
             where j.user_id = v_uid and j.status in ('queued', 'processing')
             and j.worker_pool = v_type.worker_pool) + 1,
@@ -147,39 +157,42 @@ begin
     ) into v_rank;
 
     -- Workers sleep (LISTEN, with a poll timeout) only after a claim found nothing, and a busy
-    -- worker claims again before it sleeps: wake them only when the pool has no claimable job.
-    -- NOTIFY takes a database-wide lock at commit that serialises all notifying commits
-    -- (about -35% jobs/s at 8 clients in bench/README.md).
-    v_wake := not exists (
-        select from public.jobs as j
-        where j.status = 'queued' and j.worker_pool = v_type.worker_pool and j.run_at <= v_now
-    );
+    -- worker claims again before it sleeps: wake them only when the head of the pool's queue is
+    -- not claimable now (an empty queue, or one waiting out a backoff). NOTIFY takes a
+    -- database-wide lock at commit that serialises all notifying commits (about -35% jobs/s at
+    -- 8 clients in bench/README.md).
+    v_wake := v_head_run_at is null or v_head_run_at > v_now;
     v_group := gen_random_uuid();
-    insert into public.jobs (
-        id, user_id, job_type, status, max_attempts, metadata, project_id, format, quality,
-        model_type, destination, workspace_session_id, template_name, api_model_id,
-        original_prompt, worker_pool, priority, run_at, fair_rank, idempotency_key
+    with inserted as (
+        insert into public.jobs (
+            id, user_id, job_type, status, max_attempts, metadata, project_id, format, quality,
+            model_type, destination, workspace_session_id, template_name, api_model_id,
+            original_prompt, worker_pool, priority, run_at, fair_rank, idempotency_key
+        )
+        select
+            case when i = 1 then v_group else gen_random_uuid() end,
+            v_uid, v_type.job_type, 'queued', v_type.default_max_attempts,
+            queue_job.metadata || jsonb_build_object(
+                'prompt', v_prompt, 'job_id', v_group, 'image_index', i - 1,
+                'num_images', queue_job.num_images
+            ),
+            queue_job.project_id, v_type.format, v_type.quality, v_type.model_type,
+            queue_job.destination, queue_job.workspace_session_id, queue_job.template_name,
+            queue_job.api_model_id, v_prompt, v_type.worker_pool, coalesce(queue_job.priority, 0),
+            coalesce(queue_job.run_after, v_now), v_rank,
+            case when i = 1 then queue_job.idempotency_key end
+        from generate_series(1, queue_job.num_images) as i
+        returning *
     )
-    select
-        case when i = 1 then v_group else gen_random_uuid() end,
-        v_uid, v_type.job_type, 'queued', v_type.default_max_attempts,
-        queue_job.metadata || jsonb_build_object(
-            'prompt', v_prompt, 'job_id', v_group, 'image_index', i - 1,
-            'num_images', queue_job.num_images
-        ),
-        queue_job.project_id, v_type.format, v_type.quality, v_type.model_type,
-        queue_job.destination, queue_job.workspace_session_id, queue_job.template_name,
-        queue_job.api_model_id, v_prompt, v_type.worker_pool, coalesce(queue_job.priority, 0),
-        coalesce(queue_job.run_after, v_now), v_rank,
-        case when i = 1 then queue_job.idempotency_key end
-    from generate_series(1, queue_job.num_images) as i;
+    select jobs_private.job_group_json(v_group, false, array_agg(n::public.jobs)) into v_answer
+    from inserted as n;
 
     -- At most one wake-up per call, none while the pool has claimable work (see v_wake): no
     -- per-row trigger, so commits of many jobs do not queue behind the notify lock once per row.
     if v_wake then
         perform pg_notify('jobs_wake_' || v_type.worker_pool, '');
     end if;
-    return jobs_private.job_group_json(v_uid, v_group, false);
+    return v_answer;
 end;
 $$;
 comment on function public.queue_job(

@@ -38,10 +38,12 @@ create function public.list_jobs(
     before_id uuid default null
 )
 returns setof public.jobs
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
+    return query
     select j.*
     from public.jobs as j
     where j.user_id = (select auth.uid())
@@ -53,6 +55,7 @@ as $$
         )
     order by j.created_at desc, j.id desc
     limit least(greatest(coalesce(list_jobs.max_rows, 50), 1), 200);
+end;
 $$;
 comment on function public.list_jobs(text, timestamptz, integer, uuid) is
 'The signed-in user''s jobs, newest first, optionally of one status; page with before = the created_at and before_id = the id of the last row seen (keyset; jobs of one set share created_at). At most 200 rows.';
@@ -63,19 +66,23 @@ grant execute on function public.list_jobs(text, timestamptz, integer, uuid) to 
 -- ===== functions/api/get_job.sql
 create function public.get_job(job_id uuid)
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select to_jsonb(j) - 'lease_token' || jsonb_build_object(
-        'assets', coalesce((
-            select jsonb_agg(jobs_private.asset_json(iv, j) order by iv.asset_index)
-            from public.images_videos as iv
-            where iv.job_id = j.id
-        ), '[]')
-    )
-    from public.jobs as j
-    where j.id = get_job.job_id;
+begin
+    return (
+        select to_jsonb(j) - 'lease_token' || jsonb_build_object(
+            'assets', coalesce((
+                select jsonb_agg(jobs_private.asset_json(iv, j) order by iv.asset_index)
+                from public.images_videos as iv
+                where iv.job_id = j.id
+            ), '[]')
+        )
+        from public.jobs as j
+        where j.id = get_job.job_id
+    );
+end;
 $$;
 comment on function public.get_job(uuid) is
 'One job of the signed-in user (admins: any) with its outputs (assets with bucket, model type and enriched metadata); null when there is no such job for this user.';
@@ -85,14 +92,18 @@ grant execute on function public.get_job(uuid) to authenticated;
 -- ===== functions/api/asset_info.sql
 create function public.asset_info(asset_id uuid)
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select jobs_private.asset_json(iv, j)
-    from public.images_videos as iv
-    inner join public.jobs as j on j.id = iv.job_id
-    where iv.id = asset_info.asset_id;
+begin
+    return (
+        select jobs_private.asset_json(iv, j)
+        from public.images_videos as iv
+        inner join public.jobs as j on j.id = iv.job_id
+        where iv.id = asset_info.asset_id
+    );
+end;
 $$;
 comment on function public.asset_info(uuid) is
 'An output asset of the signed-in user with its storage bucket, model type, format and metadata enriched from its job; null when there is no such asset for this user. For all assets of a job use get_job.';
@@ -113,73 +124,77 @@ create function public.workspace_groups(
     workspace_session_id uuid default null
 )
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    with params as (
-        select
-            (select auth.uid()) as uid,
-            least(greatest(coalesce(workspace_groups.max_groups, 20), 1), 100) as n
-    ),
-    recent as (
-        select j.metadata ->> 'job_id' as group_id, j.created_at
-        from public.jobs as j, params as p
-        where j.user_id = p.uid
-            and (
-                workspace_groups.before is null
-                or j.created_at < workspace_groups.before
-                or j.created_at = workspace_groups.before
-                and (j.metadata ->> 'job_id') < workspace_groups.before_group::text
-            )
-            and (workspace_groups.workspace_session_id is null
-                or j.workspace_session_id = workspace_groups.workspace_session_id)
-        order by j.created_at desc
-        limit least(greatest(coalesce(workspace_groups.max_groups, 20), 1), 100) * 16
-    ),
-    picked as (
-        select r.group_id, max(r.created_at) as created_at
-        from recent as r
-        group by r.group_id
-        order by max(r.created_at) desc, r.group_id desc
-        limit (select p.n from params as p)
-    ),
-    groups as (
-        select g.group_id, g.created_at, jsonb_build_object(
-            'group_id', g.group_id,
-            'created_at', g.created_at,
-            'jobs', (
-                select jsonb_agg(jsonb_build_object(
-                    'id', j.id, 'job_type', j.job_type, 'status', j.status,
-                    'image_index', j.metadata -> 'image_index', 'prompt', j.metadata -> 'prompt',
-                    'error_message', j.error_message, 'completed_at', j.completed_at
-                ) order by j.metadata -> 'image_index', j.id)
-                from public.jobs as j, params as p
-                where j.user_id = p.uid and j.created_at = g.created_at
-                    and (j.metadata ->> 'job_id') = g.group_id
-            ),
-            'assets', coalesce((
-                select jsonb_agg(jobs_private.asset_json(iv, j)
-                    order by j.metadata -> 'image_index', iv.asset_index)
-                from public.jobs as j
-                cross join params as p
-                inner join public.images_videos as iv on iv.job_id = j.id
-                where j.user_id = p.uid and j.created_at = g.created_at
-                    and (j.metadata ->> 'job_id') = g.group_id
-            ), '[]')
-        ) as doc
-        from picked as g
-    )
-    select jsonb_build_object(
-        'groups', coalesce(jsonb_agg(g.doc order by g.created_at desc, g.group_id desc), '[]'),
-        'next', (
-            select jsonb_build_object('before', l.created_at, 'before_group', l.group_id)
-            from groups as l
-            order by l.created_at, l.group_id
-            limit 1
+begin
+    return (
+        with params as (
+            select
+                (select auth.uid()) as uid,
+                least(greatest(coalesce(workspace_groups.max_groups, 20), 1), 100) as n
+        ),
+        recent as (
+            select j.metadata ->> 'job_id' as group_id, j.created_at
+            from public.jobs as j, params as p
+            where j.user_id = p.uid
+                and (
+                    workspace_groups.before is null
+                    or j.created_at < workspace_groups.before
+                    or j.created_at = workspace_groups.before
+                    and (j.metadata ->> 'job_id') < workspace_groups.before_group::text
+                )
+                and (workspace_groups.workspace_session_id is null
+                    or j.workspace_session_id = workspace_groups.workspace_session_id)
+            order by j.created_at desc
+            limit least(greatest(coalesce(workspace_groups.max_groups, 20), 1), 100) * 16
+        ),
+        picked as (
+            select r.group_id, max(r.created_at) as created_at
+            from recent as r
+            group by r.group_id
+            order by max(r.created_at) desc, r.group_id desc
+            limit (select p.n from params as p)
+        ),
+        groups as (
+            select g.group_id, g.created_at, jsonb_build_object(
+                'group_id', g.group_id,
+                'created_at', g.created_at,
+                'jobs', (
+                    select jsonb_agg(jsonb_build_object(
+                        'id', j.id, 'job_type', j.job_type, 'status', j.status,
+                        'image_index', j.metadata -> 'image_index', 'prompt', j.metadata -> 'prompt',
+                        'error_message', j.error_message, 'completed_at', j.completed_at
+                    ) order by j.metadata -> 'image_index', j.id)
+                    from public.jobs as j, params as p
+                    where j.user_id = p.uid and j.created_at = g.created_at
+                        and (j.metadata ->> 'job_id') = g.group_id
+                ),
+                'assets', coalesce((
+                    select jsonb_agg(jobs_private.asset_json(iv, j)
+                        order by j.metadata -> 'image_index', iv.asset_index)
+                    from public.jobs as j
+                    cross join params as p
+                    inner join public.images_videos as iv on iv.job_id = j.id
+                    where j.user_id = p.uid and j.created_at = g.created_at
+                        and (j.metadata ->> 'job_id') = g.group_id
+                ), '[]')
+            ) as doc
+            from picked as g
         )
-    )
-    from groups as g;
+        select jsonb_build_object(
+            'groups', coalesce(jsonb_agg(g.doc order by g.created_at desc, g.group_id desc), '[]'),
+            'next', (
+                select jsonb_build_object('before', l.created_at, 'before_group', l.group_id)
+                from groups as l
+                order by l.created_at, l.group_id
+                limit 1
+            )
+        )
+        from groups as g
+    );
+end;
 $$;
 comment on function public.workspace_groups(timestamptz, uuid, integer, uuid) is
 'The Workspace page: the signed-in user''s job groups (jobs sharing metadata.job_id, e.g. 1x3 image sets) with their jobs and assets, newest first. Keyset pagination: pass next.before and next.before_group of the previous page.';
@@ -195,40 +210,44 @@ create function public.library_items(
     before_id uuid default null
 )
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    with page as (
-        select j
-        from public.jobs as j
-        where j.user_id = (select auth.uid())
-            and j.status = 'completed'
-            and (
-                library_items.before is null
-                or j.created_at <= library_items.before
-                and (j.created_at < library_items.before or j.id < library_items.before_id)
-            )
-            and exists (select from public.images_videos as iv where iv.job_id = j.id)
-        order by j.created_at desc, j.id desc
-        limit least(greatest(coalesce(library_items.max_rows, 50), 1), 200)
-    )
-    select jsonb_build_object(
-        'items', coalesce(jsonb_agg(jsonb_build_object(
-            'job_id', (p.j).id, 'job_type', (p.j).job_type, 'created_at', (p.j).created_at,
-            'completed_at', (p.j).completed_at, 'prompt', (p.j).metadata -> 'prompt',
-            'assets', (
-                select jsonb_agg(jobs_private.asset_json(iv, p.j) order by iv.asset_index)
-                from public.images_videos as iv
-                where iv.job_id = (p.j).id
-            )
-        ) order by (p.j).created_at desc, (p.j).id desc), '[]'),
-        'next', jsonb_build_object(
-            'before', min((p.j).created_at),
-            'before_id', (array_agg((p.j).id order by (p.j).created_at, (p.j).id))[1]
+begin
+    return (
+        with page as (
+            select j
+            from public.jobs as j
+            where j.user_id = (select auth.uid())
+                and j.status = 'completed'
+                and (
+                    library_items.before is null
+                    or j.created_at <= library_items.before
+                    and (j.created_at < library_items.before or j.id < library_items.before_id)
+                )
+                and exists (select from public.images_videos as iv where iv.job_id = j.id)
+            order by j.created_at desc, j.id desc
+            limit least(greatest(coalesce(library_items.max_rows, 50), 1), 200)
         )
-    )
-    from page as p;
+        select jsonb_build_object(
+            'items', coalesce(jsonb_agg(jsonb_build_object(
+                'job_id', (p.j).id, 'job_type', (p.j).job_type, 'created_at', (p.j).created_at,
+                'completed_at', (p.j).completed_at, 'prompt', (p.j).metadata -> 'prompt',
+                'assets', (
+                    select jsonb_agg(jobs_private.asset_json(iv, p.j) order by iv.asset_index)
+                    from public.images_videos as iv
+                    where iv.job_id = (p.j).id
+                )
+            ) order by (p.j).created_at desc, (p.j).id desc), '[]'),
+            'next', jsonb_build_object(
+                'before', min((p.j).created_at),
+                'before_id', (array_agg((p.j).id order by (p.j).created_at, (p.j).id))[1]
+            )
+        )
+        from page as p
+    );
+end;
 $$;
 comment on function public.library_items(timestamptz, integer, uuid) is
 'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before and next.before_id of the previous page.';

@@ -4,40 +4,44 @@ create function public.library_items(
     before_id uuid default null
 )
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    with page as (
-        select j
-        from public.jobs as j
-        where j.user_id = (select auth.uid())
-            and j.status = 'completed'
-            and (
-                library_items.before is null
-                or j.created_at <= library_items.before
-                and (j.created_at < library_items.before or j.id < library_items.before_id)
-            )
-            and exists (select from public.images_videos as iv where iv.job_id = j.id)
-        order by j.created_at desc, j.id desc
-        limit least(greatest(coalesce(library_items.max_rows, 50), 1), 200)
-    )
-    select jsonb_build_object(
-        'items', coalesce(jsonb_agg(jsonb_build_object(
-            'job_id', (p.j).id, 'job_type', (p.j).job_type, 'created_at', (p.j).created_at,
-            'completed_at', (p.j).completed_at, 'prompt', (p.j).metadata -> 'prompt',
-            'assets', (
-                select jsonb_agg(jobs_private.asset_json(iv, p.j) order by iv.asset_index)
-                from public.images_videos as iv
-                where iv.job_id = (p.j).id
-            )
-        ) order by (p.j).created_at desc, (p.j).id desc), '[]'),
-        'next', jsonb_build_object(
-            'before', min((p.j).created_at),
-            'before_id', (array_agg((p.j).id order by (p.j).created_at, (p.j).id))[1]
+begin
+    return (
+        with page as (
+            select j
+            from public.jobs as j
+            where j.user_id = (select auth.uid())
+                and j.status = 'completed'
+                and (
+                    library_items.before is null
+                    or j.created_at <= library_items.before
+                    and (j.created_at < library_items.before or j.id < library_items.before_id)
+                )
+                and exists (select from public.images_videos as iv where iv.job_id = j.id)
+            order by j.created_at desc, j.id desc
+            limit least(greatest(coalesce(library_items.max_rows, 50), 1), 200)
         )
-    )
-    from page as p;
+        select jsonb_build_object(
+            'items', coalesce(jsonb_agg(jsonb_build_object(
+                'job_id', (p.j).id, 'job_type', (p.j).job_type, 'created_at', (p.j).created_at,
+                'completed_at', (p.j).completed_at, 'prompt', (p.j).metadata -> 'prompt',
+                'assets', (
+                    select jsonb_agg(jobs_private.asset_json(iv, p.j) order by iv.asset_index)
+                    from public.images_videos as iv
+                    where iv.job_id = (p.j).id
+                )
+            ) order by (p.j).created_at desc, (p.j).id desc), '[]'),
+            'next', jsonb_build_object(
+                'before', min((p.j).created_at),
+                'before_id', (array_agg((p.j).id order by (p.j).created_at, (p.j).id))[1]
+            )
+        )
+        from page as p
+    );
+end;
 $$;
 comment on function public.library_items(timestamptz, integer, uuid) is
 'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before and next.before_id of the previous page.';

@@ -5,10 +5,12 @@ create function public.list_jobs(
     before_id uuid default null
 )
 returns setof public.jobs
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
+    return query
     select j.*
     from public.jobs as j
     where j.user_id = (select auth.uid())
@@ -20,6 +22,7 @@ as $$
         )
     order by j.created_at desc, j.id desc
     limit least(greatest(coalesce(list_jobs.max_rows, 50), 1), 200);
+end;
 $$;
 comment on function public.list_jobs(text, timestamptz, integer, uuid) is
 'The signed-in user''s jobs, newest first, optionally of one status; page with before = the created_at and before_id = the id of the last row seen (keyset; jobs of one set share created_at). At most 200 rows.';

@@ -2,16 +2,20 @@
 -- called from RLS policies, where the caller cannot read other rows.
 create function jobs_private.is_admin()
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-    select exists (
-        select
-        from public.user_roles as r
-        where r.user_id = (select auth.uid()) and r.role = 'admin'
+begin
+    return (
+        select exists (
+            select
+            from public.user_roles as r
+            where r.user_id = (select auth.uid()) and r.role = 'admin'
+        )
     );
+end;
 $$;
 comment on function jobs_private.is_admin() is
 'True when the requesting user (auth.uid()) has the admin role in public.user_roles.';

@@ -3,13 +3,17 @@
 -- (the owner running migrations or pg_cron). Trusted = has the service role's privileges.
 create function jobs_private.is_trusted_caller()
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select pg_has_role(
-        coalesce(nullif(current_setting('role'), 'none'), session_user), 'service_role', 'member'
+begin
+    return (
+        select pg_has_role(
+            coalesce(nullif(current_setting('role'), 'none'), session_user), 'service_role', 'member'
+        )
     );
+end;
 $$;
 comment on function jobs_private.is_trusted_caller() is
 'True for the service role and roles that have its privileges (the owner, pg_cron jobs it schedules), as the request''s role, not the security definer''s.';
