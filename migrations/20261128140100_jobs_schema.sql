@@ -437,6 +437,34 @@ revoke all on function jobs_private.is_admin() from public, anon, authenticated,
 grant usage on schema jobs_private to authenticated, service_role;
 grant execute on function jobs_private.is_admin() to authenticated, service_role;
 
+-- ===== functions/private/visible_user_id_bound.sql
+-- RLS on the big tables is written as a range of owner ids, `user_id between lower and upper`,
+-- not as `user_id = (select auth.uid()) or (select is_admin())`: an OR with a constant arm
+-- cannot be an index condition, and PostgreSQL will not push a query's own
+-- `user_id = auth.uid()` (an inlined, non-leakproof coalesce) below the policy, so the spec's
+-- queries as written scanned the whole table. A user's range is their one id (an index range
+-- scan of their rows); an admin's range is every id; no signed-in user gives null (no rows).
+create function jobs_private.visible_user_id_bound(upper boolean)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    if jobs_private.is_admin() then
+        return case when visible_user_id_bound.upper
+            then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
+            else '00000000-0000-0000-0000-000000000000'::uuid end;
+    end if;
+    return auth.uid();
+end;
+$$;
+comment on function jobs_private.visible_user_id_bound(boolean) is
+'Lower (upper = false) or upper bound of the owner ids the requesting user may read: their own id, or every id for an admin, null when not signed in. Used by the select policies of jobs, images_videos and videos.';
+revoke all on function jobs_private.visible_user_id_bound(boolean)
+from public, anon, authenticated, service_role;
+grant execute on function jobs_private.visible_user_id_bound(boolean) to authenticated;
+
 -- ===== functions/private/is_trusted_caller.sql
 -- The role the request runs as, before any security definer function: PostgREST's SET ROLE
 -- (anon, authenticated, service_role, jobs_worker), or the login role of a direct connection
@@ -793,10 +821,15 @@ grant select on table public.jobs to authenticated;
 grant select, insert, update, delete on table public.jobs to service_role;
 
 -- One cheap policy, evaluated once per subscriber for every Realtime change: both sub-selects
--- become init plans computed once per statement, and user_id leads two indexes.
+-- become init plans computed once per statement, and the range is an index condition on
+-- user_id, which leads two indexes (functions/private/visible_user_id_bound.sql says why a
+-- range and not `own or admin`).
 create policy "Users can view their own jobs and admins all jobs"
 on public.jobs for select to authenticated
-using ((select auth.uid()) = user_id or (select jobs_private.is_admin()));
+using (
+    user_id between (select jobs_private.visible_user_id_bound(false))
+    and (select jobs_private.visible_user_id_bound(true))
+);
 
 -- ===== policies/outputs.sql
 -- images_videos and videos: written only by job_callback and the service role; users read and
@@ -811,7 +844,10 @@ grant select, insert, update, delete on table public.images_videos to service_ro
 
 create policy "Users can view their own outputs and admins all outputs"
 on public.images_videos for select to authenticated
-using ((select auth.uid()) = user_id or (select jobs_private.is_admin()));
+using (
+    user_id between (select jobs_private.visible_user_id_bound(false))
+    and (select jobs_private.visible_user_id_bound(true))
+);
 
 create policy "Users can delete their own outputs"
 on public.images_videos for delete to authenticated
@@ -823,7 +859,10 @@ grant select, insert, update, delete on table public.videos to service_role;
 
 create policy "Users can view their own videos and admins all videos"
 on public.videos for select to authenticated
-using ((select auth.uid()) = user_id or (select jobs_private.is_admin()));
+using (
+    user_id between (select jobs_private.visible_user_id_bound(false))
+    and (select jobs_private.visible_user_id_bound(true))
+);
 
 create policy "Users can delete their own videos"
 on public.videos for delete to authenticated

@@ -397,6 +397,9 @@ to authenticated, service_role;
 -- Fast at production size: live figures read only queued/processing rows (partial indexes);
 -- history figures read the window's finished jobs per job type through jobs_job_type_idx
 -- (job_type, completed_at), one range scan per type, never the whole table.
+-- Security definer, after require_admin: an admin sees every row anyway, and the select
+-- policy's owner-id range (every id, for an admin) only misleads the planner here (a 24-hour
+-- window took 1 s instead of 10 ms through RLS at 1,000,000 jobs).
 create function public.system_metrics(
     time_window interval default '1 hour',
     now timestamptz default null
@@ -404,6 +407,7 @@ create function public.system_metrics(
 returns jsonb
 language plpgsql
 stable
+security definer
 set search_path = ''
 as $$
 declare

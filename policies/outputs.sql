@@ -10,7 +10,10 @@ grant select, insert, update, delete on table public.images_videos to service_ro
 
 create policy "Users can view their own outputs and admins all outputs"
 on public.images_videos for select to authenticated
-using ((select auth.uid()) = user_id or (select jobs_private.is_admin()));
+using (
+    user_id between (select jobs_private.visible_user_id_bound(false))
+    and (select jobs_private.visible_user_id_bound(true))
+);
 
 create policy "Users can delete their own outputs"
 on public.images_videos for delete to authenticated
@@ -22,7 +25,10 @@ grant select, insert, update, delete on table public.videos to service_role;
 
 create policy "Users can view their own videos and admins all videos"
 on public.videos for select to authenticated
-using ((select auth.uid()) = user_id or (select jobs_private.is_admin()));
+using (
+    user_id between (select jobs_private.visible_user_id_bound(false))
+    and (select jobs_private.visible_user_id_bound(true))
+);
 
 create policy "Users can delete their own videos"
 on public.videos for delete to authenticated
