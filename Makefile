@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 JOBSDB := $(VENV)/bin/jobsdb
 PG_MAJOR := 15
 EXTDIR := /usr/share/postgresql/$(PG_MAJOR)/extension
-SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap jobsdb/shim)
+SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap tests/helpers.sql jobsdb/shim)
 PY_DIRS := $(wildcard jobsdb tests bench)
 
 .PHONY: help venv deps db db-stop demo test lint lint-sql lint-py lint-plpgsql pgtap pytest \

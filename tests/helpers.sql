@@ -85,3 +85,119 @@ begin
     reset role;
 end;
 $$;
+
+-- The status state machine, pair by pair: one job in each `from` state for each of the 20
+-- ordered pairs of the five statuses; then, as the owner (default) or as the service role, a
+-- direct UPDATE to the `to` state. Returns one pgTAP result per pair: a pair in `allowed`
+-- ('queued->processing', ...) must succeed, any other must raise PT409 naming both states.
+-- No pinned search_path: the pgTAP functions it calls live in the extensions schema.
+create or replace function tests.check_status_changes(
+    allowed text[], as_service_role boolean default false
+)
+returns setof text
+language plpgsql
+as $$
+declare
+    v_owner uuid := tests.create_user('transitions-' || gen_random_uuid() || '@example.com');
+    v_pair record;
+    v_outcome text;
+begin
+    create temporary table status_pairs on commit drop as
+    select f.s as from_status, t.s as to_status, gen_random_uuid() as job_id
+    from unnest(array['queued', 'processing', 'completed', 'failed', 'cancelled']) as f (s)
+    cross join unnest(array['queued', 'processing', 'completed', 'failed', 'cancelled']) as t (s)
+    where f.s <> t.s;
+    grant select on status_pairs to service_role;
+    -- born queued (or completed), then walked to the from state along allowed transitions
+    insert into public.jobs (id, user_id, job_type, status)
+    select p.job_id, v_owner, 'image_fast', case when p.from_status = 'completed' then 'completed' else 'queued' end
+    from status_pairs as p;
+    update public.jobs as j
+    set status = 'processing', attempts = 1, locked_by = 'w1',
+        lease_expires_at = now() + interval '5 minutes', lease_token = gen_random_uuid()
+    from status_pairs as p
+    where j.id = p.job_id and p.from_status in ('processing', 'failed');
+    update public.jobs as j set status = p.from_status
+    from status_pairs as p
+    where j.id = p.job_id and p.from_status in ('failed', 'cancelled');
+
+    if check_status_changes.as_service_role then
+        perform tests.authenticate_as_service_role();
+    end if;
+    for v_pair in select * from status_pairs order by from_status, to_status loop
+        begin
+            update public.jobs
+            set status = v_pair.to_status, locked_by = 'w2',
+                lease_expires_at = now() + interval '5 minutes', lease_token = gen_random_uuid()
+            where id = v_pair.job_id;
+            v_outcome := 'allowed';
+        exception when others then
+            v_outcome := sqlstate || ' ' || sqlerrm;
+        end;
+        return next is(
+            v_outcome,
+            case when v_pair.from_status || '->' || v_pair.to_status = any(check_status_changes.allowed)
+                then 'allowed'
+                else format('PT409 job status cannot change from %s to %s', v_pair.from_status, v_pair.to_status)
+            end,
+            format('%s -> %s is %s', v_pair.from_status, v_pair.to_status,
+                case when v_pair.from_status || '->' || v_pair.to_status = any(check_status_changes.allowed)
+                    then 'allowed' else 'refused' end)
+        );
+    end loop;
+    perform tests.clear_authentication();
+end;
+$$;
+
+-- As role_name (set the way PostgREST does), every select, insert, update and delete on every
+-- table of public must fail with 42501, before any row is read: one pgTAP result per table and
+-- command, so a table added later is covered without editing the test.
+create or replace function tests.check_no_table_access(role_name text)
+returns setof text
+language plpgsql
+as $$
+declare
+    v_table record;
+    v_command text;
+    v_sql text;
+    v_outcome text;
+begin
+    for v_table in
+        select
+            c.relname as table_name,
+            (
+                select a.attname from pg_catalog.pg_attribute as a
+                where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                order by a.attnum limit 1
+            ) as first_column
+        from pg_catalog.pg_class as c
+        where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+        order by c.relname
+    loop
+        foreach v_command in array array['select', 'insert', 'update', 'delete'] loop
+            v_sql := case v_command
+                when 'select' then format('select from public.%I', v_table.table_name)
+                when 'insert' then format('insert into public.%I default values', v_table.table_name)
+                when 'update' then format(
+                    'update public.%1$I set %2$I = %2$I where true', v_table.table_name,
+                    v_table.first_column
+                )
+                else format('delete from public.%I where true', v_table.table_name)
+            end;
+            perform tests.act_as(check_no_table_access.role_name, '{}');
+            begin
+                execute v_sql;
+                v_outcome := 'allowed';
+            exception when others then
+                v_outcome := sqlstate;
+            end;
+            perform tests.clear_authentication();
+            return next is(
+                v_outcome, '42501',
+                format('%s cannot %s %s', check_no_table_access.role_name, v_command,
+                    v_table.table_name)
+            );
+        end loop;
+    end loop;
+end;
+$$;
