@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import secrets
 import subprocess
 import sys
@@ -29,6 +30,8 @@ from tap.parser import Parser
 from jobsdb import migrate
 from jobsdb.embedded import find_bin, url_for_db
 from jobsdb.shim import apply_shim
+
+_TAP_LINE = re.compile(r"^(ok\b|not ok\b|1\.\.\d+|#|Bail out!)")
 
 
 @dataclass
@@ -160,7 +163,10 @@ def build_template(
 def parse_tap(path: str, stdout: str, stderr: str, returncode: int, seconds: float) -> FileResult:
     res = FileResult(path=path, passed=False, seconds=seconds, returncode=returncode,
                      stdout=stdout, stderr=stderr)
-    for line in Parser().parse_text(stdout):
+    # Only TAP lines go to the parser: tap.py takes any line starting with "1" and two
+    # characters ("1fb2...", a uuid a setup statement printed) for a plan.
+    tap_text = "\n".join(ln for ln in stdout.splitlines() if _TAP_LINE.match(ln))
+    for line in Parser().parse_text(tap_text):
         cat = line.category
         if cat == "plan":
             if res.planned is not None:

@@ -49,6 +49,12 @@ def test_passing_file_passes(clone: str) -> None:
     assert r.summary().startswith("ok  2 tests  ")
 
 
+def test_printed_rows_that_look_like_a_plan_are_not_plans(clone: str) -> None:
+    r = run_file(clone, FIXTURES / "prints_setup_output.sql")
+    assert r.passed, r.details()
+    assert (r.planned, r.run) == (1, 1)
+
+
 def test_failing_assertion_fails_and_shows_the_line(clone: str) -> None:
     r = run_file(clone, FIXTURES / "failing_assertion.sql")
     assert not r.passed
@@ -90,6 +96,7 @@ def test_parallel_run_summary_and_junit(plain_template: Template, tmp_path: Path
     by_name = {Path(r.path).name: r.passed for r in results}
     assert by_name == {
         "passes.sql": True,
+        "prints_setup_output.sql": True,
         "failing_assertion.sql": False,
         "plan_mismatch.sql": False,
         "dies.sql": False,
@@ -99,7 +106,7 @@ def test_parallel_run_summary_and_junit(plain_template: Template, tmp_path: Path
     junit = tmp_path / "out.xml"
     pgtap.write_junit(results, junit)
     suite = ET.parse(junit).getroot()
-    assert suite.get("tests") == "6" and suite.get("failures") == "5"
+    assert suite.get("tests") == "7" and suite.get("failures") == "5"
 
 
 def test_cli_prints_summary_and_exits_nonzero(tmp_path: Path) -> None:
