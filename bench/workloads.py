@@ -219,6 +219,8 @@ DESIGNS = [
            "pgbench_jobsdb.sql", 1),
     Design("jobsdb_unpipelined", "jobsdb lifecycle, 12 round trips per job (PostgREST unpipelined)",
            "jobsdb", "pgbench_jobsdb_unpipelined.sql", 1),
+    Design("frame", "PostgREST framing alone: jobsdb's 12 statements per job, no queue work"
+           " (the ceiling)", "jobsdb", "pgbench_frame.sql", 1),
     Design("raw", "raw baseline (INSERT / UPDATE ... SKIP LOCKED / UPDATE)", "raw",
            "pgbench_raw.sql", 1),
     Design("procrastinate", "Procrastinate (defer / fetch / finish)", "procrastinate",

@@ -48,48 +48,9 @@ create table public.jobs (
     lease_expires_at timestamptz,
     lease_token uuid,
     idempotency_key text,
-    last_error_at timestamptz,
-
-    constraint jobs_status_check
-    check (status in ('queued', 'processing', 'completed', 'failed', 'cancelled')),
-    constraint jobs_quality_check check (quality in ('fast', 'high')),
-    constraint jobs_destination_check check (destination in ('library', 'workspace')),
-    constraint jobs_moderation_status_check
-    check (moderation_status in ('pending', 'approved', 'rejected', 'flagged')),
-    constraint jobs_single_output_check check (image_id is null or video_id is null),
-    constraint jobs_max_attempts_check check (max_attempts between 1 and 25),
-    constraint jobs_attempts_check check (attempts between 0 and max_attempts),
-    constraint jobs_queued_has_attempts_left_check
-    check (status <> 'queued' or attempts < max_attempts),
-    constraint jobs_metadata_is_object_check check (jsonb_typeof(metadata) = 'object'),
-    constraint jobs_completed_at_iff_finished_check
-    check ((completed_at is not null) = (status in ('completed', 'failed', 'cancelled'))),
-    constraint jobs_started_before_completed_check
-    check (completed_at is null or started_at is null or started_at <= completed_at),
-    constraint jobs_processing_has_lease_check check (
-        (
-            status = 'processing'
-            and locked_by is not null and lease_expires_at is not null and lease_token is not null
-        )
-        or (status <> 'processing' and locked_by is null and lease_expires_at is null)
-    ),
-    constraint jobs_processing_started_check
-    check (status <> 'processing' or started_at is not null),
-    -- A reviewer implies a review time. Not the converse: deleting the reviewing admin sets
-    -- reviewed_by null (on delete set null) and the job keeps its review time.
-    constraint jobs_reviewed_check check (reviewed_by is null or reviewed_at is not null),
-    constraint jobs_priority_check check (priority between -100 and 100),
-    constraint jobs_enhancement_time_ms_check check (enhancement_time_ms >= 0),
-    constraint jobs_quality_rating_check check (quality_rating between 0 and 100),
-    constraint jobs_quality_improvement_check
-    check (quality_improvement between -1000000 and 1000000),
-    constraint jobs_qwen_expansion_percentage_check
-    check (qwen_expansion_percentage between 0 and 1000000),
-    constraint jobs_idempotency_key_check check (char_length(idempotency_key) between 1 and 200),
-    constraint jobs_locked_by_check check (char_length(locked_by) between 1 and 200),
-    constraint jobs_error_message_check check (char_length(error_message) <= 10000),
-    constraint jobs_review_notes_check check (char_length(review_notes) <= 10000),
-    constraint jobs_template_name_check check (char_length(template_name) <= 200)
+    last_error_at timestamptz
+    -- The row rules (status, quality, attempts, lease, timestamps, ranges, lengths) are one
+    -- CHECK, jobs_row_check, added in sql/41_jobs_row_check.sql once its function exists.
 )
 -- Every status change rewrites the row; leave room on the page for HOT updates and let
 -- autovacuum keep up with queue churn (QUEUE_NOTES: bloat under churn).

@@ -29,12 +29,15 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_uid uuid := auth.uid();
-    v_type public.job_types;
-    v_settings jobs_private.settings;
+    -- the job type's row and the two settings queue_job needs (max_images_per_request,
+    -- max_queued_per_user), read by one statement
+    v_type record;
     v_prompt text := coalesce(queue_job.prompt, queue_job.metadata ->> 'prompt');
     v_group uuid;
     v_queued integer;
     v_rank bigint;
+    v_user_rank bigint;
+    v_has_profile boolean;
     v_now timestamptz := now();
     v_wake boolean;
     v_head_rank bigint;
@@ -45,7 +48,14 @@ begin
         raise exception using errcode = '42501', message = 'queue_job needs a signed-in user',
             hint = 'Call it with the user''s JWT (request.jwt.claims.sub).';
     end if;
-    select * into v_type from public.job_types as t where t.job_type = queue_job.job_type;
+    -- One statement for the type and the settings: every statement of a plpgsql function is an
+    -- executor start-up on the hot path.
+    select t.*, s.max_images_per_request, s.max_queued_per_user into v_type
+    from public.job_types as t
+    -- on its key, not "on true": under enable_seqscan = off a sequential scan costs past
+    -- jit_above_cost and the statement would be JIT-compiled (100 ms) on every call
+    left join jobs_private.settings as s on s.singleton
+    where t.job_type = queue_job.job_type;
     if not found then
         raise exception using errcode = '22023',
             message = format('unknown job_type %L', left(queue_job.job_type, 100)),
@@ -61,11 +71,10 @@ begin
         raise exception using errcode = '22023',
             message = 'prompt must be a non-empty text of at most 10000 characters';
     end if;
-    select * into v_settings from jobs_private.settings;
     if queue_job.num_images is null
-        or queue_job.num_images not between 1 and v_settings.max_images_per_request then
+        or queue_job.num_images not between 1 and v_type.max_images_per_request then
         raise exception using errcode = '22023',
-            message = format('num_images must be between 1 and %s', v_settings.max_images_per_request);
+            message = format('num_images must be between 1 and %s', v_type.max_images_per_request);
     end if;
     if queue_job.quality is not null and queue_job.quality is distinct from v_type.quality then
         raise exception using errcode = '22023',
@@ -88,15 +97,20 @@ begin
             raise exception using errcode = '22023', message = 'priority must be between -100 and 100';
         end if;
     end if;
-    if queue_job.project_id is not null and not exists (
-        select from public.projects as p where p.id = queue_job.project_id and p.user_id = v_uid
-    ) then
-        raise exception using errcode = '22023', message = 'project_id is not a project of this user';
+    -- Nested so that the lookups (each a query) run only when the parameter is given.
+    if queue_job.project_id is not null then
+        if not exists (
+            select from public.projects as p where p.id = queue_job.project_id and p.user_id = v_uid
+        ) then
+            raise exception using errcode = '22023', message = 'project_id is not a project of this user';
+        end if;
     end if;
-    if queue_job.api_model_id is not null and not exists (
-        select from public.api_models as m where m.id = queue_job.api_model_id and m.is_active
-    ) then
-        raise exception using errcode = '22023', message = 'api_model_id is not an active api model';
+    if queue_job.api_model_id is not null then
+        if not exists (
+            select from public.api_models as m where m.id = queue_job.api_model_id and m.is_active
+        ) then
+            raise exception using errcode = '22023', message = 'api_model_id is not an active api model';
+        end if;
     end if;
 
     -- One queue_job at a time per user: makes the cap and the idempotency check exact under
@@ -115,42 +129,51 @@ begin
         end if;
     end if;
 
-    if not exists (select from public.profiles as p where p.id = v_uid) then
+    -- In one statement: the user's profile, their queued jobs (for the cap, counted up to one
+    -- past it), the head of the pool's queue (the claim's first candidate, read on
+    -- jobs_claim_idx) and the user's latest fair rank in the pool.
+    select
+        exists (select from public.profiles as p where p.id = v_uid),
+        (
+            select count(*) from (
+                select
+                from public.jobs as j
+                where j.user_id = v_uid and j.status = 'queued'
+                limit v_type.max_queued_per_user + 1
+            ) as q
+        ),
+        h.fair_rank, h.run_at,
+        (
+            select max(j.fair_rank) from public.jobs as j
+            where j.user_id = v_uid and j.status in ('queued', 'processing')
+            and j.worker_pool = v_type.worker_pool
+        )
+    into v_has_profile, v_queued, v_head_rank, v_head_run_at, v_user_rank
+    from (select) as one
+    left join lateral (
+        select j.fair_rank, j.run_at
+        from public.jobs as j
+        where j.status = 'queued' and j.worker_pool = v_type.worker_pool
+        order by j.priority desc, j.fair_rank, j.id
+        limit 1
+    ) as h on true;
+
+    if not v_has_profile then
         if not exists (select from auth.users as u where u.id = v_uid) then
             raise exception using errcode = '42501', message = 'the signed-in user does not exist';
         end if;
         insert into public.profiles (id) values (v_uid) on conflict do nothing;
     end if;
-
-    select count(*) into v_queued
-    from (
-        select
-        from public.jobs as j
-        where j.user_id = v_uid and j.status = 'queued'
-        limit v_settings.max_queued_per_user + 1
-    ) as q;
-    if v_queued + queue_job.num_images > v_settings.max_queued_per_user then
+    if v_queued + queue_job.num_images > v_type.max_queued_per_user then
         raise exception using errcode = 'PT429',
             message = format('too many queued jobs: %s queued, at most %s per user',
-                v_queued, v_settings.max_queued_per_user),
+                v_queued, v_type.max_queued_per_user),
             hint = 'Wait for queued jobs to start, or cancel some.';
     end if;
 
-    -- The head of the pool's queue (the claim's first candidate, read on jobs_claim_idx).
-    select j.fair_rank, j.run_at into v_head_rank, v_head_run_at
-    from public.jobs as j
-    where j.status = 'queued' and j.worker_pool = v_type.worker_pool
-    order by j.priority desc, j.fair_rank, j.id
-    limit 1;
     -- Fair rank: after the user's own latest job in this pool and level with the head of the
     -- pool's queue, so a newcomer's job runs next to, not behind, another user's backlog.
-    select greatest(
-        v_head_rank,
-        (select max(j.fair_rank) from public.jobs as j
-            where j.user_id = v_uid and j.status in ('queued', 'processing')
-            and j.worker_pool = v_type.worker_pool) + 1,
-        1
-    ) into v_rank;
+    v_rank := greatest(v_head_rank, v_user_rank + 1, 1);
 
     -- Workers sleep (LISTEN, with a poll timeout) only after a claim found nothing, and a busy
     -- worker claims again before it sleeps: wake them only when the head of the pool's queue is

@@ -26,10 +26,14 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_now timestamptz := coalesce(job_callback.now, pg_catalog.now());
-    v_job public.jobs;
-    v_type public.job_types;
+    -- the job's row and its type's media_type and output_bucket, read by one statement
+    v_job record;
     v_meta jsonb := coalesce(job_callback.metadata, '{}');
-    v_first public.images_videos;
+    -- the first asset (asset_index 0): it becomes the job's image_id or video_id
+    v_first_id uuid;
+    v_first_type text;
+    v_first_path text;
+    v_first_thumbnail text;
     v_video_id uuid;
     v_asset_ids jsonb;
     v_delay interval;
@@ -65,7 +69,12 @@ begin
             message = 'assets must be an array (at most 100) of paths or of {type: image|video, url, thumbnail_url, metadata}';
     end if;
 
-    select * into v_job from public.jobs as j where j.id = job_callback.job_id for update;
+    -- The job and its type in one statement (every statement here is an executor start-up).
+    select j.*, t.media_type, t.output_bucket into v_job
+    from public.jobs as j
+    join public.job_types as t on t.job_type = j.job_type
+    where j.id = job_callback.job_id
+    for update of j;
     if not found then
         return jsonb_build_object('job_id', job_callback.job_id, 'result', 'unknown_job');
     elsif v_job.status = 'cancelled' then
@@ -101,7 +110,6 @@ begin
         return jsonb_build_object('job_id', v_job.id, 'result', 'failed', 'attempts', v_job.attempts);
     end if;
 
-    select * into v_type from public.job_types as t where t.job_type = v_job.job_type;
     with inserted as (
         insert into public.images_videos (
             user_id, job_id, asset_index, asset_type, bucket, file_path, file_name,
@@ -109,7 +117,7 @@ begin
         )
         select
             v_job.user_id, v_job.id, (a.ord - 1)::integer,
-            coalesce(a.value ->> 'type', v_type.media_type), v_type.output_bucket,
+            coalesce(a.value ->> 'type', v_job.media_type), v_job.output_bucket,
             p.path, regexp_replace(p.path, '^.*/', ''), a.value ->> 'thumbnail_url',
             coalesce(nullif(a.value -> 'metadata', 'null'::jsonb), '{}')
         from jsonb_array_elements(coalesce(job_callback.assets, '[]')) with ordinality as a (value, ord)
@@ -118,22 +126,31 @@ begin
                 else a.value ->> 'url' end as path
         ) as p
         on conflict on constraint images_videos_job_asset_key do nothing
-        returning id, asset_index
+        returning id, asset_index, asset_type, file_path, thumbnail_path
     )
-    select jsonb_agg(i.id order by i.asset_index) into v_asset_ids from inserted as i;
-
-    select * into v_first from public.images_videos as iv
-    where iv.job_id = v_job.id and iv.asset_index = 0;
-    if found and v_first.asset_type = 'video' then
+    select (select jsonb_agg(i.id order by i.asset_index) from inserted as i),
+        f.id, f.asset_type, f.file_path, f.thumbnail_path
+    into v_asset_ids, v_first_id, v_first_type, v_first_path, v_first_thumbnail
+    from (select) as one
+    left join inserted as f on f.asset_index = 0;
+    -- Not inserted now: there were no assets, or the job already had a first asset (written
+    -- directly by the service role). Read it, if any.
+    if v_first_id is null then
+        select iv.id, iv.asset_type, iv.file_path, iv.thumbnail_path
+        into v_first_id, v_first_type, v_first_path, v_first_thumbnail
+        from public.images_videos as iv
+        where iv.job_id = v_job.id and iv.asset_index = 0;
+    end if;
+    if v_first_type = 'video' then
         insert into public.videos (user_id, asset_id, file_path, thumbnail_path)
-        values (v_job.user_id, v_first.id, v_first.file_path, v_first.thumbnail_path)
+        values (v_job.user_id, v_first_id, v_first_path, v_first_thumbnail)
         returning id into v_video_id;
     end if;
 
     update public.jobs as j
     set status = 'completed',
         completed_at = greatest(v_now, v_job.started_at),
-        image_id = case when v_first.asset_type = 'image' then v_first.id end,
+        image_id = case when v_first_type = 'image' then v_first_id end,
         video_id = v_video_id,
         -- the group keys are the request's: job_group_json casts image_index, groups use job_id
         metadata = j.metadata || (v_meta - array['job_id', 'image_index', 'num_images']),

@@ -1,0 +1,89 @@
+-- The row rules of public.jobs, checked by its one CHECK constraint jobs_row_check.
+-- Why one function instead of 24 CHECK constraints: PostgreSQL re-reads (stringToNode) and
+-- re-plans every CHECK expression of a table at the start of every statement that writes it,
+-- and a plpgsql function runs each statement of the hot path as its own executor. The 24
+-- constraints cost about 85 us per statement (120 us against 30 us for one insert, measured
+-- in bench/README.md: "CHECK rules"), three statements per job. This function is compiled once
+-- per session. A violation raises what the named constraint raised: SQLSTATE 23514, the same
+-- message, and the rule's name as the error's constraint field. Rules are tested in name order,
+-- as PostgreSQL tests its constraints, so the first broken rule is the one it named.
+create function jobs_private.jobs_row_is_valid(j public.jobs)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v_rule text;
+begin
+    if j.attempts not between 0 and j.max_attempts then
+        v_rule := 'jobs_attempts_check';
+    elsif (j.completed_at is not null) <> (j.status in ('completed', 'failed', 'cancelled')) then
+        v_rule := 'jobs_completed_at_iff_finished_check';
+    elsif j.destination not in ('library', 'workspace') then
+        v_rule := 'jobs_destination_check';
+    elsif j.enhancement_time_ms < 0 then
+        v_rule := 'jobs_enhancement_time_ms_check';
+    elsif char_length(j.error_message) > 10000 then
+        v_rule := 'jobs_error_message_check';
+    elsif char_length(j.idempotency_key) not between 1 and 200 then
+        v_rule := 'jobs_idempotency_key_check';
+    elsif char_length(j.locked_by) not between 1 and 200 then
+        v_rule := 'jobs_locked_by_check';
+    elsif j.max_attempts not between 1 and 25 then
+        v_rule := 'jobs_max_attempts_check';
+    elsif jsonb_typeof(j.metadata) <> 'object' then
+        v_rule := 'jobs_metadata_is_object_check';
+    elsif j.moderation_status not in ('pending', 'approved', 'rejected', 'flagged') then
+        v_rule := 'jobs_moderation_status_check';
+    elsif j.priority not between -100 and 100 then
+        v_rule := 'jobs_priority_check';
+    elsif not (
+        case
+            when j.status = 'processing'
+                then j.locked_by is not null and j.lease_expires_at is not null
+                and j.lease_token is not null
+            else j.locked_by is null and j.lease_expires_at is null
+        end
+    ) then
+        v_rule := 'jobs_processing_has_lease_check';
+    elsif j.status = 'processing' and j.started_at is null then
+        v_rule := 'jobs_processing_started_check';
+    elsif j.quality not in ('fast', 'high') then
+        v_rule := 'jobs_quality_check';
+    elsif j.quality_improvement not between -1000000 and 1000000 then
+        v_rule := 'jobs_quality_improvement_check';
+    elsif j.quality_rating not between 0 and 100 then
+        v_rule := 'jobs_quality_rating_check';
+    elsif j.status = 'queued' and j.attempts >= j.max_attempts then
+        v_rule := 'jobs_queued_has_attempts_left_check';
+    elsif j.qwen_expansion_percentage not between 0 and 1000000 then
+        v_rule := 'jobs_qwen_expansion_percentage_check';
+    elsif char_length(j.review_notes) > 10000 then
+        v_rule := 'jobs_review_notes_check';
+    -- A reviewer implies a review time. Not the converse: deleting the reviewing admin sets
+    -- reviewed_by null (on delete set null) and the job keeps its review time.
+    elsif j.reviewed_by is not null and j.reviewed_at is null then
+        v_rule := 'jobs_reviewed_check';
+    elsif j.image_id is not null and j.video_id is not null then
+        v_rule := 'jobs_single_output_check';
+    elsif j.started_at > j.completed_at then
+        v_rule := 'jobs_started_before_completed_check';
+    elsif j.status not in ('queued', 'processing', 'completed', 'failed', 'cancelled') then
+        v_rule := 'jobs_status_check';
+    elsif char_length(j.template_name) > 200 then
+        v_rule := 'jobs_template_name_check';
+    else
+        return true;
+    end if;
+    raise exception using
+        errcode = '23514',
+        message = format('new row for relation "jobs" violates check constraint "%s"', v_rule),
+        constraint = v_rule, table = 'jobs', schema = 'public',
+        detail = format('job %s', j.id);
+end;
+$$;
+comment on function jobs_private.jobs_row_is_valid(public.jobs) is
+'The row rules of public.jobs (CHECK jobs_row_check): true, or 23514 naming the broken rule (jobs_status_check, jobs_attempts_check, ...) as a CHECK constraint of that name would.';
+revoke all on function jobs_private.jobs_row_is_valid(public.jobs)
+from public, anon, authenticated, service_role;
