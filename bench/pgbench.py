@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -15,12 +16,15 @@ class PgbenchError(RuntimeError):
     pass
 
 
-def start(conninfo: str, script: str, clients: int, secs: float) -> subprocess.Popen[str]:
+def start(conninfo: str, script: str, clients: int, secs: float,
+          options: str = "") -> subprocess.Popen[str]:
     args = [
         find_bin("pgbench"), "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients),
         "-T", str(max(1, round(secs))), "-f", str(SQL / script), conninfo,
     ]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = os.environ | {"PGOPTIONS": options} if options else None
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
 
 
 def finish(p: subprocess.Popen[str], script: str) -> tuple[float, int]:
@@ -35,5 +39,5 @@ def finish(p: subprocess.Popen[str], script: str) -> tuple[float, int]:
     return float(tps.group(1)), int(n.group(1))
 
 
-def run(conninfo: str, script: str, clients: int, secs: float) -> float:
-    return finish(start(conninfo, script, clients, secs), script)[0]
+def run(conninfo: str, script: str, clients: int, secs: float, options: str = "") -> float:
+    return finish(start(conninfo, script, clients, secs, options), script)[0]

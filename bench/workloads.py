@@ -212,7 +212,10 @@ class Design:
     script: str
     per_tx: int
     user: str | None = OWNER
+    options: str = ""  # PGOPTIONS for the pgbench connections
 
+
+ASYNC = "-c synchronous_commit=off"
 
 DESIGNS = [
     Design("jobsdb", "jobsdb lifecycle (queue_job / claim_jobs / job_callback)", "jobsdb",
@@ -223,10 +226,16 @@ DESIGNS = [
            " (the ceiling)", "jobsdb", "pgbench_frame.sql", 1),
     Design("raw", "raw baseline (INSERT / UPDATE ... SKIP LOCKED / UPDATE)", "raw",
            "pgbench_raw.sql", 1),
+    Design("raw_on_jobs", "raw statements on public.jobs (owner: its check, triggers, FKs and"
+           " indexes; no function, no framing)", "jobsdb", "pgbench_raw_on_jobs.sql", 1),
     Design("procrastinate", "Procrastinate (defer / fetch / finish)", "procrastinate",
            "pgbench_procrastinate.sql", 1),
     Design("pgq", "PgQ (insert_event; 1 consumer: ticker / next_batch / get_batch_events /"
            " finish_batch)", "pgq", "pgbench_pgq_produce.sql", 1, None),
+    Design("jobsdb_async", "jobsdb lifecycle, async commit (synchronous_commit = off)", "jobsdb",
+           "pgbench_jobsdb.sql", 1, options=ASYNC),
+    Design("raw_async", "raw baseline, async commit (synchronous_commit = off)", "raw",
+           "pgbench_raw.sql", 1, options=ASYNC),
     Design("jobsdb_batched", "jobsdb batched (queue_job x10 / claim_jobs x10 / 10 callbacks)",
            "jobsdb", "pgbench_jobsdb_batched.sql", 10),
     Design("raw_batched", "raw baseline batched (10 rows per statement)", "raw",
@@ -252,7 +261,7 @@ def _pgq_drain(env: Env) -> float:
 def _measure(env: Env, d: Design, clients: int, secs: float) -> float:
     ci = env.url(DBS[d.db], d.user)
     if d.key != "pgq":
-        return pgbench.run(ci, d.script, clients, secs) * d.per_tx
+        return pgbench.run(ci, d.script, clients, secs, d.options) * d.per_tx
     consumer = pgbench.start(ci, "pgbench_pgq_consume.sql", 1, secs)
     producer = pgbench.start(ci, d.script, clients, secs)
     _, produced = pgbench.finish(producer, d.script)
