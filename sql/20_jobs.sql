@@ -152,7 +152,11 @@ where status = 'queued';
 create index jobs_lease_idx on public.jobs (lease_expires_at) where status = 'processing';
 create index jobs_user_active_idx on public.jobs (user_id, created_at desc)
 where status in ('queued', 'processing');
-create index jobs_group_idx on public.jobs (user_id, (metadata ->> 'job_id'));
+-- A group's jobs by group id (queue_job's idempotent replay). Not led by user_id: under RLS a
+-- user's range conditions are estimated at under one row, and a second index led by user_id
+-- then won over jobs_user_created_idx, losing its order (workspace_groups sorted all of a
+-- user's jobs; bench/README.md).
+create index jobs_group_idx on public.jobs ((metadata ->> 'job_id'));
 create unique index jobs_user_idempotency_key_idx on public.jobs (user_id, idempotency_key)
 where idempotency_key is not null;
 create index jobs_job_type_idx on public.jobs (job_type, completed_at)

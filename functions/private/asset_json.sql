@@ -1,10 +1,14 @@
+-- plpgsql, not sql: a SQL function with a SET clause is never inlined and runs its statement
+-- through a new executor on every call (once per asset of a page); in plpgsql the body is one
+-- simple expression, evaluated without one. library_items' page of 50: bench/README.md.
 create function jobs_private.asset_json(asset public.images_videos, job public.jobs)
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select jsonb_build_object(
+begin
+    return jsonb_build_object(
         'asset_id', asset.id, 'job_id', job.id, 'asset_index', asset.asset_index,
         'type', asset.asset_type, 'bucket', asset.bucket, 'file_path', asset.file_path,
         'file_name', asset.file_name, 'thumbnail_path', asset.thumbnail_path,
@@ -17,6 +21,7 @@ as $$
             'template_name', job.template_name
         ))
     );
+end;
 $$;
 comment on function jobs_private.asset_json(public.images_videos, public.jobs) is
 'One output asset as the app shows it: storage bucket, model type, format and the metadata enriched from its job (what the app''s AssetService derived).';
