@@ -38,8 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict] = []
     try:
         env.setup(prog)
-        if "growth" in groups:
-            results += workloads.growth_empty(env, prog, a.reps)
         if "throughput" in groups:
             results += workloads.throughput(env, prog, clients, a.secs, a.reps)
         if "growth" in groups or "reads" in groups:

@@ -29,7 +29,8 @@ NOTES = """Notes
 - Latency rows: one client (Python, psycopg, prepared), each call its own PostgREST-shaped
   transaction; the time is that of the call statement alone (not BEGIN/set_config/COMMIT).
   Figures are p50/p95 over 300 calls (200 for reads, 10 for system_metrics) per repetition.
-  Growth: 5,000 queued jobs, with an empty history or with the history loaded. Reads at size:
+  Growth: 5,000 queued jobs, with an empty history or with the history loaded, in two
+  databases measured in alternation. Reads at size:
   history spread over 10,000 users (94% completed with one image asset, 4% failed, 2%
   cancelled, created over 30 days); "user" = role authenticated with the user's JWT claims
   (RLS applies), "owner" = role postgres (table owner, BYPASSRLS) running the same query with an

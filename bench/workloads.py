@@ -33,6 +33,8 @@ SQL = Path(__file__).resolve().parent / "sql"
 OWNER = "postgres"
 DBS = {"jobsdb": "bench_jobsdb", "raw": "bench_raw", "procrastinate": "bench_procrastinate",
        "pgq": "bench_pgq"}
+# The growth rows' "no history" side: a copy of bench_jobsdb taken right after its setup.
+EMPTY_DB = "bench_jobsdb_empty"
 BACKLOG = 2000  # queued jobs standing in every design's queue during the throughput rows
 SETCFG = ("select set_config('search_path', 'public, extensions', true),"
           " set_config('role', %s, true), set_config('request.jwt.claims', %s, true),"
@@ -147,7 +149,11 @@ class Env:
             c.execute(sql_file("jobsdb_setup.sql"))
             c.execute("create extension if not exists pg_stat_statements")
             c.execute(sql_file("jobsdb_backlog.sql", n=BACKLOG))
-        prog.done("jobsdb: shim + migrations applied to bench_jobsdb, 10,002 users, backlog")
+        with psycopg.connect(self.url(admin_db), autocommit=True) as c:
+            c.execute(f"drop database if exists {EMPTY_DB} with (force)")
+            c.execute(f"create database {EMPTY_DB} template {DBS['jobsdb']} owner {OWNER}")
+        prog.done("jobsdb: shim + migrations applied to bench_jobsdb, 10,002 users, backlog;"
+                  f" copied to {EMPTY_DB}")
         with self.owner(DBS["raw"], prepared=False) as c:
             c.execute(sql_file("raw_setup.sql", n=BACKLOG))
         self.have["raw"] = True
@@ -330,30 +336,43 @@ def _lat_rows(group: str, key: str, name: str, p50s: list[float], p95s: list[flo
 
 
 def _growth(env: Env, prog: Progress, label: str, reps: int, calls: int) -> list[dict]:
+    """claim_jobs and queue_job latency without history (EMPTY_DB) and with it (bench_jobsdb),
+    measured in alternation so that both sides see the same machine: the ratio is the target."""
     rpc = dict(sections("rpc.sql"))
     rng = random.Random(1)
     out = []
-    with env.owner(DBS["jobsdb"]) as c:
+    sides = (("no history", EMPTY_DB), (label, DBS["jobsdb"]))
+    conns = {name: env.owner(db) for name, db in sides}
+    try:
         for key, role, stmt in (("claim", "jobs_worker", rpc["claim"]["sql"]),
                                 ("queue_job", "authenticated", rpc["queue_job"]["sql"])):
-            def call(_i: int, role: str = role, stmt: str = stmt) -> float:
-                who = claims(rng.randint(1, 10000)) if role == "authenticated" else \
-                    json.dumps({"role": "jobs_worker"})
-                return _timed(c, role, who, stmt, {})
-            _series(c, 50, call)  # warm-up: plans cached, pages in memory
-            p50s, p95s = [], []
+            def caller(c: psycopg.Connection, role: str = role, stmt: str = stmt) -> Any:
+                def call(_i: int) -> float:
+                    who = claims(rng.randint(1, 10000)) if role == "authenticated" else \
+                        json.dumps({"role": "jobs_worker"})
+                    return _timed(c, role, who, stmt, {})
+                return call
+            res: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n, _ in sides}
+            for name, _ in sides:
+                _series(conns[name], 50, caller(conns[name]))  # warm-up: plans, pages
             for _ in range(reps):
-                a, b = _series(c, calls, call)
-                p50s.append(a)
-                p95s.append(b)
-            out.append(_lat_rows("growth", f"{key}@{label}", f"{key}, {label}", p50s, p95s))
-            prog.done(f"growth {key:9s} {label:18s} p50 {statistics.median(p50s):.3f} ms"
-                      f"  p95 {statistics.median(p95s):.3f} ms")
+                for name, _ in sides:
+                    a, b = _series(conns[name], calls, caller(conns[name]))
+                    res[name][0].append(a)
+                    res[name][1].append(b)
+            for name, _ in sides:
+                p50s, p95s = res[name]
+                out.append(_lat_rows("growth", f"{key}@{name}", f"{key}, {name}", p50s, p95s))
+                prog.done(f"growth {key:9s} {name:18s} p50 {statistics.median(p50s):.3f} ms"
+                          f"  p95 {statistics.median(p95s):.3f} ms")
+    finally:
+        for c in conns.values():
+            c.close()
     return out
 
 
-def _load(env: Env, prog: Progress, history: int) -> None:
-    with env.su(DBS["jobsdb"]) as c:
+def _load(env: Env, prog: Progress, history: int, db: str = DBS["jobsdb"]) -> None:
+    with env.su(db) as c:
         c.execute(sql_file("jobsdb_reset.sql"))
         if history:
             prog.step(f"loading {history:,} finished jobs of history (insert ... select)")
@@ -366,18 +385,6 @@ def _load(env: Env, prog: Progress, history: int) -> None:
         c.execute("select pg_stat_statements_reset()")
 
 
-def growth_empty(env: Env, prog: Progress, reps: int) -> list[dict[str, Any]]:
-    """The no-history growth rows; run first, on a quiet cluster (before the throughput rows
-    leave autovacuum work behind in every bench database)."""
-    _load(env, prog, 0)
-    rows = _growth(env, prog, "no history", reps, 300)
-    with env.su(DBS["jobsdb"]) as c:  # back to the throughput rows' starting state
-        c.execute(sql_file("jobsdb_reset.sql"))
-        c.execute(sql_file("jobsdb_backlog.sql", n=BACKLOG))
-        c.execute("vacuum analyze")
-    return rows
-
-
 def growth_and_reads(env: Env, prog: Progress, history: int, reps: int,
                      groups: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
@@ -385,6 +392,7 @@ def growth_and_reads(env: Env, prog: Progress, history: int, reps: int,
     _load(env, prog, history)
     label = f"{history:,} history"
     if "growth" in groups:
+        _load(env, prog, 0, EMPTY_DB)
         rows += _growth(env, prog, label, reps, calls)
     if "reads" in groups:
         rows += _reads(env, prog, history, reps, 200)
