@@ -156,3 +156,20 @@ def bare_db_factory(owner_url: str, superuser_url: str | None):
     finally:
         for j in janitors:
             j.drop()
+
+
+@pytest.fixture(scope="module")
+def bare_db_factory_module(owner_url: str, superuser_url: str | None):
+    """bare_db_factory shared by the tests of one module."""
+    janitors = []
+
+    def make(auto_grants: bool | None = None) -> str:
+        url, j = make_bare_db(owner_url, superuser_url, auto_grants)
+        janitors.append(j)
+        return url
+
+    try:
+        yield make
+    finally:
+        for j in janitors:
+            j.drop()

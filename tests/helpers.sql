@@ -4,18 +4,52 @@
 create schema if not exists tests;
 grant usage on schema tests to public;
 
--- A Supabase user: auth.users row + profile; admin adds the admin role.
+-- A signed-up Supabase user as the Auth service writes it (email provider, confirmed): an
+-- auth.users row with every value Auth fills in (an explicit id and timestamps: on Supabase
+-- auth.users has no defaults for them; '' for the token columns Auth reads back as strings)
+-- and its auth.identities row. No profile.
+create or replace function tests.create_auth_user(email text)
+returns uuid
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_id uuid := gen_random_uuid();
+    v_now timestamptz := now();
+begin
+    insert into auth.users (
+        instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+        confirmation_token, recovery_token, email_change_token_new, email_change,
+        raw_app_meta_data, raw_user_meta_data, created_at, updated_at, last_sign_in_at
+    )
+    values (
+        '00000000-0000-0000-0000-000000000000', v_id, 'authenticated', 'authenticated',
+        create_auth_user.email, '', v_now, '', '', '', '',
+        '{"provider": "email", "providers": ["email"]}', '{}', v_now, v_now, v_now
+    );
+    insert into auth.identities (
+        id, provider_id, user_id, identity_data, provider, last_sign_in_at, created_at,
+        updated_at
+    )
+    values (
+        gen_random_uuid(), v_id::text, v_id,
+        jsonb_build_object('sub', v_id::text, 'email', create_auth_user.email,
+            'email_verified', true),
+        'email', v_now, v_now, v_now
+    );
+    return v_id;
+end;
+$$;
+
+-- A Supabase user with a profile; admin adds the admin role.
 create or replace function tests.create_user(email text, is_admin boolean default false)
 returns uuid
 language plpgsql
 set search_path = ''
 as $$
 declare
-    v_id uuid;
+    v_id uuid := tests.create_auth_user(create_user.email);
 begin
-    insert into auth.users (email, raw_app_meta_data)
-    values (create_user.email, jsonb_build_object('provider', 'email'))
-    returning id into v_id;
     insert into public.profiles (id, username) values (v_id, null);
     if create_user.is_admin then
         insert into public.user_roles (user_id, role) values (v_id, 'admin');
@@ -206,7 +240,7 @@ $$;
 -- The security suite's fixture: an owner, another user and an admin (ids in the settings
 -- t.owner, t.other, t.admin), each user with a project and a completed video job that has an
 -- image and a video output (fixed ids ...a1-a5 for the owner, ...b1-b5 for the other user), a
--- prompt test and an api model (...c1, ...c2), and a signed-up user without a profile.
+-- prompt test and an api model (...c1, ...c2), and a signed-up user without a profile (t.bare).
 create or replace function tests.seed_two_tenants()
 returns void
 language plpgsql
@@ -273,6 +307,6 @@ begin
     where id = '00000000-0000-0000-0000-0000000000a1';
     update public.jobs set video_id = '00000000-0000-0000-0000-0000000000b4'
     where id = '00000000-0000-0000-0000-0000000000b1';
-    insert into auth.users (email) values ('bare@example.com');
+    perform set_config('t.bare', tests.create_auth_user('bare@example.com')::text, true);
 end;
 $$;

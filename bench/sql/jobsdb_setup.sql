@@ -2,9 +2,9 @@
 -- batched rows (the per-user queued cap keeps its default). Run as superuser.
 -- User n (1..10000) has id 00000000-0000-4000-8000-<n, 12 digits>; user 0 owns the backlog;
 -- user 10001 is an admin.
-insert into auth.users (id, email, aud, role)
+insert into auth.users (id, email, aud, role, created_at, updated_at)
 select ('00000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid, 'u' || g || '@bench.test',
-    'authenticated', 'authenticated'
+    'authenticated', 'authenticated', now(), now()
 from generate_series(0, 10001) as g
 on conflict do nothing;
 insert into public.profiles (id)

@@ -1,36 +1,68 @@
--- jobsdb Supabase shim, cluster part: the roles of a hosted Supabase project
--- (SUPABASE.md, "Roles"). Each role is created only where it is missing.
+-- jobsdb Supabase shim, cluster part: the roles of a hosted Supabase project with the
+-- attributes, settings and memberships they have there (tests/supabase_facts/, the catalog
+-- facts of a database built from Supabase's platform SQL). Idempotent: a role is created when
+-- missing, and every attribute and setting is (re)set on each run, so a cluster initialised by
+-- an older shim is brought up to date.
 do $$
+declare
+    r record;
 begin
-    if not exists (select from pg_catalog.pg_roles where rolname = 'anon') then
-        create role anon nologin noinherit;
-    end if;
-    if not exists (select from pg_catalog.pg_roles where rolname = 'authenticated') then
-        create role authenticated nologin noinherit;
-    end if;
-    if not exists (select from pg_catalog.pg_roles where rolname = 'service_role') then
-        create role service_role nologin noinherit bypassrls;
-    end if;
-    if not exists (select from pg_catalog.pg_roles where rolname = 'authenticator') then
-        create role authenticator login noinherit;
-    end if;
-    if not exists (select from pg_catalog.pg_roles where rolname = 'postgres') then
-        -- The project owner: runs migrations, is NOT a superuser on hosted Supabase.
-        create role postgres login nosuperuser createdb createrole replication bypassrls;
-    end if;
+    for r in
+        select * from (values
+            -- the project owner: runs migrations, is NOT a superuser on hosted Supabase
+            ('postgres', 'login inherit createdb createrole replication bypassrls'),
+            ('anon', 'nologin inherit nocreatedb nocreaterole noreplication nobypassrls'),
+            ('authenticated', 'nologin inherit nocreatedb nocreaterole noreplication nobypassrls'),
+            ('service_role', 'nologin inherit nocreatedb nocreaterole noreplication bypassrls'),
+            -- PostgREST's login role
+            ('authenticator', 'login noinherit nocreatedb nocreaterole noreplication nobypassrls'),
+            ('dashboard_user', 'nologin inherit createdb createrole replication nobypassrls'),
+            ('pgbouncer', 'login inherit nocreatedb nocreaterole noreplication nobypassrls'),
+            ('supabase_auth_admin', 'login noinherit nocreatedb createrole noreplication nobypassrls'),
+            ('supabase_storage_admin',
+                'login noinherit nocreatedb createrole noreplication nobypassrls'),
+            ('supabase_read_only_user',
+                'login inherit nocreatedb nocreaterole noreplication bypassrls'),
+            ('supabase_replication_admin',
+                'login inherit nocreatedb nocreaterole replication nobypassrls')
+        ) as v (rolname, attributes)
+    loop
+        if not exists (select from pg_catalog.pg_roles where rolname = r.rolname) then
+            execute format('create role %I', r.rolname);
+        end if;
+        -- never demote the superuser running this (a server whose superuser is `postgres`)
+        if r.rolname <> current_user then
+            execute format('alter role %I nosuperuser %s', r.rolname, r.attributes);
+        end if;
+    end loop;
 end
 $$;
 
 alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';
-
+alter role authenticator set statement_timeout = '8s';
+alter role authenticator set lock_timeout = '8s';
+alter role supabase_auth_admin set idle_in_transaction_session_timeout = 60000;
+alter role supabase_auth_admin set search_path = auth;
+alter role supabase_storage_admin set search_path = storage;
+-- as Supabase's init scripts write it (a quoted "\$user", so no per-user schema is searched)
+alter role postgres set search_path = "\$user", public, extensions;
 do $$
 begin
-    -- postgres may `set role` to each API role (PostgREST-style tests run as the owner).
-    grant anon, authenticated, service_role to postgres;
-    -- PostgREST's login role switches to the API roles.
-    grant anon, authenticated, service_role to authenticator;
+    -- the platform's superuser (the embedded cluster's is named like it)
+    if current_user = 'supabase_admin' then
+        alter role supabase_admin set search_path = "\$user", public, auth, extensions;
+    end if;
 end
 $$;
 
-alter role postgres set search_path = "$user", public, extensions;
+-- postgres may `set role` to each API role (PostgREST-style tests run as the owner);
+-- PostgREST's login role switches to the API roles.
+do $$
+begin
+    grant anon, authenticated, service_role, supabase_auth_admin, supabase_storage_admin
+    to postgres;
+    grant anon, authenticated, service_role to authenticator;
+    grant authenticator to supabase_storage_admin;
+end
+$$;

@@ -121,7 +121,8 @@ order by 1;
 
 -- name: anon_table_privileges
 -- Any table privilege that anon holds (directly or through PUBLIC) on a table, view,
--- materialized view or foreign table outside the system schemas.
+-- materialized view or foreign table outside the system schemas. Relations an extension installs
+-- (pg_stat_statements grants its views to PUBLIC) belong to the platform, not the package.
 select
     format('%I.%I', n.nspname, c.relname) as object,
     'anon has ' || string_agg(pr.privilege, ', ' order by pr.privilege) as detail
@@ -133,6 +134,10 @@ where c.relkind in ('r', 'p', 'v', 'm', 'f')
     and n.nspname not in ('pg_catalog', 'information_schema')
     and n.nspname !~ '^pg_(toast|temp)'
     and pg_catalog.has_table_privilege('anon', c.oid, pr.privilege)
+    and not exists (
+        select from pg_catalog.pg_depend as d
+        where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+    )
 group by n.nspname, c.relname
 order by 1;
 

@@ -3,8 +3,12 @@
 -- name: create_user
 -- A signed-up Supabase user (auth.users + profile), optionally an admin.
 with u as (
-    insert into auth.users (email, raw_app_meta_data)
-    values (%(email)s, '{"provider": "email"}')
+    -- as the Auth service writes it: an explicit id and timestamps (no defaults on Supabase)
+    insert into auth.users (id, aud, role, email, raw_app_meta_data, created_at, updated_at)
+    values (
+        gen_random_uuid(), 'authenticated', 'authenticated', %(email)s, '{"provider": "email"}',
+        now(), now()
+    )
     returning id
 ),
 p as (

@@ -51,10 +51,12 @@ def test_api_roles(bare_db: str) -> None:
             " where rolname in ('anon', 'authenticated', 'service_role', 'authenticator')"
         )
     )
-    assert rows["anon"] == (False, False, False, "statement_timeout=3s")
-    assert rows["authenticated"] == (False, False, False, "statement_timeout=8s")
-    assert rows["service_role"][:2] == (False, True)
-    assert rows["authenticator"][:3] == (True, False, False)
+    assert rows["anon"] == (False, False, True, "statement_timeout=3s")
+    assert rows["authenticated"] == (False, False, True, "statement_timeout=8s")
+    assert rows["service_role"][:3] == (False, True, True)
+    assert rows["authenticator"] == (
+        True, False, False, "statement_timeout=8s,lock_timeout=8s"
+    )
 
 
 def test_owner_can_act_as_api_roles(bare_db: str) -> None:
@@ -108,12 +110,14 @@ def test_extensions_schema_and_public_ownership(bare_db: str) -> None:
         " 'extensions', 'usage') from pg_namespace n where nspname = 'extensions'",
     )
     assert row == ("postgres", True)
-    assert (
-        one(bare_db, "select pg_get_userbyid(nspowner) from pg_namespace where nspname = 'public'")[
-            0
-        ]
-        == "postgres"
-    )
+    # public is PostgreSQL 15's (owned by pg_database_owner); the owner role owns the database
+    assert one(
+        bare_db,
+        "select pg_get_userbyid(n.nspowner), pg_get_userbyid(d.datdba),"
+        " has_schema_privilege('postgres', 'public', 'create')"
+        " from pg_namespace n, pg_database d"
+        " where n.nspname = 'public' and d.datname = current_database()",
+    ) == ("pg_database_owner", "postgres", True)
 
 
 @pytest.mark.parametrize("auto_grants", [True, False])

@@ -538,8 +538,9 @@ def test_faults_nothing_lost(cluster: Cluster, size: Size) -> None:
         str(r[0])
         for r in admin(
             su,
-            "insert into auth.users (email, raw_app_meta_data)"
-            " select 'faults' || g || '@example.com', '{\"provider\": \"email\"}'"
+            "insert into auth.users (id, aud, role, email, raw_app_meta_data, created_at,"
+            " updated_at) select gen_random_uuid(), 'authenticated', 'authenticated',"
+            " 'faults' || g || '@example.com', '{\"provider\": \"email\"}', now(), now()"
             " from generate_series(1, %s) as g returning id",
             (size.users,),
         )

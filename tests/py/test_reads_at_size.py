@@ -44,8 +44,9 @@ def _uid(n: int) -> str:
 LOAD = [
     "set session_replication_role = replica",
     "set maintenance_work_mem = '256MB'",
-    f"""insert into auth.users (id, email, raw_app_meta_data)
-        select md5('u' || u)::uuid, 'user' || u || '@example.com', '{{"provider": "email"}}'
+    f"""insert into auth.users (id, aud, role, email, raw_app_meta_data, created_at, updated_at)
+        select md5('u' || u)::uuid, 'authenticated', 'authenticated',
+            'user' || u || '@example.com', '{{"provider": "email"}}', now(), now()
         from generate_series(0, {N_USERS - 1}) as u""",
     f"""insert into public.profiles (id)
         select md5('u' || u)::uuid from generate_series(0, {N_USERS - 1}) as u""",

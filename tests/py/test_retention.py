@@ -14,7 +14,10 @@ from jobsdb.worker import Worker
 
 SEED = """
 with u as (
-    insert into auth.users (email) values ('retention@example.com') returning id
+    insert into auth.users (id, aud, role, email, created_at, updated_at)
+    values (gen_random_uuid(), 'authenticated', 'authenticated', 'retention@example.com', now(),
+        now())
+    returning id
 ), p as (
     insert into public.profiles (id) select id from u returning id
 )

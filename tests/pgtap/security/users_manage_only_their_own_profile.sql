@@ -44,13 +44,12 @@ select throws_ok(
     'a user cannot delete their profile'
 );
 select throws_ok(
-    $$insert into public.profiles (id) select id from auth.users where email =
-    'bare@example.com'$$,
+    $$insert into public.profiles (id) values (current_setting('t.bare')::uuid)$$,
     '42501', null,
     'a user cannot create another user''s profile'
 );
 select tests.clear_authentication();
-select tests.authenticate_as((select id from auth.users where email = 'bare@example.com'));
+select tests.authenticate_as(current_setting('t.bare')::uuid);
 select lives_ok(
     $$insert into public.profiles (id, display_name) values (auth.uid(), 'new')$$,
     'a user without a profile can create their own'
