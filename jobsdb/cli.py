@@ -64,8 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("action", choices=["apply", "dump"])
     sc.add_argument("--url", default=None)
 
-    t = sub.add_parser("test", help="run pgTAP files")
-    t.add_argument("-j", "--jobs", type=int, default=2)
+    t = sub.add_parser(
+        "test", help="run pgTAP files",
+        description="Run the pgTAP files on a fresh database built from migrations/ (embedded "
+        "cluster or DATABASE_URL's server), or with --url on an existing Supabase database that "
+        "already has the migrations and pgtap: each file rolled back, nothing left behind. "
+        "Exit codes with --url: 0 passed, 1 failed, 3 not a Supabase database, 4 migrations "
+        "pending, 5 no pgtap, 6 a trace was left.",
+    )
+    t.add_argument("-j", "--jobs", type=int, default=None, help="parallel files (2; 1 with --url)")
+    t.add_argument("--url", default=None, help="an existing Supabase database to test in place")
     t.add_argument("--junit", default=None)
     t.add_argument("paths", nargs="*")
 
@@ -152,9 +160,14 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
     if args.cmd == "test":
         from jobsdb import pgtap
 
+        if args.url:
+            from jobsdb import existing
+
+            return existing.main(args.url, root, args.paths, jobs=args.jobs or 1,
+                                 junit=args.junit)
         _ensure_db()
         return pgtap.main(embedded.owner_url(), embedded.superuser_url(), root, args.paths,
-                          jobs=args.jobs, junit=args.junit)
+                          jobs=args.jobs or 2, junit=args.junit)
 
     if args.cmd == "lint":
         from jobsdb import lint

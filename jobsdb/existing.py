@@ -1,0 +1,250 @@
+"""`jobsdb test --url URL`: the pgTAP suite against an existing Supabase database.
+
+For a project's own database (`supabase start`'s, a branch, a staging project) where the
+package's migrations were applied by the project. Nothing is created or applied: the target
+must already have every migration and the pgtap extension, or the run refuses with one line
+and its own exit code. Each file runs in a transaction that is rolled back, with the test
+helpers (tests/helpers.sql) loaded inside that same transaction; "no trace" is then checked:
+the schema, the row count of every table and every sequence's value are the same before and
+after the run.
+
+Only the pgTAP files can run there. The Python suites (concurrency, faults with killed
+connections and restarted servers, Realtime, retention under load, fuzzing) commit, kill
+backends or restart the server, so they need the embedded cluster (`make test`).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from jobsdb import migrate, queries
+from jobsdb.embedded import find_bin
+from jobsdb.pgtap import FileResult, _rel, discover, parse_tap, write_junit
+from jobsdb.shim import MARK
+
+# exit codes (0 passed, 1 a test failed)
+EXIT_NOT_SUPABASE = 3
+EXIT_PENDING = 4
+EXIT_NO_PGTAP = 5
+EXIT_TRACE = 6
+
+
+class Refusal(Exception):
+    """The target cannot be tested as it is; nothing was changed."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def platform(conn: psycopg.Connection) -> str:
+    """'supabase' (auth.users without the shim's marker), 'shim', or refuse."""
+    has_users, comment = conn.execute(
+        "select to_regclass('auth.users') is not null,"
+        " coalesce(obj_description(to_regnamespace('auth'), 'pg_namespace'), '')"
+    ).fetchone()
+    if comment == MARK:
+        return "shim"
+    if not has_users:
+        raise Refusal(
+            EXIT_NOT_SUPABASE, "refusing: this is not a Supabase database (no auth.users)"
+        )
+    return "supabase"
+
+
+def check_migrations(conn: psycopg.Connection, directory: Path) -> int:
+    plan = migrate.make_plan(migrate.load_dir(directory), migrate.read_history(conn))
+    if plan.pending:
+        names = ", ".join(m.filename for m in plan.pending[:3])
+        more = f" and {len(plan.pending) - 3} more" if len(plan.pending) > 3 else ""
+        raise Refusal(
+            EXIT_PENDING,
+            f"refusing: {len(plan.pending)} migration(s) not applied to this database ({names}"
+            f"{more}); apply them first (`jobsdb migrate --url URL` or `supabase db push`)",
+        )
+    if plan.changed:
+        raise Refusal(
+            EXIT_PENDING,
+            f"refusing: applied migration(s) differ from migrations/: "
+            f"{', '.join(m.filename for m in plan.changed)}",
+        )
+    return len(plan.migrations)
+
+
+def check_pgtap(conn: psycopg.Connection) -> str:
+    row = conn.execute(
+        "select n.nspname, n.nspname = any(current_schemas(false)) from pg_extension e"
+        " join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pgtap'"
+    ).fetchone()
+    if row is None:
+        raise Refusal(
+            EXIT_NO_PGTAP,
+            "refusing: the pgtap extension is not installed in this database (as its owner: "
+            "create extension pgtap with schema extensions)",
+        )
+    if not row[1]:
+        raise Refusal(
+            EXIT_NO_PGTAP,
+            f"refusing: pgtap is installed in schema {row[0]}, which is not on the search_path"
+            f" of role {conn.info.user}",
+        )
+    return row[0]
+
+
+# ---- "no trace" -----------------------------------------------------------------------------
+
+@dataclass
+class Snapshot:
+    catalog: list[str]
+    schema_dump: str
+    rows: dict[str, int]
+
+    def differences(self, after: Snapshot) -> list[str]:
+        out = []
+        before_c, after_c = set(self.catalog), set(after.catalog)
+        out += [f"gone:  {x}" for x in sorted(before_c - after_c)]
+        out += [f"new:   {x}" for x in sorted(after_c - before_c)]
+        if self.schema_dump != after.schema_dump and not out:
+            out.append("the schema dump (pg_dump --schema-only) changed")
+        for t in sorted(self.rows.keys() | after.rows.keys()):
+            if self.rows.get(t) != after.rows.get(t):
+                out.append(f"rows:  {t}: {self.rows.get(t)} before, {after.rows.get(t)} after")
+        return out
+
+
+def _schema_dump(url: str, conn: psycopg.Connection) -> str:
+    """pg_dump --schema-only of every schema the role may use (what it can see of the rest is
+    in the catalog lines)."""
+    schemas = [
+        r[0]
+        for r in conn.execute(
+            "select nspname from pg_namespace where nspname !~ '^pg_'"
+            " and nspname <> 'information_schema' and has_schema_privilege(oid, 'usage')"
+            " order by 1"
+        )
+    ]
+    args = [find_bin("pg_dump"), "--schema-only", "--no-publications", "-d", url]
+    for s in schemas:
+        args += ["--schema", s]
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"pg_dump failed: {r.stderr.strip()}"
+    return "\n".join(ln for ln in r.stdout.splitlines() if not ln.startswith(("--", "\\")))
+
+
+def snapshot(url: str) -> Snapshot:
+    with psycopg.connect(url, autocommit=True) as conn:
+        q = queries.load("existing.sql")
+        catalog = [r[0] for r in conn.execute(q["catalog"])]
+        rows = {}
+        for (t,) in conn.execute(q["tables"]).fetchall():
+            rows[t] = conn.execute(f"select count(*) from {t}").fetchone()[0]
+        return Snapshot(catalog, _schema_dump(url, conn), rows)
+
+
+# ---- running the files ----------------------------------------------------------------------
+
+_EXPECTED_WARNINGS = (
+    "WARNING:  there is already a transaction in progress",
+    "WARNING:  there is no transaction in progress",
+)
+
+
+def run_file(url: str, path: Path, helpers: Path, display: str) -> FileResult:
+    """The file inside one transaction that also loads the helpers; always rolled back (the
+    file's own `begin` is then a no-op and its `rollback` ends it; psql dying aborts it)."""
+    script = (
+        "\\set ON_ERROR_STOP 1\n"
+        "begin;\n"
+        f"\\i {helpers}\n"
+        f"\\i {path}\n"
+        "rollback;\n"
+    )
+    t0 = time.monotonic()
+    r = subprocess.run(
+        [find_bin("psql"), "-X", "-q", "-t", "-A", "-d", url],
+        input=script, capture_output=True, text=True,
+        env={**os.environ, "PGOPTIONS": os.environ.get("PGOPTIONS", "")},
+    )
+    stderr = "\n".join(
+        ln for ln in r.stderr.splitlines() if not ln.strip().startswith(_EXPECTED_WARNINGS)
+    )
+    return parse_tap(display, r.stdout, stderr, r.returncode, time.monotonic() - t0)
+
+
+def run_files(url: str, files: list[Path], root: Path, jobs: int, out=print) -> list[FileResult]:
+    helpers = root / "tests" / "helpers.sql"
+    q: queue.Queue[Path] = queue.Queue()
+    for f in files:
+        q.put(f)
+    results: list[FileResult] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            try:
+                f = q.get_nowait()
+            except queue.Empty:
+                return
+            res = run_file(url, f, helpers, _rel(f, root))
+            with lock:
+                results.append(res)
+                out(res.summary())
+                if not res.passed:
+                    out(res.details())
+
+    threads = [threading.Thread(target=worker) for _ in range(max(1, min(jobs, len(files))))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    order = {_rel(f, root): i for i, f in enumerate(files)}
+    return sorted(results, key=lambda r: order.get(r.path, 0))
+
+
+def main(url: str, root: Path, paths: list[str], jobs: int = 1, junit: str | None = None,
+         out=print, err=None) -> int:
+    err = err or (lambda s: print(s, file=sys.stderr))
+    files = discover(root, paths)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            kind = platform(conn)
+            n_migrations = check_migrations(conn, root / "migrations")
+            pgtap_schema = check_pgtap(conn)
+            who = conn.execute("select current_user, current_database()").fetchone()
+    except Refusal as r:
+        err(str(r))
+        return r.code
+    label = {"supabase": "a real Supabase database",
+             "shim": "a database set up by the jobsdb shim"}[kind]
+    err(f"target: {who[1]} as {who[0]}, {label}; {n_migrations} migrations applied, "
+        f"pgtap in {pgtap_schema}; {len(files)} file(s), each rolled back")
+    before = snapshot(url)
+    if before.schema_dump.startswith("pg_dump failed"):
+        err(f"note: {before.schema_dump.splitlines()[0]}; the catalog lines are compared instead")
+    t0 = time.monotonic()
+    results = run_files(url, files, root, jobs, out)
+    after = snapshot(url)
+    if junit:
+        write_junit(results, Path(junit))
+    passed = sum(r.passed for r in results)
+    failed = len(results) - passed
+    out(f"{passed} passed, {failed} failed in {time.monotonic() - t0:.1f}s")
+    trace = before.differences(after)
+    if trace:
+        err(f"trace left in the database ({len(trace)} difference(s)):")
+        for line in trace[:50]:
+            err(f"  {line}")
+        return EXIT_TRACE
+    err(f"no trace: schema, row counts of {len(after.rows)} tables and "
+        f"{sum(x.startswith('sequence ') for x in after.catalog)} sequence values unchanged")
+    return 1 if failed else 0

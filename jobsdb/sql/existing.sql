@@ -1,0 +1,53 @@
+-- Named queries of `jobsdb test --url` (jobsdb/existing.py): what "no trace" compares.
+
+-- name: catalog
+-- One line per schema, relation, function, role, membership, policy, trigger, extension,
+-- publication member, default ACL and sequence value (with owners, ACLs and function bodies).
+select 'schema ' || n.nspname || ' ' || pg_get_userbyid(n.nspowner) || ' '
+    || coalesce(n.nspacl::text, '')
+from pg_namespace n where n.nspname !~ '^pg_(toast|temp)'
+union all
+select 'relation ' || c.oid::regclass::text || ' ' || c.relkind::text || ' '
+    || pg_get_userbyid(c.relowner) || ' ' || coalesce(c.relacl::text, '') || ' '
+    || c.relrowsecurity::text || ' ' || c.relnatts
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where n.nspname !~ '^pg_(toast|temp)'
+union all
+select 'function ' || p.oid::regprocedure::text || ' ' || pg_get_userbyid(p.proowner) || ' '
+    || coalesce(p.proacl::text, '') || ' ' || md5(coalesce(p.prosrc, ''))
+from pg_proc p
+union all
+select 'role ' || rolname || ' ' || rolsuper::text || rolinherit::text
+    || rolcanlogin::text || rolbypassrls::text
+from pg_roles
+union all
+select 'membership ' || roleid::regrole::text || ' ' || member::regrole::text from pg_auth_members
+union all
+select 'policy ' || schemaname || '.' || tablename || ' ' || policyname || ' '
+    || coalesce(qual, '') || ' ' || coalesce(with_check, '')
+from pg_policies
+union all
+select 'trigger ' || tgrelid::regclass::text || ' ' || tgname || ' ' || tgenabled::text
+from pg_trigger
+union all
+select 'extension ' || extname || ' ' || extversion from pg_extension
+union all
+select 'publication table ' || pubname || ' ' || schemaname || '.' || tablename
+from pg_publication_tables
+union all
+select 'default acl ' || defaclrole::regrole::text || ' ' || defaclnamespace || ' '
+    || defaclobjtype::text || ' ' || defaclacl::text
+from pg_default_acl
+union all
+select 'sequence ' || schemaname || '.' || sequencename || ' '
+    || coalesce(last_value::text, 'null')
+from pg_sequences
+order by 1;
+
+-- name: tables
+-- Every table the role may read (their row counts are compared).
+select format('%I.%I', n.nspname, c.relname)
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'p') and n.nspname <> 'information_schema'
+    and n.nspname !~ '^pg_' and has_table_privilege(c.oid, 'select')
+order by 1;

@@ -1,0 +1,131 @@
+"""`jobsdb test --url` against a database the run did not create.
+
+Each database here is prepared beforehand the way a user's project would be (a separate
+database on the embedded server: Supabase shim, the package's migrations, pgtap created by the
+owner), then `jobsdb test --url` runs against it as a subprocess. It must pass and leave no
+trace (checked here independently, with a full pg_dump before and after), and refuse with one
+line and its exit code, changing nothing, where it cannot run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from jobsdb import existing, migrate
+from jobsdb.embedded import find_bin, url_for_db
+
+ROOT = Path(__file__).resolve().parents[2]
+JOBSDB = str(Path(sys.executable).with_name("jobsdb"))
+
+
+def prepare(url: str, migrations: Path = ROOT / "migrations", pgtap: bool = True) -> str:
+    migrate.up(url, migrations, out=lambda s: None)
+    with psycopg.connect(url, autocommit=True) as conn:
+        if pgtap:
+            conn.execute("create extension pgtap with schema extensions")
+        # the project's own objects beside the package's
+        conn.execute("create sequence public.invoice_number")
+        conn.execute("select nextval('public.invoice_number')")
+    return url
+
+
+def full_dump(url: str) -> str:
+    r = subprocess.run([find_bin("pg_dump"), "-d", url], capture_output=True, text=True,
+                       check=True)
+    return "\n".join(ln for ln in r.stdout.splitlines() if not ln.startswith("\\"))
+
+
+def jobsdb_test(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [JOBSDB, "test", "--url", url, *args], capture_output=True, text=True, cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "JOBSDB_SHIM_AUTO_GRANTS"},
+    )
+
+
+@pytest.fixture(scope="module")
+def project(bare_db_factory_module) -> str:
+    return prepare(bare_db_factory_module())
+
+
+def test_the_suite_passes_on_an_existing_database_and_leaves_no_trace(project: str) -> None:
+    before = full_dump(project)
+    r = jobsdb_test(project, "-j", "2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "a database set up by the jobsdb shim" in r.stderr
+    n_files = len(list((ROOT / "tests" / "pgtap").glob("**/*.sql")))
+    assert f"{n_files} passed, 0 failed" in r.stdout
+    assert "no trace:" in r.stderr
+    assert full_dump(project) == before
+
+
+def test_a_file_that_commits_is_reported_as_a_trace(project: str, tmp_path: Path) -> None:
+    f = tmp_path / "commits.sql"
+    f.write_text(
+        "begin;\nselect plan(1);\nselect ok(true);\nselect * from finish();\ncommit;\n"
+        "select nextval('public.invoice_number');\n"
+    )
+    r = jobsdb_test(project, str(f))
+    assert r.returncode == existing.EXIT_TRACE, r.stdout + r.stderr
+    assert "trace left in the database" in r.stderr
+    assert "new:   schema tests" in r.stderr  # the helpers were committed with the file
+    assert "sequence public.invoice_number 2" in r.stderr
+    with psycopg.connect(project, autocommit=True) as conn:  # undo it for the other tests
+        conn.execute("drop schema tests cascade")
+        conn.execute("select setval('public.invoice_number', 1)")
+
+
+def _refusal(url: str, code: int, starts: str) -> None:
+    before = full_dump(url)
+    r = jobsdb_test(url)
+    lines = r.stderr.strip().splitlines()
+    assert (r.returncode, len(lines)) == (code, 1), r.stdout + r.stderr
+    assert lines[0].startswith(starts), lines
+    assert r.stdout == ""
+    assert full_dump(url) == before
+
+
+def test_refuses_when_a_migration_is_pending(bare_db_factory_module, tmp_path: Path) -> None:
+    older = tmp_path / "migrations"
+    older.mkdir()
+    files = sorted((ROOT / "migrations").glob("*.sql"))
+    for f in files[:-1]:
+        shutil.copy(f, older)
+    url = prepare(bare_db_factory_module(), migrations=older)
+    _refusal(url, existing.EXIT_PENDING, f"refusing: 1 migration(s) not applied to this database"
+             f" ({files[-1].name})")
+
+
+def test_refuses_without_pgtap(bare_db_factory_module) -> None:
+    url = prepare(bare_db_factory_module(), pgtap=False)
+    _refusal(url, existing.EXIT_NO_PGTAP, "refusing: the pgtap extension is not installed")
+
+
+def test_refuses_a_database_that_is_not_supabase(bare_db_factory_module, superuser_url) -> None:
+    if not superuser_url:
+        pytest.skip("needs a superuser to undo the shim")
+    url = bare_db_factory_module()
+    with psycopg.connect(url_for_db(superuser_url, url.rsplit("/", 1)[1]), autocommit=True) as conn:
+        # not the shim's database any more, and no Auth: a plain PostgreSQL database
+        conn.execute("comment on schema auth is null")
+        conn.execute("alter table auth.users rename to people")
+    _refusal(url, existing.EXIT_NOT_SUPABASE, "refusing: this is not a Supabase database")
+
+
+def test_a_real_project_is_told_from_the_shim(bare_db_factory_module, superuser_url) -> None:
+    """A database whose auth schema is not the shim's (GoTrue comments it differently) is
+    treated as the real platform."""
+    if not superuser_url:
+        pytest.skip("needs a superuser to change schema auth's comment")
+    url = bare_db_factory_module()
+    su = url_for_db(superuser_url, url.rsplit("/", 1)[1])
+    with psycopg.connect(su, autocommit=True) as conn:
+        assert existing.platform(conn) == "shim"
+        conn.execute("comment on schema auth is 'Auth: stores the users'")
+        assert existing.platform(conn) == "supabase"
