@@ -52,6 +52,17 @@ deps:
 	        exit 1; \
 	    fi; \
 	fi
+	@# pg_cron (optional): its test runs a throw-away cluster and is skipped when it is missing
+	@if [ -z "$$DATABASE_URL" ] && [ ! -f $(EXTDIR)/pg_cron.control ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: postgresql-$(PG_MAJOR)-cron"; \
+	        apt-get update -q && \
+	            DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-$(PG_MAJOR)-cron; \
+	    else \
+	        echo "note: postgresql-$(PG_MAJOR)-cron is missing, so the pg_cron test is skipped;" \
+	            "run: sudo apt-get install -y postgresql-$(PG_MAJOR)-cron"; \
+	    fi; \
+	fi
 
 db: venv deps
 	@if [ -z "$$DATABASE_URL" ]; then $(JOBSDB) db start; else echo "using DATABASE_URL"; fi

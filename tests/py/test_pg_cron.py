@@ -1,0 +1,144 @@
+"""pg_cron enabled after the migrations (as on a hosted project whose owner turns it on later):
+`jobs_private.schedule_maintenance()` creates the two cron.job rows (idempotently), and their
+commands, run as the job's user in the job's database, do the work.
+
+pg_cron must be preloaded, so the test runs its own throw-away cluster (the embedded one is
+shared and has no shared_preload_libraries). The jobs are deactivated right after scheduling
+and their commands run by the test: pg_cron 1.4 schedules by the minute, too slow to wait for.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from test_faults import Cluster, free_port  # the fault test's throw-away cluster
+
+from jobsdb import embedded, migrate
+from jobsdb.shim import apply_shim
+
+ROOT = Path(__file__).resolve().parents[2]
+JOB_NAMES = ["jobsdb-purge-finished-jobs", "jobsdb-rescue-expired-jobs"]
+
+
+def _pg_cron_installed() -> bool:
+    try:
+        lib = embedded.bindir().parent / "lib" / "pg_cron.so"
+    except embedded.EmbeddedError:
+        return False
+    return lib.is_file()
+
+
+pytestmark = pytest.mark.skipif(
+    not _pg_cron_installed(),
+    reason="pg_cron is not installed: `make deps` as root installs postgresql-15-cron "
+    "(or: sudo apt-get install -y postgresql-15-cron)",
+)
+
+
+@pytest.fixture
+def cron_cluster() -> Iterator[Cluster]:
+    c = Cluster(Path(tempfile.mkdtemp(prefix="jobsdb-cron-")), free_port())
+    try:
+        c.init()
+        with (c.data / "postgresql.conf").open("a") as f:
+            f.write("shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\n")
+        c.start()
+        apply_shim(c.superuser_url, "postgres", quiet=True)
+        migrate.up(c.owner_url, ROOT / "migrations", out=lambda s: None)
+        yield c
+    finally:
+        c.destroy()
+
+
+def enable_pg_cron(superuser_url: str) -> None:
+    """What the platform does when the owner enables pg_cron: the extension in pg_catalog, and
+    (supautils) the owner role may use schema cron."""
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        conn.execute("create extension pg_cron with schema pg_catalog")
+        conn.execute("grant usage on schema cron to postgres with grant option")
+        conn.execute("grant all on all tables in schema cron to postgres with grant option")
+        conn.execute("grant all on all functions in schema cron to postgres with grant option")
+
+
+def seed(owner_url: str) -> tuple[str, str]:
+    """One job whose lease expired and one failed job finished 40 days ago."""
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        conn.execute("update jobs_private.settings set retry_base_seconds = 0 where singleton")
+        uid = conn.execute(
+            "insert into auth.users (id, aud, role, email, created_at, updated_at)"
+            " values (gen_random_uuid(), 'authenticated', 'authenticated', 'cron@example.com',"
+            " now(), now()) returning id"
+        ).fetchone()[0]
+        conn.execute("insert into public.profiles (id) values (%s)", (uid,))
+        expired, old = (
+            conn.execute(
+                "insert into public.jobs (user_id, job_type) values (%s, 'image_fast')"
+                " returning id::text",
+                (uid,),
+            ).fetchone()[0]
+            for _ in range(2)
+        )
+        conn.execute(
+            "update public.jobs set status = 'processing', attempts = 1, locked_by = 'w',"
+            " lease_token = gen_random_uuid(), lease_expires_at = now() + interval '1 minute'"
+            " where id in (%s, %s)",
+            (expired, old),
+        )
+        conn.execute("update public.jobs set status = 'failed' where id = %s", (old,))
+        conn.execute(
+            "update public.jobs set started_at = now() - interval '41 days',"
+            " completed_at = now() - interval '40 days' where id = %s",
+            (old,),
+        )
+        conn.execute(
+            "update public.jobs set lease_expires_at = now() - interval '1 second'"
+            " where id = %s",
+            (expired,),
+        )
+    return expired, old
+
+
+def test_schedules_made_after_the_migrations_exist_and_do_the_work(
+    cron_cluster: Cluster,
+) -> None:
+    owner, su = cron_cluster.owner_url, cron_cluster.superuser_url
+    with psycopg.connect(owner, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="pg_cron"):
+            conn.execute("select jobs_private.schedule_maintenance()")
+
+    enable_pg_cron(su)
+    with psycopg.connect(owner, autocommit=True) as conn:
+        first = conn.execute("select jobs_private.schedule_maintenance()").fetchone()[0]
+        again = conn.execute("select jobs_private.schedule_maintenance()").fetchone()[0]
+        assert first == again == [
+            {"jobname": "jobsdb-purge-finished-jobs", "schedule": "*/5 * * * *",
+             "command": "select public.purge_finished_jobs()"},
+            {"jobname": "jobsdb-rescue-expired-jobs", "schedule": "* * * * *",
+             "command": "select public.rescue_expired_jobs()"},
+        ]
+        jobs = conn.execute(
+            "select jobid, jobname, username, database, command from cron.job order by jobname"
+        ).fetchall()
+        assert [(j[1], j[2], j[3]) for j in jobs] == [
+            (name, "postgres", "postgres") for name in JOB_NAMES
+        ]
+        for j in jobs:  # the test runs the commands itself (see the module docstring)
+            conn.execute("select cron.alter_job(%s, active := false)", (j[0],))
+    commands = {j[1]: j[4] for j in jobs}
+
+    expired, old = seed(owner)
+    with psycopg.connect(owner, autocommit=True) as conn:  # as cron would: user, database
+        rescued = conn.execute(commands["jobsdb-rescue-expired-jobs"]).fetchone()[0]
+        assert rescued["requeued"] == 1, rescued
+        assert conn.execute(
+            "select status, locked_by from public.jobs where id = %s", (expired,)
+        ).fetchone() == ("queued", None)
+        purged = conn.execute(commands["jobsdb-purge-finished-jobs"]).fetchone()[0]
+        assert purged == 1
+        assert conn.execute(
+            "select count(*) from public.jobs where id = %s", (old,)
+        ).fetchone()[0] == 0
