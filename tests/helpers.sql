@@ -50,7 +50,8 @@ as $$
 declare
     v_id uuid := tests.create_auth_user(create_user.email);
 begin
-    insert into public.profiles (id, username) values (v_id, null);
+    -- a project may create profiles from a trigger on auth.users already
+    insert into public.profiles (id, username) values (v_id, null) on conflict (id) do nothing;
     if create_user.is_admin then
         insert into public.user_roles (user_id, role) values (v_id, 'admin');
     end if;
