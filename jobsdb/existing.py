@@ -165,8 +165,8 @@ def run_file(url: str, path: Path, helpers: Path, display: str) -> FileResult:
     script = (
         "\\set ON_ERROR_STOP 1\n"
         "begin;\n"
-        f"\\i {helpers}\n"
-        f"\\i {path}\n"
+        f"\\i '{helpers}'\n"
+        f"\\i '{path}'\n"
         "rollback;\n"
     )
     t0 = time.monotonic()
