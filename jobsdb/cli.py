@@ -68,11 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "test", help="run pgTAP files",
         description="Run the pgTAP files on a fresh database built from migrations/ (embedded "
         "cluster or DATABASE_URL's server), or with --url on an existing Supabase database that "
-        "already has the migrations and pgtap: each file rolled back, nothing left behind. "
+        "already has the migrations and pgtap: one file at a time, each rolled back, nothing "
+        "left behind. "
         "Exit codes with --url: 0 passed, 1 failed, 3 not a Supabase database, 4 migrations "
         "pending, 5 no pgtap, 6 a trace was left.",
     )
-    t.add_argument("-j", "--jobs", type=int, default=None, help="parallel files (2; 1 with --url)")
+    t.add_argument("-j", "--jobs", type=int, default=2)
     t.add_argument("--url", default=None, help="an existing Supabase database to test in place")
     t.add_argument("--junit", default=None)
     t.add_argument("paths", nargs="*")
@@ -163,11 +164,10 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         if args.url:
             from jobsdb import existing
 
-            return existing.main(args.url, root, args.paths, jobs=args.jobs or 1,
-                                 junit=args.junit)
+            return existing.main(args.url, root, args.paths, junit=args.junit)
         _ensure_db()
         return pgtap.main(embedded.owner_url(), embedded.superuser_url(), root, args.paths,
-                          jobs=args.jobs or 2, junit=args.junit)
+                          jobs=args.jobs, junit=args.junit)
 
     if args.cmd == "lint":
         from jobsdb import lint

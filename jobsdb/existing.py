@@ -16,10 +16,8 @@ backends or restart the server, so they need the embedded cluster (`make test`).
 from __future__ import annotations
 
 import os
-import queue
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,37 +179,21 @@ def run_file(url: str, path: Path, helpers: Path, display: str) -> FileResult:
     return parse_tap(display, r.stdout, stderr, r.returncode, time.monotonic() - t0)
 
 
-def run_files(url: str, files: list[Path], root: Path, jobs: int, out=print) -> list[FileResult]:
+def run_files(url: str, files: list[Path], root: Path, out=print) -> list[FileResult]:
+    """One file at a time: each file's transaction creates the helpers' schema, so files
+    running at once would only wait for each other."""
     helpers = root / "tests" / "helpers.sql"
-    q: queue.Queue[Path] = queue.Queue()
+    results = []
     for f in files:
-        q.put(f)
-    results: list[FileResult] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        while True:
-            try:
-                f = q.get_nowait()
-            except queue.Empty:
-                return
-            res = run_file(url, f, helpers, _rel(f, root))
-            with lock:
-                results.append(res)
-                out(res.summary())
-                if not res.passed:
-                    out(res.details())
-
-    threads = [threading.Thread(target=worker) for _ in range(max(1, min(jobs, len(files))))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    order = {_rel(f, root): i for i, f in enumerate(files)}
-    return sorted(results, key=lambda r: order.get(r.path, 0))
+        res = run_file(url, f, helpers, _rel(f, root))
+        results.append(res)
+        out(res.summary())
+        if not res.passed:
+            out(res.details())
+    return results
 
 
-def main(url: str, root: Path, paths: list[str], jobs: int = 1, junit: str | None = None,
+def main(url: str, root: Path, paths: list[str], junit: str | None = None,
          out=print, err=None) -> int:
     err = err or (lambda s: print(s, file=sys.stderr))
     files = discover(root, paths)
@@ -232,7 +214,7 @@ def main(url: str, root: Path, paths: list[str], jobs: int = 1, junit: str | Non
     if before.schema_dump.startswith("pg_dump failed"):
         err(f"note: {before.schema_dump.splitlines()[0]}; the catalog lines are compared instead")
     t0 = time.monotonic()
-    results = run_files(url, files, root, jobs, out)
+    results = run_files(url, files, root, out)
     after = snapshot(url)
     if junit:
         write_junit(results, Path(junit))

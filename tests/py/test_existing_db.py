@@ -56,7 +56,7 @@ def project(bare_db_factory_module) -> str:
 
 def test_the_suite_passes_on_an_existing_database_and_leaves_no_trace(project: str) -> None:
     before = full_dump(project)
-    r = jobsdb_test(project, "-j", "2")
+    r = jobsdb_test(project)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "a database set up by the jobsdb shim" in r.stderr
     n_files = len(list((ROOT / "tests" / "pgtap").glob("**/*.sql")))
