@@ -1,9 +1,12 @@
 """Apply the Supabase shim (jobsdb/shim/*.sql) to plain PostgreSQL.
 
-Cluster part: roles. Database part: extensions/auth schemas, auth functions, publication,
-grants, and (unless JOBSDB_SHIM_AUTO_GRANTS=off) Supabase's automatic default grants.
-Never touches a real Supabase project: when `auth.users` exists and schema auth was not
-created by this shim, nothing is done.
+Cluster part: the platform's roles, attributes, settings and memberships. Database part: the
+platform's schemas, auth tables and functions, extensions, publication, grants and default
+privileges, with Supabase's automatic grants on or (JOBSDB_SHIM_AUTO_GRANTS=off) off. Both
+are idempotent and bring what an older shim left up to date. tests/py/test_shim_fidelity.py
+proves the result equal to the platform's catalog facts (tests/supabase_facts/).
+The comment on schema auth (MARK) tells the shim from a real project: where auth.users exists
+without it, nothing is done.
 """
 
 from __future__ import annotations
@@ -70,8 +73,8 @@ def apply_shim(
         if is_real_supabase(conn):
             if not quiet:
                 print(
-                    f"note: {dbname} looks like a real Supabase database (auth.users exists);"
-                    " the Supabase shim is not applied",
+                    f"note: {dbname} looks like a real Supabase database (auth.users exists,"
+                    " without the shim's marker); the Supabase shim is not applied",
                     file=sys.stderr,
                 )
             return False
