@@ -90,6 +90,9 @@ def test_every_known_difference_has_a_reason() -> None:
     for k in known():
         assert k["path"] and len(k["reason"]) > 20, k
         assert set(k.get("modes", MODES.values())) <= set(MODES.values()), k
+    outside = json.loads((FACTS / "known_differences.json").read_text())["outside_the_facts"]
+    for k in outside:
+        assert set(k) == {"what", "reason"} and len(k["what"]) > 20 and len(k["reason"]) > 20, k
 
 
 @pytest.fixture(scope="module")
