@@ -11,7 +11,8 @@ PY := $(VENV)/bin/python
 JOBSDB := $(VENV)/bin/jobsdb
 PG_MAJOR := 15
 EXTDIR := /usr/share/postgresql/$(PG_MAJOR)/extension
-SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap tests/helpers.sql jobsdb/shim)
+SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap tests/helpers.sql tests/fixtures \
+                     jobsdb/shim)
 PY_DIRS := $(wildcard jobsdb tests bench)
 # Node tools (Deno, Supabase's type generator) from the npm registry, in a project-local folder.
 TOOLS := .tools

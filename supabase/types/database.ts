@@ -554,6 +554,7 @@ export type Database = {
         }
         Returns: Json
       }
+      job_changes_since: { Args: { cursor?: string }; Returns: Json }
       library_items: {
         Args: { before?: string; before_id?: string; max_rows?: number }
         Returns: Json
