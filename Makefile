@@ -11,16 +11,23 @@ PY := $(VENV)/bin/python
 JOBSDB := $(VENV)/bin/jobsdb
 PG_MAJOR := 15
 EXTDIR := /usr/share/postgresql/$(PG_MAJOR)/extension
-SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap tests/helpers.sql jobsdb/shim)
+SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap tests/helpers.sql tests/fixtures \
+                     jobsdb/shim)
 PY_DIRS := $(wildcard jobsdb tests bench)
+# Node tools (Deno, Supabase's type generator) from the npm registry, in a project-local folder.
+TOOLS := .tools
+DENO := $(CURDIR)/$(TOOLS)/node_modules/.bin/deno
+FUNCTIONS := supabase/functions
+DENO_ENV := DENO_DIR=$(CURDIR)/$(TOOLS)/deno NO_COLOR=1
 
-.PHONY: help venv deps db db-stop demo test lint lint-sql lint-py lint-plpgsql pgtap pytest \
-        bench fuzz chaos clean
+.PHONY: help venv deps tools types db db-stop demo test lint lint-sql lint-py lint-plpgsql \
+        lint-ts pgtap pytest bench fuzz chaos clean
 
 help:
 	@echo "make demo   start the embedded database (or use DATABASE_URL), migrate, show it at work"
 	@echo "make test   venv + packages + database + lint + pgTAP + pytest"
-	@echo "make lint | bench | fuzz | chaos | db-stop | clean"
+	@echo "make types  regenerate supabase/types/database.ts (Supabase's generator, from migrations/)"
+	@echo "make lint | tools | bench | fuzz | chaos | db-stop | clean"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +72,34 @@ deps:
 	    fi; \
 	fi
 
+# Deno (the npm registry's `deno` package) and postgres-meta (the generator behind
+# `supabase gen types`), pinned in tools/package*.json, into .tools/ (root or not); then every
+# npm: import of supabase/functions cached in .tools/deno (pinned by its deno.lock), so
+# checking and testing the functions needs no network. npm itself: Debian's nodejs + npm.
+# DENO_TLS_CA_STORE=system: Deno also trusts the machine's CAs (a registry behind a proxy).
+$(TOOLS)/.installed: tools/package.json tools/package-lock.json $(FUNCTIONS)/deno.json \
+                     $(FUNCTIONS)/deno.lock
+	@if ! command -v npm >/dev/null; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; \
+	    else \
+	        echo "npm is missing; run: sudo apt-get update && sudo apt-get install -y nodejs npm"; \
+	        exit 1; \
+	    fi; \
+	fi
+	mkdir -p $(TOOLS)
+	cp tools/package.json tools/package-lock.json $(TOOLS)/
+	npm install --prefix $(TOOLS) --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd $(FUNCTIONS) && $(DENO_ENV) DENO_TLS_CA_STORE=system,mozilla \
+	    $(DENO) install --frozen --entrypoint */index.ts tests/*.ts
+	touch $@
+
+tools: $(TOOLS)/.installed
+
+# One command: build a database from migrations/ and write the generator's Database type.
+types: venv db tools
+	$(PY) -m jobsdb.typegen
+
 db: venv deps
 	@if [ -z "$$DATABASE_URL" ]; then $(JOBSDB) db start; else echo "using DATABASE_URL"; fi
 
@@ -84,7 +119,11 @@ lint-py: venv
 lint-plpgsql: db
 	$(JOBSDB) lint
 
-lint: lint-sql lint-py lint-plpgsql
+lint-ts: tools
+	cd $(FUNCTIONS) && $(DENO_ENV) $(DENO) lint --quiet && \
+	    $(DENO_ENV) $(DENO) check --frozen */index.ts tests/*.ts
+
+lint: lint-sql lint-py lint-plpgsql lint-ts
 
 # The permission and RPC suites again on a database built with Supabase's automatic default
 # grants switched off (newer projects): the package must grant explicitly what it means.
@@ -94,10 +133,10 @@ pgtap: db
 
 # The pgTAP files already ran in parallel above (`pgtap`); pytest can collect them too (one
 # item per file, e.g. `pytest tests/pgtap`), but `make test` does not run them twice.
-pytest: db
+pytest: db tools
 	$(VENV)/bin/pytest -q -p no:cacheprovider --ignore=tests/pgtap
 
-test: venv deps db lint pgtap pytest
+test: venv deps tools db lint pgtap pytest
 
 bench: venv deps
 	$(PY) -m bench
@@ -111,4 +150,4 @@ chaos: db
 
 clean:
 	-@[ -x $(JOBSDB) ] && [ -z "$$DATABASE_URL" ] && $(JOBSDB) db stop || true
-	rm -rf .jobsdb .jobsdb-junit $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf .jobsdb .jobsdb-junit $(VENV) $(TOOLS) *.egg-info .pytest_cache .ruff_cache .hypothesis

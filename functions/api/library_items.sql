@@ -1,3 +1,6 @@
+-- Keyset pages: one row more than asked is read, so the last page is known when it is served:
+-- its `next` is null (and an empty page's too). `next` is the created_at and id of the page's
+-- last item; following it never starts over.
 create function public.library_items(
     before timestamptz default null,
     max_rows integer default 50,
@@ -8,10 +11,12 @@ language plpgsql
 stable
 set search_path = ''
 as $$
+declare
+    v_n integer := least(greatest(coalesce(library_items.max_rows, 50), 1), 200);
 begin
     return (
         with page as (
-            select j
+            select j, row_number() over (order by j.created_at desc, j.id desc) as pos
             from public.jobs as j
             where j.user_id = (select auth.uid())
                 and j.status = 'completed'
@@ -22,7 +27,7 @@ begin
                 )
                 and exists (select from public.images_videos as iv where iv.job_id = j.id)
             order by j.created_at desc, j.id desc
-            limit least(greatest(coalesce(library_items.max_rows, 50), 1), 200)
+            limit v_n + 1
         )
         select jsonb_build_object(
             'items', coalesce(jsonb_agg(jsonb_build_object(
@@ -33,18 +38,18 @@ begin
                     from public.images_videos as iv
                     where iv.job_id = (p.j).id
                 )
-            ) order by (p.j).created_at desc, (p.j).id desc), '[]'),
-            'next', jsonb_build_object(
-                'before', min((p.j).created_at),
-                'before_id', (array_agg((p.j).id order by (p.j).created_at, (p.j).id))[1]
-            )
+            ) order by p.pos) filter (where p.pos <= v_n), '[]'),
+            'next', case when max(p.pos) > v_n then jsonb_build_object(
+                'before', (array_agg((p.j).created_at) filter (where p.pos = v_n))[1],
+                'before_id', (array_agg((p.j).id) filter (where p.pos = v_n))[1]
+            ) end
         )
         from page as p
     );
 end;
 $$;
 comment on function public.library_items(timestamptz, integer, uuid) is
-'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before and next.before_id of the previous page.';
+'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before and next.before_id of the previous page; next is null on the last page.';
 revoke all on function public.library_items(timestamptz, integer, uuid)
 from public, anon, authenticated, service_role;
 grant execute on function public.library_items(timestamptz, integer, uuid) to authenticated;

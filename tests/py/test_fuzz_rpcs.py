@@ -59,6 +59,7 @@ USER_RPCS = [
     "asset_info",
     "workspace_groups",
     "library_items",
+    "job_changes_since",
 ]
 WORKER_RPCS = ["claim_jobs", "heartbeat_jobs", "job_callback", "rescue_expired_jobs"]
 ADMIN_RPCS = ["review_job", "retry_job", "purge_finished_jobs", "system_metrics"]

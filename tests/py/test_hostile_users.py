@@ -535,6 +535,7 @@ def VALID_ARGS(w: W) -> dict[str, dict]:  # noqa: N802 - reads like the constant
         "asset_info": {"asset_id": w.asset},
         "workspace_groups": {},
         "library_items": {},
+        "job_changes_since": {},
         "claim_jobs": {"worker_pool": "rv51", "worker_id": "w"},
         "heartbeat_jobs": {"worker_id": "w", "job_ids": [w.processing], "lease_tokens": [w.token]},
         "job_callback": {"job_id": w.processing, "status": "completed", "lease_token": w.token},

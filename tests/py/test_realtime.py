@@ -1,4 +1,4 @@
-"""Realtime (useJobStatus): a status change of a user's job reaches that user's subscription and
+"""Realtime (Postgres Changes): a status change of a user's job reaches that user's subscription and
 not another user's.
 
 Supabase Realtime (postgres_changes) reads the changes of the tables in the supabase_realtime

@@ -42,6 +42,7 @@ USER_RPCS = frozenset(
         "asset_info",
         "workspace_groups",
         "library_items",
+        "job_changes_since",
         "review_job",
         "retry_job",
         "purge_finished_jobs",

@@ -16,7 +16,7 @@ select set_eq(
     where p.pronamespace = 'public'::regnamespace
         and has_function_privilege('authenticated', p.oid, 'execute')$$,
     array[
-        'asset_info', 'cancel_job', 'get_job', 'library_items', 'list_jobs',
+        'asset_info', 'cancel_job', 'get_job', 'job_changes_since', 'library_items', 'list_jobs',
         'purge_finished_jobs', 'queue_job', 'retry_job', 'review_job', 'system_metrics',
         'workspace_groups'
     ],

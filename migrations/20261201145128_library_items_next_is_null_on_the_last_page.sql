@@ -1,0 +1,54 @@
+-- library_items: next is null on the last page (it was an object of nulls, and following it
+-- started over from the first page). Same signature and grants; only the body changes.
+create or replace function public.library_items(
+    before timestamptz default null,
+    max_rows integer default 50,
+    before_id uuid default null
+)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_n integer := least(greatest(coalesce(library_items.max_rows, 50), 1), 200);
+begin
+    return (
+        with page as (
+            select j, row_number() over (order by j.created_at desc, j.id desc) as pos
+            from public.jobs as j
+            where j.user_id = (select auth.uid())
+                and j.status = 'completed'
+                and (
+                    library_items.before is null
+                    or j.created_at <= library_items.before
+                    and (j.created_at < library_items.before or j.id < library_items.before_id)
+                )
+                and exists (select from public.images_videos as iv where iv.job_id = j.id)
+            order by j.created_at desc, j.id desc
+            limit v_n + 1
+        )
+        select jsonb_build_object(
+            'items', coalesce(jsonb_agg(jsonb_build_object(
+                'job_id', (p.j).id, 'job_type', (p.j).job_type, 'created_at', (p.j).created_at,
+                'completed_at', (p.j).completed_at, 'prompt', (p.j).metadata -> 'prompt',
+                'assets', (
+                    select jsonb_agg(jobs_private.asset_json(iv, p.j) order by iv.asset_index)
+                    from public.images_videos as iv
+                    where iv.job_id = (p.j).id
+                )
+            ) order by p.pos) filter (where p.pos <= v_n), '[]'),
+            'next', case when max(p.pos) > v_n then jsonb_build_object(
+                'before', (array_agg((p.j).created_at) filter (where p.pos = v_n))[1],
+                'before_id', (array_agg((p.j).id) filter (where p.pos = v_n))[1]
+            ) end
+        )
+        from page as p
+    );
+end;
+$$;
+comment on function public.library_items(timestamptz, integer, uuid) is
+'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before and next.before_id of the previous page; next is null on the last page.';
+revoke all on function public.library_items(timestamptz, integer, uuid)
+from public, anon, authenticated, service_role;
+grant execute on function public.library_items(timestamptz, integer, uuid) to authenticated;

@@ -1,0 +1,4 @@
+import { asCaller } from "../_shared/supabase.ts";
+import { handleQueueJob } from "./handler.ts";
+
+Deno.serve((req) => handleQueueJob(req, asCaller));

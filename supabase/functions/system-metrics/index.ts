@@ -1,0 +1,4 @@
+import { asCaller } from "../_shared/supabase.ts";
+import { handleSystemMetrics } from "./handler.ts";
+
+Deno.serve((req) => handleSystemMetrics(req, asCaller));
