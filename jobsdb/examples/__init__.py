@@ -1,0 +1,1 @@
+"""Example job callables for `jobsdb worker` (used by the demo and the tests)."""
