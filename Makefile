@@ -14,7 +14,7 @@ EXTDIR := /usr/share/postgresql/$(PG_MAJOR)/extension
 SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap tests/helpers.sql jobsdb/shim)
 PY_DIRS := $(wildcard jobsdb tests bench)
 
-.PHONY: help venv deps db db-stop demo test lint lint-sql lint-py lint-plpgsql pgtap pytest \
+.PHONY: help venv deps deps-pgbouncer db db-stop demo test lint lint-sql lint-py lint-plpgsql pgtap pytest \
         bench fuzz chaos clean
 
 help:
@@ -53,7 +53,22 @@ deps:
 	    fi; \
 	fi
 
-db: venv deps
+# PgBouncer (transaction pooling, as Supabase's port 6543) for the worker's pooler tests:
+# installed when root; otherwise the command is printed and those tests skip, saying why.
+deps-pgbouncer:
+	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: pgbouncer"; \
+	        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgbouncer \
+	        && { systemctl disable --now pgbouncer 2>/dev/null || \
+	             service pgbouncer stop 2>/dev/null || true; }; \
+	    else \
+	        echo "pgbouncer is missing: its tests will be skipped;" \
+	            "run: sudo apt-get update && sudo apt-get install -y pgbouncer"; \
+	    fi; \
+	fi
+
+db: venv deps deps-pgbouncer
 	@if [ -z "$$DATABASE_URL" ]; then $(JOBSDB) db start; else echo "using DATABASE_URL"; fi
 
 db-stop: venv
