@@ -8,6 +8,8 @@ import sys
 import textwrap
 from typing import Any
 
+import psycopg
+
 COMMANDS = ("worker", "worker-login")
 
 WORKER_EPILOG = textwrap.dedent("""\
@@ -163,4 +165,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return 0
     except worker_logins.LoginError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except psycopg.Error as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"error: {first}", file=sys.stderr)
         return 1

@@ -83,12 +83,17 @@ def list_logins(url: str) -> list[tuple[str, list[str] | None, Any]]:
                  if _has_table(conn) else
                  "left join (select null::name as login, null::text[] as worker_pools,"
                  " null::timestamptz as created_at) as w on false")
+        # A worker login: may log in, is a member of jobs_worker and of nothing else, and has
+        # no power of its own (the owner role, also a member of jobs_worker, is not one).
         return conn.execute(  # type: ignore[return-value]
             "select r.rolname::text, w.worker_pools, w.created_at"
             " from pg_roles as r"
-            " join pg_auth_members as m on m.member = r.oid"
-            " join pg_roles as g on g.oid = m.roleid and g.rolname = 'jobs_worker'"
-            f" {scope} where r.rolcanlogin order by 1"
+            f" {scope}"
+            " where r.rolcanlogin and not (r.rolsuper or r.rolcreaterole or r.rolcreatedb"
+            "  or r.rolreplication or r.rolbypassrls)"
+            " and array(select m.roleid::regrole::text from pg_auth_members as m"
+            "  where m.member = r.oid) = array['jobs_worker']"
+            " order by 1"
         ).fetchall()
 
 

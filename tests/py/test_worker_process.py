@@ -197,3 +197,23 @@ def test_bad_options_exit_2(fresh_db: str, bad: list[str]) -> None:
         assert w.wait() == 2
     finally:
         w.stop()
+
+
+def test_a_job_cancelled_while_running_is_stopped_and_not_reported(fresh_db: str) -> None:
+    from jobsdb.postgrest import as_user, rpc
+
+    user = make_user(fresh_db)
+    ids = queue(fresh_db, user, 1, fake_seconds=60)
+    w = WorkerProc(fresh_db)
+    try:
+        w.wait_event("job_started")
+        with psycopg.connect(fresh_db, autocommit=True) as c:
+            rpc(c, "cancel_job", {"job_id": ids[0]}, claims=as_user(user))
+        w.wait_event("job_stopped", timeout=15)  # the next heartbeat answered cancelled
+        assert [e["reason"] for e in w.events() if e["event"] == "job_stopped"] == ["cancelled"]
+        later = queue(fresh_db, user, 1, fake_seconds=0)  # the slot was restarted and works
+        wait_for(lambda: _all_terminal(fresh_db, later), 30, "a job after the cancel")
+    finally:
+        assert w.stop() == 0
+    assert states(fresh_db, ids)[ids[0]] == ("cancelled", 1)
+    assert assets_per_job(fresh_db, ids) == {}
