@@ -74,8 +74,8 @@ db: venv deps deps-pgbouncer
 db-stop: venv
 	$(JOBSDB) db stop
 
+# The demo makes a database of its own (migrated there); it never migrates or touches yours.
 demo: db
-	$(JOBSDB) migrate
 	$(JOBSDB) demo
 
 lint-sql: venv

@@ -2,9 +2,10 @@
 
 -- name: create_user
 -- A signed-up Supabase user (auth.users + profile), optionally an admin.
+-- Explicit id and created_at, as Auth writes them (auth.users.id has no default on Supabase).
 with u as (
-    insert into auth.users (email, raw_app_meta_data)
-    values (%(email)s, '{"provider": "email"}')
+    insert into auth.users (id, email, created_at, raw_app_meta_data)
+    values (gen_random_uuid(), %(email)s, now(), '{"provider": "email"}')
     returning id
 ),
 p as (
@@ -42,5 +43,6 @@ left join public.images_videos as iv on iv.job_id = j.id and iv.asset_index = 0
 where j.user_id = any(%(users)s)
 order by u.email, j.created_at, j.metadata ->> 'image_index';
 
--- name: terminate_backend
-select pg_terminate_backend(%(pid)s);
+-- name: fast_retries
+-- The demo's own database: retry a failed attempt after 2 s instead of 10 s.
+update jobs_private.settings set retry_base_seconds = 2, retry_max_seconds = 2;
