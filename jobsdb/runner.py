@@ -209,23 +209,34 @@ class Runner:
 
     # ---- heartbeats ----------------------------------------------------------------------
     def _start_heartbeat(self, w: Worker) -> None:
-        interval = self.o.heartbeat or max(1.0, self.o.lease_seconds / 3)
+        """Heartbeat every --heartbeat seconds, sooner when a lease is shorter than asked for
+        (the job type's maximum may clamp it): never later than a third of the shortest lease
+        granted, measured from the answers."""
+        base = self.o.heartbeat or max(1.0, self.o.lease_seconds / 3)
         hb = Worker.__new__(Worker)  # shares w.held and its lock, has its own connection
         hb.__dict__.update(w.__dict__)
         hb._listen, hb._conn = None, None  # type: ignore[assignment]
         self.hb = hb
 
         def loop() -> None:
-            while not self._hb_stop.wait(interval):
+            interval, last = base, time.monotonic()
+            while not self._hb_stop.wait(min(0.5, base)):
+                rem = _min_remaining(hb)
+                if rem is None or (time.monotonic() - last < interval and rem > interval):
+                    continue
                 try:
                     if hb._conn is None:
                         hb._conn = hb._connect()
                     states = hb.heartbeat()
-                except psycopg.Error as e:
+                except Exception as e:  # noqa: BLE001 - the thread must outlive any error
                     self.log("heartbeat_failed", "warning", error=str(e).strip()[:200])
                     if hb._conn is not None and (hb._conn.closed or hb._conn.broken):
                         hb._conn = None  # type: ignore[assignment]
                     continue
+                last = time.monotonic()
+                rem = _min_remaining(hb)
+                if rem is not None:
+                    interval = max(0.5, min(base, rem / 3))
                 for job_id, st in states.items():
                     if st != "extended":
                         self.log("heartbeat", "warning", job_id=job_id, state=st)
@@ -541,6 +552,16 @@ class Runner:
         self.log("abandoned", "warning", jobs=held,
                  note="their leases expire and rescue_expired_jobs requeues them")
         return EXIT_ABANDONED
+
+
+def _min_remaining(w: Worker) -> float | None:
+    """Seconds left on the shortest held lease (local clock), None when nothing is held."""
+    with w._lock:
+        ends = [j.lease_expires_at for j in w.held.values()]
+    if not ends:
+        return None
+    now = datetime.now(UTC)
+    return min((datetime.fromisoformat(str(e)) - now).total_seconds() for e in ends)
 
 
 def _where(e: BaseException) -> str:

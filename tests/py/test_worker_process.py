@@ -217,3 +217,18 @@ def test_a_job_cancelled_while_running_is_stopped_and_not_reported(fresh_db: str
         assert w.stop() == 0
     assert states(fresh_db, ids)[ids[0]] == ("cancelled", 1)
     assert assets_per_job(fresh_db, ids) == {}
+
+
+def test_heartbeats_follow_a_lease_shorter_than_the_heartbeat_interval(fresh_db: str) -> None:
+    """A lease shorter than asked for (the job type's maximum clamps it) is kept alive: the
+    worker heartbeats within a third of the granted lease, not only every --heartbeat s.
+    Here --heartbeat 30 with a 10 s lease and a 13 s job, while rescue runs every second."""
+    user = make_user(fresh_db)
+    ids = queue(fresh_db, user, 1, fake_seconds=13)
+    w = WorkerProc(fresh_db, "--heartbeat", "30", "--rescue-every", "1")
+    try:
+        wait_for(lambda: _all_terminal(fresh_db, ids), 40, "the 13 s job")
+    finally:
+        assert w.stop() == 0
+    assert states(fresh_db, ids)[ids[0]] == ("completed", 1)  # never rescued
+    _check_once(fresh_db, ids)
