@@ -7,7 +7,7 @@ workers can only claim the jobs it queued.
 
 Two users queue jobs through queue_job the way the queue-job edge function does (PostgREST
 call with the user's JWT). Three `jobsdb worker` processes (the real command) run them with
-the example callable jobsdb.examples.fake_gpu:render: one sdxl worker, two wan workers. One job
+the example callable jobsdb.examples:render: one sdxl worker, two wan workers. One job
 fails once and is retried; one wan worker is killed (SIGKILL) mid-job, its lease expires and
 the other wan worker, pg_cron being absent, rescues it and runs it again; at the end both
 workers get SIGTERM while one job runs: it is handed back with its attempt unspent. Ends with
@@ -73,10 +73,10 @@ class WorkerCommand:
         self.name = name
         self.started = threading.Event()
         cmd = [sys.executable, "-m", "jobsdb.cli", "worker", pool,
-               "jobsdb.examples.fake_gpu:render", "--url", url, "--worker-id", name,
+               "jobsdb.examples:render", "--url", url, "--worker-id", name,
                "--lease-seconds", str(LEASE_SECONDS), "--heartbeat", "2", "--poll", "1",
                "--rescue-every", "2", "--grace", "5", "--log-json", *extra]
-        _say(f"  $ jobsdb worker {pool} jobsdb.examples.fake_gpu:render --worker-id {name} "
+        _say(f"  $ jobsdb worker {pool} jobsdb.examples:render --worker-id {name} "
              + " ".join(a for a in extra))
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True)

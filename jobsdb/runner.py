@@ -190,6 +190,8 @@ class Runner:
 
     # ---- database calls with backoff ---------------------------------------------------
     def _db_ok(self) -> None:
+        if self.backoff:
+            self.log("database_recovered")
         self.backoff = 0.0
 
     def _db_error(self, what: str, e: Exception) -> None:

@@ -73,7 +73,7 @@ def register(sub: Any) -> None:
     )
     w.add_argument("pool", help="worker pool to claim from (e.g. sdxl, wan)")
     w.add_argument("target", help="job callable as module:function, e.g. "
-                   "jobsdb.examples.fake_gpu:render (the current folder is importable)")
+                   "jobsdb.examples:render (the current folder is importable)")
     w.add_argument("--url", help="database URL (default: $DATABASE_URL, else the embedded one)")
     w.add_argument("--worker-id", default="", help="name recorded as jobs.locked_by "
                    "(default: HOSTNAME-PID)")

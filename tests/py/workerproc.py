@@ -18,7 +18,7 @@ import psycopg
 
 from jobsdb.postgrest import as_user, rpc
 
-TARGET = "jobsdb.examples.fake_gpu:render"
+TARGET = "jobsdb.examples:render"
 
 
 def jobsdb_command() -> list[str]:

@@ -1,4 +1,4 @@
-"""A stand-in GPU job for `jobsdb worker POOL jobsdb.examples.fake_gpu:render`.
+"""A stand-in GPU job for `jobsdb worker POOL jobsdb.examples:render`.
 
 It "renders" for a moment and returns fake asset paths in the job's output bucket (nothing is
 uploaded). A job's metadata can steer it, for demos and tests:
