@@ -56,6 +56,13 @@ def _positive_int(v: str) -> int:
     return i
 
 
+def _target(v: str) -> str:
+    module, sep, attr = v.partition(":")
+    if not (module and sep and attr):
+        raise argparse.ArgumentTypeError("expected module:function, e.g. mypkg.render:run")
+    return v
+
+
 def _lease(v: str) -> int:
     i = int(v)
     if not 10 <= i <= 86400:
@@ -72,7 +79,7 @@ def register(sub: Any) -> None:
         epilog=WORKER_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     w.add_argument("pool", help="worker pool to claim from (e.g. sdxl, wan)")
-    w.add_argument("target", help="job callable as module:function, e.g. "
+    w.add_argument("target", type=_target, help="job callable as module:function, e.g. "
                    "jobsdb.examples:render (the current folder is importable)")
     w.add_argument("--url", help="database URL (default: $DATABASE_URL, else the embedded one)")
     w.add_argument("--worker-id", default="", help="name recorded as jobs.locked_by "
