@@ -85,7 +85,8 @@ def pooler_mode(url: str, pooler: str) -> str:
 class Log:
     def __init__(self, as_json: bool, worker_id: str, pool: str) -> None:
         self.as_json, self.base = as_json, {"worker_id": worker_id, "pool": pool}
-        self._lock = threading.Lock()
+        # re-entrant: the signal handler logs, and may interrupt the main thread mid-line
+        self._lock = threading.RLock()
 
     def __call__(self, event: str, level: str = "info", **fields: Any) -> None:
         ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
