@@ -364,17 +364,17 @@ class Runner:
         if not free or now < self.next_claim_at or now < self.db_retry_at:
             return
         try:
-            jobs = w.claim(len(free))
+            jobs = w.claim(min(len(free), 100))  # claim_jobs takes at most 100 at a time
             self._db_ok()
         except CommitUncertain as e:
             # the claim may have committed: such jobs come back when their leases expire
             self._db_error("claim (commit uncertain: any job it took returns after its lease)", e)
             return
-        except psycopg.OperationalError as e:
-            self._db_error("claim", e)
-            return
         except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedFunction) as e:
             raise _Refused(str(e).strip()) from e
+        except psycopg.Error as e:  # lost connection, statement timeout, server restarting
+            self._db_error("claim", e)
+            return
         if len(jobs) < len(free):
             self.next_claim_at = now + self.o.poll
         for slot, job in zip(free, jobs, strict=False):
@@ -520,10 +520,10 @@ class Runner:
                 if res.get("requeued") or res.get("failed"):
                     self.log("rescued_expired_jobs", **res)
             self._db_ok()
-        except psycopg.OperationalError as e:
-            self._db_error("rescue", e)
         except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedFunction) as e:
             raise _Refused(str(e).strip()) from e
+        except psycopg.Error as e:
+            self._db_error("rescue", e)
 
     def _release_unfinished(self, w: Worker) -> bool:
         """Stop the running jobs and hand them back; False if the database never answered."""
