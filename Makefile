@@ -20,8 +20,8 @@ DENO := $(CURDIR)/$(TOOLS)/node_modules/.bin/deno
 FUNCTIONS := supabase/functions
 DENO_ENV := DENO_DIR=$(CURDIR)/$(TOOLS)/deno NO_COLOR=1
 
-.PHONY: help venv deps tools types db db-stop demo test lint lint-sql lint-py lint-plpgsql \
-        lint-ts pgtap pytest bench fuzz chaos clean
+.PHONY: help venv deps deps-pgbouncer tools types db db-stop demo test lint lint-sql lint-py \
+        lint-plpgsql lint-ts pgtap pytest bench fuzz chaos clean
 
 help:
 	@echo "make demo   start the embedded database (or use DATABASE_URL), migrate, show it at work"
@@ -100,14 +100,29 @@ tools: $(TOOLS)/.installed
 types: venv db tools
 	$(PY) -m jobsdb.typegen
 
-db: venv deps
+# PgBouncer (transaction pooling, as Supabase's port 6543) for the worker's pooler tests:
+# installed when root; otherwise the command is printed and those tests skip, saying why.
+deps-pgbouncer:
+	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: pgbouncer"; \
+	        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgbouncer \
+	        && { systemctl disable --now pgbouncer 2>/dev/null || \
+	             service pgbouncer stop 2>/dev/null || true; }; \
+	    else \
+	        echo "pgbouncer is missing: its tests will be skipped;" \
+	            "run: sudo apt-get update && sudo apt-get install -y pgbouncer"; \
+	    fi; \
+	fi
+
+db: venv deps deps-pgbouncer
 	@if [ -z "$$DATABASE_URL" ]; then $(JOBSDB) db start; else echo "using DATABASE_URL"; fi
 
 db-stop: venv
 	$(JOBSDB) db stop
 
+# The demo makes a database of its own (migrated there); it never migrates or touches yours.
 demo: db
-	$(JOBSDB) migrate
 	$(JOBSDB) demo
 
 lint-sql: venv

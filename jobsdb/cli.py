@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from jobsdb import embedded
+from jobsdb import embedded, worker_cli
 from jobsdb.paths import repo_root
 
 
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("lint", help="plpgsql_check over the built database")
     sub.add_parser("demo", help="show the package at work")
+    worker_cli.register(sub)
     return ap
 
 
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, root: Path) -> int:
+    if args.cmd in worker_cli.COMMANDS:
+        return worker_cli.dispatch(args)
     if args.cmd == "db":
         if args.action == "start":
             print(embedded.start())

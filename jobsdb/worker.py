@@ -24,7 +24,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from jobsdb.jobproc import JobFailed, PermanentJobFailure
 from jobsdb.postgrest import CommitUncertain, rpc
+
+__all__ = ["ClaimedJob", "JobFailed", "PermanentJobFailure", "Worker"]
 
 
 @dataclass
@@ -61,8 +64,12 @@ class Worker:
         role: str = "jobs_worker",
         lease_seconds: int | None = None,
         reconnect_attempts: int = 5,
+        connect_kwargs: dict[str, Any] | None = None,
     ) -> None:
+        """`connect_kwargs` go to psycopg.connect, e.g. prepare_threshold=None behind a
+        transaction pooler (no server-side prepared statements)."""
         self.url, self.pool, self.worker_id, self.role = url, pool, worker_id, role
+        self.connect_kwargs = dict(connect_kwargs or {})
         self.lease_seconds = lease_seconds
         self.reconnect_attempts = reconnect_attempts
         self.held: dict[str, ClaimedJob] = {}
@@ -75,7 +82,8 @@ class Worker:
 
     # ---- connection handling -----------------------------------------------------------
     def _connect(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(self.url, application_name=f"jobsdb-worker {self.worker_id}")
+        kw = {"application_name": f"jobsdb-worker {self.worker_id}"[:63]} | self.connect_kwargs
+        return psycopg.connect(self.url, **kw)
 
     def _reconnect(self) -> None:
         try:
@@ -189,6 +197,26 @@ class Worker:
         args = {"status": "failed", "error_message": error, "retryable": retryable}
         return self._callback(job, args | kw)
 
+    def release(self, jobs: list[ClaimedJob]) -> dict[str, str]:
+        """Hand held jobs back when stopping (release_jobs): job_id -> released (attempt given
+        back) | requeued | failed (released too often: the attempt counted) | lost."""
+        if not jobs:
+            return {}
+        args = {
+            "worker_id": self.worker_id, "job_ids": [j.job_id for j in jobs],
+            "lease_tokens": [j.lease_token for j in jobs],
+        }  # fmt: skip
+        rows = self._call("release_jobs", args, retry_unsure=True)
+        with self._lock:
+            for j in jobs:
+                self.held.pop(j.job_id, None)
+                j.state = "done"
+        return {r["job_id"]: r["state"] for r in rows}
+
+    def rescue_is_scheduled(self) -> bool:
+        """True when pg_cron runs rescue_expired_jobs; else the workers should."""
+        return bool(self._call("rescue_is_scheduled", {}, retry_unsure=True))
+
     def rescue(self, now: datetime | None = None) -> dict[str, Any]:
         args: dict[str, Any] = {} if now is None else {"now": now}
         result: dict[str, Any] = self._call("rescue_expired_jobs", args, retry_unsure=True)
@@ -237,7 +265,7 @@ class Worker:
         """Block until queue_job notifies this pool (True) or `timeout` s pass (False). LISTEN
         starts at the first call and stays on, so wake-ups between calls are not missed."""
         if self._listen is None or self._listen.closed or self._listen.broken:
-            self._listen = psycopg.connect(self.url, autocommit=True)
+            self._listen = psycopg.connect(self.url, autocommit=True, **self.connect_kwargs)
             channel = sql.Identifier(f"jobs_wake_{self.pool}")
             self._listen.execute(sql.SQL("listen {}").format(channel))
         return any(True for _ in self._listen.notifies(timeout=timeout, stop_after=1))

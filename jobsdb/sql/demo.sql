@@ -2,6 +2,7 @@
 
 -- name: create_user
 -- A signed-up Supabase user (auth.users + profile), optionally an admin.
+-- Explicit id and created_at, as Auth writes them (auth.users.id has no default on Supabase).
 with u as (
     -- as the Auth service writes it: an explicit id and timestamps (no defaults on Supabase)
     insert into auth.users (id, aud, role, email, raw_app_meta_data, created_at, updated_at)
@@ -46,5 +47,6 @@ left join public.images_videos as iv on iv.job_id = j.id and iv.asset_index = 0
 where j.user_id = any(%(users)s)
 order by u.email, j.created_at, j.metadata ->> 'image_index';
 
--- name: terminate_backend
-select pg_terminate_backend(%(pid)s);
+-- name: fast_retries
+-- The demo's own database: retry a failed attempt after 2 s instead of 10 s.
+update jobs_private.settings set retry_base_seconds = 2, retry_max_seconds = 2;

@@ -61,7 +61,10 @@ USER_RPCS = [
     "library_items",
     "job_changes_since",
 ]
-WORKER_RPCS = ["claim_jobs", "heartbeat_jobs", "job_callback", "rescue_expired_jobs"]
+# rescue_is_scheduled takes no argument: nothing to fuzz (test_hostile_users covers its callers)
+WORKER_RPCS = [
+    "claim_jobs", "heartbeat_jobs", "job_callback", "rescue_expired_jobs", "release_jobs",
+]
 ADMIN_RPCS = ["review_job", "retry_job", "purge_finished_jobs", "system_metrics"]
 ALL_RPCS = USER_RPCS + WORKER_RPCS + ADMIN_RPCS
 
