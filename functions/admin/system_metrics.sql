@@ -4,10 +4,7 @@
 -- Security definer, after require_admin: an admin sees every row anyway, and the select
 -- policy's owner-id range (every id, for an admin) only misleads the planner here (a 24-hour
 -- window took 1 s instead of 10 ms through RLS at 1,000,000 jobs).
-create function public.system_metrics(
-    time_window interval default '1 hour',
-    now timestamptz default null
-)
+create function public.system_metrics(time_window interval default '1 hour')
 returns jsonb
 language plpgsql
 stable
@@ -15,16 +12,13 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_now timestamptz := coalesce(system_metrics.now, pg_catalog.now());
+    v_now timestamptz := now();
     v_since timestamptz;
     v_queue jsonb;
     v_types jsonb;
     v_leases jsonb;
 begin
     perform jobs_private.require_admin();
-    if not isfinite(v_now) then
-        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
-    end if;
     if system_metrics.time_window is null
         or system_metrics.time_window not between interval '1 minute' and interval '31 days' then
         raise exception using errcode = '22023', message = 'time_window must be between 1 minute and 31 days';
@@ -97,9 +91,9 @@ begin
     );
 end;
 $$;
-comment on function public.system_metrics(interval, timestamptz) is
+comment on function public.system_metrics(interval) is
 'Admins and the service role: queue depth per pool and status (ready and oldest age), leases (processing, expired, active workers), and per job type over time_window: completed/failed/cancelled, failure and retry rates, average/p50/p95 run time and average time from queue to done. Errors: 42501 not an admin, 22023 bad window.';
-revoke all on function public.system_metrics(interval, timestamptz)
+revoke all on function public.system_metrics(interval)
 from public, anon, authenticated, service_role;
-grant execute on function public.system_metrics(interval, timestamptz)
+grant execute on function public.system_metrics(interval)
 to authenticated, service_role;

@@ -1,10 +1,14 @@
--- Security definer: jobs_worker has no table privileges; this is how a worker takes jobs.
+-- Security definer: jobs_worker has no table privileges and this is the one way a worker takes
+-- jobs; only jobs_worker and service_role may execute it (anon and authenticated cannot, so
+-- splinter 0028/0029 do not apply). It stays a definer in public because it is the hot path: an
+-- invoker wrapper would add a function call per claim. Time is the server's (now()): no caller
+-- can claim a job before its run_at. The lease is bounded by the job type
+-- (job_types.max_lease_seconds, and never past started_at + max_run_seconds).
 create function public.claim_jobs(
     worker_pool text,
     worker_id text,
     max_jobs integer default 1,
-    lease_seconds integer default null,
-    now timestamptz default null
+    lease_seconds integer default null
 )
 returns table (
     job_id uuid,
@@ -33,12 +37,7 @@ set enable_seqscan = off
 set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
-declare
-    v_now timestamptz := coalesce(claim_jobs.now, pg_catalog.now());
 begin
-    if not isfinite(v_now) then
-        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
-    end if;
     if claim_jobs.worker_pool is null or claim_jobs.worker_id is null
         or char_length(claim_jobs.worker_id) not between 1 and 200 then
         raise exception using errcode = '22023',
@@ -56,7 +55,7 @@ begin
     with next_jobs as (
         select j.id
         from public.jobs as j
-        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool and j.run_at <= v_now
+        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool and j.run_at <= now()
         order by j.priority desc, j.fair_rank, j.id
         limit claim_jobs.max_jobs
         for update skip locked
@@ -64,11 +63,12 @@ begin
     update public.jobs as j
     set status = 'processing',
         attempts = j.attempts + 1,
-        started_at = v_now,
+        started_at = now(),
         locked_by = claim_jobs.worker_id,
         lease_token = gen_random_uuid(),
-        lease_expires_at = v_now + make_interval(
-            secs => coalesce(claim_jobs.lease_seconds, t.lease_seconds)
+        -- clamped to the type's bound; max_lease_seconds <= max_run_seconds (job_types check)
+        lease_expires_at = now() + make_interval(
+            secs => least(coalesce(claim_jobs.lease_seconds, t.lease_seconds), t.max_lease_seconds)
         )
     from next_jobs as n, public.job_types as t
     where j.id = n.id and t.job_type = j.job_type
@@ -78,9 +78,9 @@ begin
         j.lease_expires_at;
 end;
 $$;
-comment on function public.claim_jobs(text, text, integer, integer, timestamptz) is
-'Worker: claim up to max_jobs queued jobs of a pool (priority, then fair rank across users), for update skip locked. Each claim counts an attempt, takes a lease (lease_seconds or the job type''s) and returns a fresh lease_token to pass to heartbeat_jobs and job_callback. now: test clock.';
-revoke all on function public.claim_jobs(text, text, integer, integer, timestamptz)
+comment on function public.claim_jobs(text, text, integer, integer) is
+'Worker: claim up to max_jobs queued jobs of a pool (priority, then fair rank across users), for update skip locked. Each claim counts an attempt, takes a lease (lease_seconds or the job type''s) and returns a fresh lease_token to pass to heartbeat_jobs and job_callback. lease_seconds (default the type''s) is clamped to job_types.max_lease_seconds.';
+revoke all on function public.claim_jobs(text, text, integer, integer)
 from public, anon, authenticated, service_role;
-grant execute on function public.claim_jobs(text, text, integer, integer, timestamptz)
+grant execute on function public.claim_jobs(text, text, integer, integer)
 to jobs_worker, service_role;

@@ -271,7 +271,7 @@ def test_authenticated_check_catches_an_extra_function(built: psycopg.Connection
         built,
         "create function public.audit_extra() returns int language sql set search_path = ''"
         " as 'select 1'",
-        "grant execute on function public.claim_jobs(text, text, integer, integer, timestamptz)"
+        "grant execute on function public.claim_jobs(text, text, integer, integer)"
         " to authenticated",
     ) as c:
         names = {o for o, _ in findings(c, "authenticated_executable_functions")}
