@@ -59,27 +59,35 @@ begin
         order by j.priority desc, j.fair_rank, j.id
         limit claim_jobs.max_jobs
         for update skip locked
+    ),
+    -- a fresh fencing token per job: returned to this worker, stored only as its digest
+    -- (jobs_private.lease_digest, inlined here and in heartbeat_jobs and job_callback: a call of a
+    -- function with a SET clause costs more than the hash itself)
+    tokens as (
+        select n.id, gen_random_uuid() as token from next_jobs as n
     )
     update public.jobs as j
     set status = 'processing',
         attempts = j.attempts + 1,
         started_at = now(),
         locked_by = claim_jobs.worker_id,
-        lease_token = gen_random_uuid(),
+        lease_token = pg_catalog.left(
+            pg_catalog.encode(pg_catalog.sha256(pg_catalog.uuid_send(n.token)), 'hex'), 32
+        )::uuid,
         -- clamped to the type's bound; max_lease_seconds <= max_run_seconds (job_types check)
         lease_expires_at = now() + make_interval(
             secs => least(coalesce(claim_jobs.lease_seconds, t.lease_seconds), t.max_lease_seconds)
         )
-    from next_jobs as n, public.job_types as t
+    from tokens as n, public.job_types as t
     where j.id = n.id and t.job_type = j.job_type
     returning
         j.id, j.job_type, j.user_id, j.metadata ->> 'prompt', j.metadata, j.format, j.quality,
-        j.model_type, t.output_bucket, j.attempts, j.max_attempts, j.lease_token,
+        j.model_type, t.output_bucket, j.attempts, j.max_attempts, n.token,
         j.lease_expires_at;
 end;
 $$;
 comment on function public.claim_jobs(text, text, integer, integer) is
-'Worker: claim up to max_jobs queued jobs of a pool (priority, then fair rank across users), for update skip locked. Each claim counts an attempt, takes a lease (lease_seconds or the job type''s) and returns a fresh lease_token to pass to heartbeat_jobs and job_callback. lease_seconds (default the type''s) is clamped to job_types.max_lease_seconds.';
+'Worker: claim up to max_jobs queued jobs of a pool (priority, then fair rank across users), for update skip locked. Each claim counts an attempt, takes a lease (lease_seconds or the job type''s) and returns a fresh lease_token to pass to heartbeat_jobs and job_callback (only its digest is stored: jobs.lease_token). lease_seconds (default the type''s) is clamped to job_types.max_lease_seconds.';
 revoke all on function public.claim_jobs(text, text, integer, integer)
 from public, anon, authenticated, service_role;
 grant execute on function public.claim_jobs(text, text, integer, integer)

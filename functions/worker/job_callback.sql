@@ -86,7 +86,10 @@ begin
         return jsonb_build_object('job_id', v_job.id, 'result', 'ignored_cancelled');
     elsif v_job.status = 'queued' or (
         job_callback.lease_token is not null
-        and job_callback.lease_token is distinct from v_job.lease_token
+        -- jobs.lease_token holds the digest of the claim's token (jobs_private.lease_digest, inlined)
+        and pg_catalog.left(pg_catalog.encode(
+            pg_catalog.sha256(pg_catalog.uuid_send(job_callback.lease_token)), 'hex'
+        ), 32)::uuid is distinct from v_job.lease_token
     ) then
         return jsonb_build_object('job_id', v_job.id, 'result', 'stale', 'status', v_job.status);
     elsif v_job.status <> 'processing' then

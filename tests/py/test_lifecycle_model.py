@@ -10,6 +10,8 @@ due at once.
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -42,6 +44,13 @@ class Job:
     locked_by: str | None = None
     lease: str | None = None  # None (no lease), live or expired
     tokens: list[str] = field(default_factory=list)  # every token ever issued
+
+
+def digest(token: str | None) -> str | None:
+    """jobs.lease_token holds this digest of a claim's token (jobs_private.lease_digest)."""
+    if token is None:
+        return None
+    return str(uuid.UUID(hashlib.sha256(uuid.UUID(token).bytes).hexdigest()[:32]))
 
 
 def make_machine(url: str) -> type[RuleBasedStateMachine]:
@@ -283,7 +292,7 @@ def make_machine(url: str) -> type[RuleBasedStateMachine]:
             self.conn.commit()
             db = {r[0]: r[1:] for r in rows}
             model = {
-                j.id: (j.status, j.attempts, j.token, j.locked_by, j.lease)
+                j.id: (j.status, j.attempts, digest(j.token), j.locked_by, j.lease)
                 for j in self.jobs.values()
             }
             assert db == model

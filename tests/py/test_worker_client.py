@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta
 
 import psycopg
@@ -37,6 +39,11 @@ def job_row(url: str, job_id: str) -> dict:
 def db_now(url: str) -> datetime:
     with psycopg.connect(url, autocommit=True) as c:
         return c.execute("select now()").fetchone()[0]
+
+
+def lease_digest(token: str) -> str:
+    """What jobs.lease_token stores for a claim's token (jobs_private.lease_digest)."""
+    return str(uuid.UUID(hashlib.sha256(uuid.UUID(token).bytes).hexdigest()[:32]))
 
 
 def expire_lease(url: str, job_id: str) -> None:
@@ -185,7 +192,7 @@ def test_claim_lease_seconds(fresh_db: str) -> None:
         before = db_now(fresh_db)
         (a,) = w.claim()
         row = job_row(fresh_db, a.job_id)
-        assert row["locked_by"] == "gpu-1" and row["lease_token"] == a.lease_token
+        assert row["locked_by"] == "gpu-1" and row["lease_token"] == lease_digest(a.lease_token)
         expires = datetime.fromisoformat(a.lease_expires_at)
         assert before + timedelta(seconds=10) <= expires <= db_now(fresh_db) + timedelta(seconds=10)
         assert w.heartbeat() == {a.job_id: "extended"}

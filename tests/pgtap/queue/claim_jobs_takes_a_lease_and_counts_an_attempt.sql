@@ -51,9 +51,10 @@ select results_eq(
         from public.jobs as j where j.id = %L$$,
         current_setting('t.claim')::jsonb ->> 'job_id'
     ),
-    $$values ('processing', 1, 'gpu-1', (current_setting('t.claim')::jsonb ->> 'lease_token')::uuid,
+    $$values ('processing', 1, 'gpu-1',
+        jobs_private.lease_digest((current_setting('t.claim')::jsonb ->> 'lease_token')::uuid),
         now() + interval '120 seconds', now())$$,
-    'the row is processing, with attempts 1, the lease, the token and started_at'
+    'the row is processing, with attempts 1, the lease, the token''s digest and started_at'
 );
 
 -- a second claim of the same job (after requeue) is attempt 2 with a new token
