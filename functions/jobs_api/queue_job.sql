@@ -71,9 +71,22 @@ begin
     if octet_length(queue_job.metadata::text) > 65536 then
         raise exception using errcode = '22023', message = 'metadata is larger than 64 KiB';
     end if;
-    if v_prompt is null or btrim(v_prompt) = '' or char_length(v_prompt) > 10000 then
+    if char_length(v_prompt) > 10000 then
         raise exception using errcode = '22023',
             message = 'prompt must be a non-empty text of at most 10000 characters';
+    end if;
+    if v_prompt is null or btrim(v_prompt) = '' then
+        -- An exact copy (the app's copy of a reference image) needs no prompt; any other job does.
+        if not coalesce(
+            queue_job.metadata -> 'exact_copy_mode' = 'true'::jsonb
+            and btrim(queue_job.metadata ->> 'reference_image_url') <> '',
+            false
+        ) then
+            raise exception using errcode = '22023',
+                message = 'prompt must be a non-empty text of at most 10000 characters',
+                hint = 'Only an exact copy (metadata.exact_copy_mode = true with metadata.reference_image_url) may have an empty prompt.';
+        end if;
+        v_prompt := coalesce(v_prompt, '');
     end if;
     if queue_job.num_images is null
         or queue_job.num_images not between 1 and v_type.max_images_per_request then
@@ -185,7 +198,13 @@ begin
     -- database-wide lock at commit that serialises all notifying commits (about -35% jobs/s at
     -- 8 clients in bench/README.md).
     v_wake := v_head_run_at is null or v_head_run_at > v_now;
-    v_group := gen_random_uuid();
+    -- Job ids (jobs_private.new_job_id, inlined): a sequence number then random bits, so ids
+    -- order by creation. The claim breaks (priority, fair_rank) ties by id: a set is claimed
+    -- in image_index order and equal ranks first-come first-served, never by a random value.
+    v_group := (
+        pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.nextval('jobs_private.job_id_seq')), 12, '0')
+        || pg_catalog.right(pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', ''), 20)
+    )::uuid;
     with inserted as (
         insert into public.jobs (
             id, user_id, job_type, status, max_attempts, metadata, project_id, format, quality,
@@ -193,7 +212,13 @@ begin
             original_prompt, worker_pool, priority, run_at, fair_rank, idempotency_key
         )
         select
-            case when i = 1 then v_group else gen_random_uuid() end,
+            case when i = 1 then v_group else (
+                pg_catalog.lpad(
+                    pg_catalog.to_hex(pg_catalog.nextval('jobs_private.job_id_seq')), 12, '0'
+                ) || pg_catalog.right(
+                    pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', ''), 20
+                )
+            )::uuid end,
             v_uid, v_type.job_type, 'queued', v_type.default_max_attempts,
             queue_job.metadata || jsonb_build_object(
                 'prompt', v_prompt, 'job_id', v_group, 'image_index', i - 1,

@@ -3,7 +3,8 @@
 -- splinter 0028/0029 do not apply). It stays a definer in public because it is the hot path: an
 -- invoker wrapper would add a function call per claim. Time is the server's (now()): no caller
 -- can claim a job before its run_at. The lease is bounded by the job type
--- (job_types.max_lease_seconds, and never past started_at + max_run_seconds).
+-- (job_types.max_lease_seconds, and never past started_at + max_run_seconds). A worker scoped to
+-- some pools (jobs_private.worker_logins, or the worker_pools JWT claim) gets 42501 elsewhere.
 create function public.claim_jobs(
     worker_pool text,
     worker_id text,
@@ -48,6 +49,12 @@ begin
     end if;
     if claim_jobs.lease_seconds not between 10 and 86400 then
         raise exception using errcode = '22023', message = 'lease_seconds must be between 10 and 86400';
+    end if;
+    -- Scoped worker credentials (jobs_private.claimable_pools: null = every pool)
+    if not coalesce(claim_jobs.worker_pool = any(jobs_private.claimable_pools()), true) then
+        raise exception using errcode = '42501',
+            message = format('this worker may not claim from pool %s', left(claim_jobs.worker_pool, 40)),
+            hint = 'Its pools are its jobs_private.worker_logins row (or the worker_pools JWT claim).';
     end if;
     -- The canonical claim: its WHERE and ORDER BY equal jobs_claim_idx's predicate and key,
     -- so it reads the head of the pool's queue whatever the size of the history.
