@@ -52,49 +52,6 @@ revoke all on function jobs_private.new_job_id() from public, anon, authenticate
 -- the default of jobs.id runs as the inserting role: the service role inserts jobs directly
 grant execute on function jobs_private.new_job_id() to service_role;
 
--- Scoped worker credentials: the pools the calling worker may claim from; null = every pool.
---  * Through PostgREST (session_user authenticator, role jobs_worker from a JWT signed with the
---    project's secret): the JWT claim worker_pools, a JSON array of pool names (absent = every
---    pool; present but not an array = none).
---  * A direct SQL login (session_user = the login role): its row in jobs_private.worker_logins
---    (worker_pools null = every pool); a login without a row may serve every pool.
--- request.jwt.claims is read only for authenticator's sessions: any session can set that
--- setting, but only PostgREST logs in as authenticator, and session_user cannot be changed
--- without superuser. Trusted callers (service role, owner) may claim from every pool.
-create function jobs_private.claimable_pools()
-returns text[]
-language plpgsql
-stable
-set search_path = ''
-as $$
-declare
-    v_claim jsonb;
-    v_pools text[];
-begin
-    if jobs_private.is_trusted_caller() then
-        return null;
-    end if;
-    if session_user = 'authenticator' then
-        v_claim := nullif(current_setting('request.jwt.claims', true), '')::jsonb -> 'worker_pools';
-        if v_claim is null then
-            return null;
-        elsif jsonb_typeof(v_claim) <> 'array' then
-            return '{}'::text[];
-        end if;
-        return array(
-            select e.value from jsonb_array_elements_text(v_claim) as e (value)
-        );
-    end if;
-    select l.worker_pools into v_pools
-    from jobs_private.worker_logins as l
-    where l.login = session_user;
-    return v_pools;
-end;
-$$;
-comment on function jobs_private.claimable_pools() is
-'The pools the calling worker may claim from (null = every pool): the JWT claim worker_pools through PostgREST, else the login''s row in jobs_private.worker_logins.';
-revoke all on function jobs_private.claimable_pools()
-from public, anon, authenticated, service_role;
 
 alter table public.jobs alter column id set default jobs_private.new_job_id();
 
@@ -394,6 +351,8 @@ set enable_seqscan = off
 set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
+declare
+    v_pools jsonb;
 begin
     if claim_jobs.worker_pool is null or claim_jobs.worker_id is null
         or char_length(claim_jobs.worker_id) not between 1 and 200 then
@@ -406,11 +365,20 @@ begin
     if claim_jobs.lease_seconds not between 10 and 86400 then
         raise exception using errcode = '22023', message = 'lease_seconds must be between 10 and 86400';
     end if;
-    -- Scoped worker credentials (jobs_private.claimable_pools: null = every pool)
-    if not coalesce(claim_jobs.worker_pool = any(jobs_private.claimable_pools()), true) then
-        raise exception using errcode = '42501',
-            message = format('this worker may not claim from pool %s', left(claim_jobs.worker_pool, 40)),
-            hint = 'Its pools are its jobs_private.worker_logins row (or the worker_pools JWT claim).';
+    -- Scoped worker credentials (README: Security model). Through PostgREST (session_user
+    -- authenticator, role from a JWT signed with the project's secret) the JWT claim
+    -- worker_pools (a JSON array; absent = every pool); any session can set
+    -- request.jwt.claims, so it is read only in authenticator's sessions. A direct SQL login:
+    -- its row in jobs_private.worker_logins (none, or worker_pools null = every pool), checked
+    -- in the claim statement. session_user cannot be changed without superuser.
+    if session_user = 'authenticator' then
+        v_pools := nullif(current_setting('request.jwt.claims', true), '')::jsonb -> 'worker_pools';
+        if v_pools is not null
+            and not coalesce(jsonb_typeof(v_pools) = 'array' and v_pools ? claim_jobs.worker_pool, false) then
+            raise exception using errcode = '42501',
+                message = format('this worker may not claim from pool %s', left(claim_jobs.worker_pool, 40)),
+                hint = 'Its pools are the worker_pools claim of its JWT.';
+        end if;
     end if;
     -- The canonical claim: its WHERE and ORDER BY equal jobs_claim_idx's predicate and key,
     -- so it reads the head of the pool's queue whatever the size of the history.
@@ -419,6 +387,12 @@ begin
         select j.id
         from public.jobs as j
         where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool and j.run_at <= now()
+            -- a direct SQL login's scope, in this statement (a one-time filter): no statement
+            -- more on the claim path; a refused claim claims nothing and raises below
+            and not exists (
+                select from jobs_private.worker_logins as l
+                where l.login = session_user and not claim_jobs.worker_pool = any(l.worker_pools)
+            )
         order by j.priority desc, j.fair_rank, j.id
         limit claim_jobs.max_jobs
         for update skip locked
@@ -447,6 +421,17 @@ begin
         j.id, j.job_type, j.user_id, j.metadata ->> 'prompt', j.metadata, j.format, j.quality,
         j.model_type, t.output_bucket, j.attempts, j.max_attempts, n.token,
         j.lease_expires_at;
+    -- Nothing claimed: an empty queue, or a login claiming outside its pools (42501).
+    if not found then
+        if exists (
+            select from jobs_private.worker_logins as l
+            where l.login = session_user and not claim_jobs.worker_pool = any(l.worker_pools)
+        ) then
+            raise exception using errcode = '42501',
+                message = format('this worker may not claim from pool %s', left(claim_jobs.worker_pool, 40)),
+                hint = 'Its pools are its row in jobs_private.worker_logins.';
+        end if;
+    end if;
 end;
 $$;
 comment on function public.claim_jobs(text, text, integer, integer) is
