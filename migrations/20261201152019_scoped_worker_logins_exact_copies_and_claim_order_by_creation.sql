@@ -14,7 +14,11 @@
 create table jobs_private.worker_logins (
     login name primary key,
     worker_pools text[] constraint worker_logins_worker_pools_check
-    check (worker_pools is null or cardinality(worker_pools) between 1 and 100),
+    check (
+        worker_pools is null
+        or cardinality(worker_pools) between 1 and 100
+        and array_position(worker_pools, null) is null
+    ),
     created_at timestamptz not null default now(),
     comment text
 );

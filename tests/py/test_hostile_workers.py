@@ -287,6 +287,12 @@ def test_a_scoped_login_cannot_claim_from_another_pool_even_with_forged_claims(e
         # control: its own pool works
         got = call(scoped, "select job_id::text from public.claim_jobs('sdxl', 'w')")
         assert got == ("ok", [(sdxl,)])
+    # a scope cannot be widened by a null pool (= any() would not exclude it)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        env.owner.execute(
+            "update jobs_private.worker_logins set worker_pools = '{sdxl,NULL}'"
+            " where worker_pools = '{sdxl}'"
+        )
     # control: an unscoped login claims from wan
     assert call(env.hostile, "select job_id::text from public.claim_jobs('wan', 'w')") == (
         "ok",
