@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -133,21 +132,17 @@ class Worker:
         return self._conn.info.backend_pid
 
     # ---- the protocol ------------------------------------------------------------------
-    def claim(self, max_jobs: int = 1, now: datetime | None = None) -> list[ClaimedJob]:
+    def claim(self, max_jobs: int = 1) -> list[ClaimedJob]:
         args: dict[str, Any] = {
             "worker_pool": self.pool, "worker_id": self.worker_id, "max_jobs": max_jobs,
             "lease_seconds": self.lease_seconds,
         }  # fmt: skip
-        if now is not None:
-            args["now"] = now
         jobs = [ClaimedJob.from_row(r) for r in self._call("claim_jobs", args, retry_unsure=False)]
         with self._lock:
             self.held.update((j.job_id, j) for j in jobs)
         return jobs
 
-    def heartbeat(
-        self, jobs: list[ClaimedJob] | None = None, now: datetime | None = None
-    ) -> dict[str, str]:
+    def heartbeat(self, jobs: list[ClaimedJob] | None = None) -> dict[str, str]:
         """Extend the leases of `jobs` (default: all held).
 
         Returns job_id -> extended | cancelled | lost; cancelled and lost jobs leave `held` and
@@ -160,8 +155,6 @@ class Worker:
             "worker_id": self.worker_id, "job_ids": [j.job_id for j in jobs],
             "lease_tokens": [j.lease_token for j in jobs], "lease_seconds": self.lease_seconds,
         }  # fmt: skip
-        if now is not None:
-            args["now"] = now
         rows = self._call("heartbeat_jobs", args, retry_unsure=True)
         by_id = {r["job_id"]: r for r in rows}
         with self._lock:
@@ -217,9 +210,8 @@ class Worker:
         """True when pg_cron runs rescue_expired_jobs; else the workers should."""
         return bool(self._call("rescue_is_scheduled", {}, retry_unsure=True))
 
-    def rescue(self, now: datetime | None = None) -> dict[str, Any]:
-        args: dict[str, Any] = {} if now is None else {"now": now}
-        result: dict[str, Any] = self._call("rescue_expired_jobs", args, retry_unsure=True)
+    def rescue(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("rescue_expired_jobs", {}, retry_unsure=True)
         return result
 
     # ---- background heartbeat and wake-ups ---------------------------------------------

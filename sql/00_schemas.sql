@@ -3,13 +3,24 @@
 -- public        what PostgREST exposes: the tables clients read and the RPC functions.
 -- jobs_private  internals (trigger functions, helpers, settings, the transition table).
 --               PostgREST does not expose it and no client role may use it.
+-- jobs_api      the privileged bodies of the user/admin RPCs, behind their public entry points.
 -- jobs_worker   NOLOGIN role for GPU workers: DBAs grant it to their workers' login users.
 --               It may execute the worker functions and nothing else; no BYPASSRLS.
 
 create schema if not exists jobs_private;
+create schema if not exists jobs_api;
 revoke all on schema jobs_private from public;
 comment on schema jobs_private is
 'jobsdb internals: not exposed by PostgREST, not usable by client roles.';
+-- jobs_api holds only the privileged (security definer) bodies of the user/admin RPCs; their
+-- public entry points are security invoker and call them (the pgmq_public -> pgmq pattern), so
+-- Supabase's lints 0028/0029 find no security definer function in an exposed schema. PostgREST
+-- does not expose jobs_api; the API roles may use it, and execute exactly the bodies whose
+-- entry points they may call (grants in each function's file).
+revoke all on schema jobs_api from public;
+grant usage on schema jobs_api to authenticated, service_role;
+comment on schema jobs_api is
+'jobsdb: the privileged bodies of the public user/admin RPCs, called only through their security invoker entry points in public. Not exposed by PostgREST.';
 
 do $$
 begin

@@ -69,7 +69,13 @@ create table public.job_types (
     constraint job_types_default_max_attempts_check check (default_max_attempts between 1 and 25),
     lease_seconds integer not null
     constraint job_types_lease_seconds_check check (lease_seconds between 10 and 86400),
-    description text
+    description text,
+    max_lease_seconds integer not null default 3600
+    constraint job_types_max_lease_seconds_check check (max_lease_seconds between 10 and 86400),
+    max_run_seconds integer not null default 7200
+    constraint job_types_max_run_seconds_check check (max_run_seconds between 10 and 604800),
+    constraint job_types_lease_bounds_check
+    check (lease_seconds <= max_lease_seconds and max_lease_seconds <= max_run_seconds)
 );
 comment on table public.job_types is
 'Job types as data: each routes to a worker pool and fixes format, quality, model type, output bucket, default max_attempts and lease length. Adding a type is an insert in a migration.';
@@ -77,3 +83,7 @@ comment on column public.job_types.worker_pool is
 'Workers claim by pool; the claim index leads with it. LISTEN on channel jobs_wake_<pool> to be woken.';
 comment on column public.job_types.lease_seconds is
 'Default lease of a claim: a worker that does not heartbeat within it loses the job to rescue.';
+comment on column public.job_types.max_lease_seconds is
+'Longest lease one claim or heartbeat may take; a longer lease_seconds is clamped to it.';
+comment on column public.job_types.max_run_seconds is
+'Longest an attempt may run (from its claim): heartbeats never extend a lease past started_at + max_run_seconds, and rescue_expired_jobs then requeues or fails the job.';

@@ -90,7 +90,7 @@ comment on column public.jobs.fair_rank is
 comment on column public.jobs.locked_by is 'Worker id holding the lease while processing.';
 comment on column public.jobs.lease_expires_at is 'End of the lease while processing; heartbeats extend it, rescue_expired_jobs reclaims after it.';
 comment on column public.jobs.lease_token is
-'Fencing token of the latest claim: callbacks and heartbeats naming another token are stale and change nothing.';
+'Digest (jobs_private.lease_digest) of the fencing token of the latest claim: the token itself is known only to the worker holding the claim; callbacks and heartbeats naming another token are stale and change nothing.';
 comment on column public.jobs.idempotency_key is
 'Client retry key: the same key from the same user returns the existing job(s) instead of creating more. Stored on the first job of a set.';
 comment on column public.jobs.last_error_at is 'When the latest failed attempt ended.';

@@ -45,7 +45,31 @@ comment on table jobs_private.settings is
 'One row of tunables: per-user cap on queued jobs, images per request, retry backoff (exponential from retry_base_seconds, capped at retry_max_seconds, +-25% jitter), retention of failed/cancelled jobs.';
 insert into jobs_private.settings default values;
 
+-- Scoped worker credentials: a direct SQL worker login (session_user) with a row here may claim
+-- only from its pools. The owner manages it; no API role can read or write it.
+create table jobs_private.worker_logins (
+    login name primary key,
+    worker_pools text[] constraint worker_logins_worker_pools_check
+    check (
+        worker_pools is null
+        or cardinality(worker_pools) between 1 and 100
+        and array_position(worker_pools, null) is null
+    ),
+    created_at timestamptz not null default now(),
+    comment text
+);
+comment on table jobs_private.worker_logins is
+'Scoped worker logins: login (a role granted jobs_worker) may claim only from worker_pools (null = every pool). A login without a row may serve every pool. Workers through PostgREST are scoped by their JWT claim worker_pools instead.';
+
+-- Job ids that order by creation (jobs_private.new_job_id): the sequence part.
+create sequence jobs_private.job_id_seq as bigint maxvalue 281474976710655;
+comment on sequence jobs_private.job_id_seq is
+'The first 48 bits of every job id queue_job makes (jobs_private.new_job_id).';
+
 revoke all on all tables in schema jobs_private from public;
+revoke all on sequence jobs_private.job_id_seq from public;
+-- the default of jobs.id (new_job_id) runs as the inserting role: the service role inserts jobs
+grant usage on sequence jobs_private.job_id_seq to service_role;
 -- The status trigger runs as the updating role: the service role updates jobs directly (table
 -- access), so it must be able to read the state machine (not change it).
 grant select on table jobs_private.job_status_transitions to service_role;

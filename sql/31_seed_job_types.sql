@@ -62,3 +62,10 @@ values
     'rv51_high', 'rv51', 'image', 'png', 'high', 'rv51', 'rv51_high', false, 3, 180,
     'Realistic Vision 5.1 image, high quality'
 );
+
+-- Bounds of a lease and of an attempt: images may run 30 minutes, videos two hours.
+update public.job_types
+set
+    max_lease_seconds = case when media_type = 'video' then 1800 else 600 end,
+    max_run_seconds = case when media_type = 'video' then 7200 else 1800 end
+where job_type is not null;

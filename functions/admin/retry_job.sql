@@ -1,34 +1,19 @@
--- Security definer: admins retry through this function only (users have no UPDATE on jobs).
+-- Security invoker entry point (Supabase lints 0028/0029): it runs as the caller and calls the
+-- privileged body jobs_api.retry_job, which lives outside the exposed schemas. Same name,
+-- named arguments and answer as before; grants below and on jobs_api.retry_job.
 create function public.retry_job(job_id uuid)
 returns jsonb
 language plpgsql
 volatile
-security definer
 set search_path = ''
 as $$
-declare
-    v_job public.jobs;
 begin
-    perform jobs_private.require_admin();
-    select * into v_job from public.jobs as j where j.id = retry_job.job_id for update;
-    if not found then
-        raise exception using errcode = 'PT404', message = 'job not found';
-    end if;
-    if v_job.status <> 'failed' then
-        raise exception using errcode = 'PT409',
-            message = format('job status cannot change from %s to queued', v_job.status),
-            hint = 'Only failed jobs can be retried.';
-    end if;
-    -- A fresh set of attempts; the fencing token of any old attempt stays stale because every
-    -- claim draws a new lease_token.
-    update public.jobs as j
-    set status = 'queued', attempts = 0, run_at = now()
-    where j.id = v_job.id;
-    perform pg_notify('jobs_wake_' || v_job.worker_pool, '');
-    return jsonb_build_object('id', v_job.id, 'status', 'queued', 'previous_error', v_job.error_message);
+    return jobs_api.retry_job(retry_job.job_id);
 end;
 $$;
 comment on function public.retry_job(uuid) is
 'Admin (or service role): put a failed job back in the queue with a fresh set of attempts. Errors: 42501 not an admin, PT404 no such job, PT409 not failed.';
-revoke all on function public.retry_job(uuid) from public, anon, authenticated, service_role;
-grant execute on function public.retry_job(uuid) to authenticated, service_role;
+revoke all on function public.retry_job(uuid)
+from public, anon, authenticated, service_role;
+grant execute on function public.retry_job(uuid)
+to authenticated, service_role;

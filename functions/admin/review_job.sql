@@ -1,4 +1,6 @@
--- Security definer: users have no UPDATE on jobs; admins review through this function only.
+-- Security invoker entry point (Supabase lints 0028/0029): it runs as the caller and calls the
+-- privileged body jobs_api.review_job, which lives outside the exposed schemas. Same name,
+-- named arguments and answer as before; grants below and on jobs_api.review_job.
 create function public.review_job(
     job_id uuid,
     moderation_status text,
@@ -7,39 +9,13 @@ create function public.review_job(
 returns jsonb
 language plpgsql
 volatile
-security definer
 set search_path = ''
 as $$
-declare
-    v_admin uuid := jobs_private.require_admin();
-    v_job public.jobs;
 begin
-    if v_admin is null then
-        raise exception using errcode = '42501', message = 'a review needs the reviewing admin''s user id',
-            hint = 'Call review_job with the admin''s JWT.';
-    end if;
-    if review_job.moderation_status is null
-        or review_job.moderation_status not in ('pending', 'approved', 'rejected', 'flagged') then
-        raise exception using errcode = '22023',
-            message = 'moderation_status must be pending, approved, rejected or flagged';
-    end if;
-    if char_length(review_job.review_notes) > 10000 then
-        raise exception using errcode = '22023', message = 'review_notes is longer than 10000 characters';
-    end if;
-    update public.jobs as j
-    set moderation_status = review_job.moderation_status,
-        review_notes = review_job.review_notes,
-        reviewed_by = v_admin,
-        reviewed_at = now()
-    where j.id = review_job.job_id
-    returning * into v_job;
-    if not found then
-        raise exception using errcode = 'PT404', message = 'job not found';
-    end if;
-    return jsonb_build_object(
-        'id', v_job.id, 'moderation_status', v_job.moderation_status,
-        'reviewed_by', v_job.reviewed_by, 'reviewed_at', v_job.reviewed_at,
-        'review_notes', v_job.review_notes
+    return jobs_api.review_job(
+        review_job.job_id,
+        review_job.moderation_status,
+        review_job.review_notes
     );
 end;
 $$;
@@ -47,4 +23,5 @@ comment on function public.review_job(uuid, text, text) is
 'Admin: record a moderation decision (moderation_status, review_notes); reviewed_by is the calling admin, reviewed_at now. Errors: 42501 not an admin, 22023 bad status, PT404 no such job.';
 revoke all on function public.review_job(uuid, text, text)
 from public, anon, authenticated, service_role;
-grant execute on function public.review_job(uuid, text, text) to authenticated;
+grant execute on function public.review_job(uuid, text, text)
+to authenticated;

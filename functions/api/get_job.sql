@@ -6,7 +6,7 @@ set search_path = ''
 as $$
 begin
     return (
-        select to_jsonb(j) - 'lease_token' || jsonb_build_object(
+        select to_jsonb(j) - 'lease_token' - 'locked_by' || jsonb_build_object(
             'assets', coalesce((
                 select jsonb_agg(jobs_private.asset_json(iv, j) order by iv.asset_index)
                 from public.images_videos as iv

@@ -1,5 +1,6 @@
--- Security definer: users have no INSERT on jobs; this function is the one way they create jobs,
--- always for auth.uid(), with every input validated and derived columns taken from job_types.
+-- Security invoker entry point (Supabase lints 0028/0029): it runs as the caller and calls the
+-- privileged body jobs_api.queue_job, which lives outside the exposed schemas. Same name,
+-- named arguments and answer as before; grants below and on jobs_api.queue_job.
 create function public.queue_job(
     job_type text,
     prompt text default null,
@@ -18,200 +19,24 @@ create function public.queue_job(
 returns jsonb
 language plpgsql
 volatile
-security definer
 set search_path = ''
--- Hot path: plans are cached per session; never let a plan made while the table was small
--- (or before autoanalyze) fall back to a sequential scan of the jobs table.
-set enable_seqscan = off
--- One generic plan per statement for the session: custom plans re-planned every call cost ~15%
--- of the lifecycle (bench/README.md).
-set plan_cache_mode = force_generic_plan
 as $$
-declare
-    v_uid uuid := auth.uid();
-    -- the job type's row and the two settings queue_job needs (max_images_per_request,
-    -- max_queued_per_user), read by one statement
-    v_type record;
-    v_prompt text := coalesce(queue_job.prompt, queue_job.metadata ->> 'prompt');
-    v_group uuid;
-    v_queued integer;
-    v_rank bigint;
-    v_user_rank bigint;
-    v_has_profile boolean;
-    v_now timestamptz := now();
-    v_wake boolean;
-    v_head_rank bigint;
-    v_head_run_at timestamptz;
-    v_answer jsonb;
 begin
-    if v_uid is null then
-        raise exception using errcode = '42501', message = 'queue_job needs a signed-in user',
-            hint = 'Call it with the user''s JWT (request.jwt.claims.sub).';
-    end if;
-    -- One statement for the type and the settings: every statement of a plpgsql function is an
-    -- executor start-up on the hot path.
-    select t.*, s.max_images_per_request, s.max_queued_per_user into v_type
-    from public.job_types as t
-    -- on its key, not "on true": under enable_seqscan = off a sequential scan costs past
-    -- jit_above_cost and the statement would be JIT-compiled (100 ms) on every call
-    left join jobs_private.settings as s on s.singleton
-    where t.job_type = queue_job.job_type;
-    if not found then
-        raise exception using errcode = '22023',
-            message = format('unknown job_type %L', left(queue_job.job_type, 100)),
-            hint = 'Valid types are the rows of public.job_types.';
-    end if;
-    if queue_job.metadata is null or jsonb_typeof(queue_job.metadata) <> 'object' then
-        raise exception using errcode = '22023', message = 'metadata must be a JSON object';
-    end if;
-    if octet_length(queue_job.metadata::text) > 65536 then
-        raise exception using errcode = '22023', message = 'metadata is larger than 64 KiB';
-    end if;
-    if v_prompt is null or btrim(v_prompt) = '' or char_length(v_prompt) > 10000 then
-        raise exception using errcode = '22023',
-            message = 'prompt must be a non-empty text of at most 10000 characters';
-    end if;
-    if queue_job.num_images is null
-        or queue_job.num_images not between 1 and v_type.max_images_per_request then
-        raise exception using errcode = '22023',
-            message = format('num_images must be between 1 and %s', v_type.max_images_per_request);
-    end if;
-    if queue_job.quality is not null and queue_job.quality is distinct from v_type.quality then
-        raise exception using errcode = '22023',
-            message = format('job_type %s has quality %s, not %L', v_type.job_type, v_type.quality,
-                left(queue_job.quality, 20));
-    end if;
-    if queue_job.destination is null or queue_job.destination not in ('library', 'workspace') then
-        raise exception using errcode = '22023', message = 'destination must be library or workspace';
-    end if;
-    if char_length(queue_job.template_name) > 200 then
-        raise exception using errcode = '22023', message = 'template_name is longer than 200 characters';
-    end if;
-    if queue_job.idempotency_key is not null
-        and char_length(queue_job.idempotency_key) not between 1 and 200 then
-        raise exception using errcode = '22023', message = 'idempotency_key must have 1 to 200 characters';
-    end if;
-    if (queue_job.priority is not null or queue_job.run_after is not null) then
-        perform jobs_private.require_admin();
-        if queue_job.priority not between -100 and 100 then
-            raise exception using errcode = '22023', message = 'priority must be between -100 and 100';
-        end if;
-    end if;
-    -- Nested so that the lookups (each a query) run only when the parameter is given.
-    if queue_job.project_id is not null then
-        if not exists (
-            select from public.projects as p where p.id = queue_job.project_id and p.user_id = v_uid
-        ) then
-            raise exception using errcode = '22023', message = 'project_id is not a project of this user';
-        end if;
-    end if;
-    if queue_job.api_model_id is not null then
-        if not exists (
-            select from public.api_models as m where m.id = queue_job.api_model_id and m.is_active
-        ) then
-            raise exception using errcode = '22023', message = 'api_model_id is not an active api model';
-        end if;
-    end if;
-
-    -- One queue_job at a time per user: makes the cap and the idempotency check exact under
-    -- concurrent retries without serialising different users.
-    perform pg_advisory_xact_lock(hashtext('jobsdb.queue_job'), hashtext(v_uid::text));
-
-    if queue_job.idempotency_key is not null then
-        select (j.metadata ->> 'job_id')::uuid into v_group
-        from public.jobs as j
-        where j.user_id = v_uid and j.idempotency_key = queue_job.idempotency_key;
-        if found then
-            select jobs_private.job_group_json(v_group, true, array_agg(j)) into v_answer
-            from public.jobs as j
-            where j.user_id = v_uid and (j.metadata ->> 'job_id') = v_group::text;
-            return v_answer;
-        end if;
-    end if;
-
-    -- In one statement: the user's profile, their queued jobs (for the cap, counted up to one
-    -- past it), the head of the pool's queue (the claim's first candidate, read on
-    -- jobs_claim_idx) and the user's latest fair rank in the pool.
-    select
-        exists (select from public.profiles as p where p.id = v_uid),
-        (
-            select count(*) from (
-                select
-                from public.jobs as j
-                where j.user_id = v_uid and j.status = 'queued'
-                limit v_type.max_queued_per_user + 1
-            ) as q
-        ),
-        h.fair_rank, h.run_at,
-        (
-            select max(j.fair_rank) from public.jobs as j
-            where j.user_id = v_uid and j.status in ('queued', 'processing')
-            and j.worker_pool = v_type.worker_pool
-        )
-    into v_has_profile, v_queued, v_head_rank, v_head_run_at, v_user_rank
-    from (select) as one
-    left join lateral (
-        select j.fair_rank, j.run_at
-        from public.jobs as j
-        where j.status = 'queued' and j.worker_pool = v_type.worker_pool
-        order by j.priority desc, j.fair_rank, j.id
-        limit 1
-    ) as h on true;
-
-    if not v_has_profile then
-        if not exists (select from auth.users as u where u.id = v_uid) then
-            raise exception using errcode = '42501', message = 'the signed-in user does not exist';
-        end if;
-        insert into public.profiles (id) values (v_uid) on conflict do nothing;
-    end if;
-    if v_queued + queue_job.num_images > v_type.max_queued_per_user then
-        raise exception using errcode = 'PT429',
-            message = format('too many queued jobs: %s queued, at most %s per user',
-                v_queued, v_type.max_queued_per_user),
-            hint = 'Wait for queued jobs to start, or cancel some.';
-    end if;
-
-    -- Fair rank: after the user's own latest job in this pool and level with the head of the
-    -- pool's queue, so a newcomer's job runs next to, not behind, another user's backlog.
-    v_rank := greatest(v_head_rank, v_user_rank + 1, 1);
-
-    -- Workers sleep (LISTEN, with a poll timeout) only after a claim found nothing, and a busy
-    -- worker claims again before it sleeps: wake them only when the head of the pool's queue is
-    -- not claimable now (an empty queue, or one waiting out a backoff). NOTIFY takes a
-    -- database-wide lock at commit that serialises all notifying commits (about -35% jobs/s at
-    -- 8 clients in bench/README.md).
-    v_wake := v_head_run_at is null or v_head_run_at > v_now;
-    v_group := gen_random_uuid();
-    with inserted as (
-        insert into public.jobs (
-            id, user_id, job_type, status, max_attempts, metadata, project_id, format, quality,
-            model_type, destination, workspace_session_id, template_name, api_model_id,
-            original_prompt, worker_pool, priority, run_at, fair_rank, idempotency_key
-        )
-        select
-            case when i = 1 then v_group else gen_random_uuid() end,
-            v_uid, v_type.job_type, 'queued', v_type.default_max_attempts,
-            queue_job.metadata || jsonb_build_object(
-                'prompt', v_prompt, 'job_id', v_group, 'image_index', i - 1,
-                'num_images', queue_job.num_images
-            ),
-            queue_job.project_id, v_type.format, v_type.quality, v_type.model_type,
-            queue_job.destination, queue_job.workspace_session_id, queue_job.template_name,
-            queue_job.api_model_id, v_prompt, v_type.worker_pool, coalesce(queue_job.priority, 0),
-            coalesce(queue_job.run_after, v_now), v_rank,
-            case when i = 1 then queue_job.idempotency_key end
-        from generate_series(1, queue_job.num_images) as i
-        returning *
-    )
-    select jobs_private.job_group_json(v_group, false, array_agg(n::public.jobs)) into v_answer
-    from inserted as n;
-
-    -- At most one wake-up per call, none while the pool has claimable work (see v_wake): no
-    -- per-row trigger, so commits of many jobs do not queue behind the notify lock once per row.
-    if v_wake then
-        perform pg_notify('jobs_wake_' || v_type.worker_pool, '');
-    end if;
-    return v_answer;
+    return jobs_api.queue_job(
+        queue_job.job_type,
+        queue_job.prompt,
+        queue_job.metadata,
+        queue_job.quality,
+        queue_job.num_images,
+        queue_job.project_id,
+        queue_job.destination,
+        queue_job.workspace_session_id,
+        queue_job.template_name,
+        queue_job.api_model_id,
+        queue_job.idempotency_key,
+        queue_job.priority,
+        queue_job.run_after
+    );
 end;
 $$;
 comment on function public.queue_job(

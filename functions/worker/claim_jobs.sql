@@ -1,10 +1,15 @@
--- Security definer: jobs_worker has no table privileges; this is how a worker takes jobs.
+-- Security definer: jobs_worker has no table privileges and this is the one way a worker takes
+-- jobs; only jobs_worker and service_role may execute it (anon and authenticated cannot, so
+-- splinter 0028/0029 do not apply). It stays a definer in public because it is the hot path: an
+-- invoker wrapper would add a function call per claim. Time is the server's (now()): no caller
+-- can claim a job before its run_at. The lease is bounded by the job type
+-- (job_types.max_lease_seconds, and never past started_at + max_run_seconds). A worker scoped to
+-- some pools (jobs_private.worker_logins, or the worker_pools JWT claim) gets 42501 elsewhere.
 create function public.claim_jobs(
     worker_pool text,
     worker_id text,
     max_jobs integer default 1,
-    lease_seconds integer default null,
-    now timestamptz default null
+    lease_seconds integer default null
 )
 returns table (
     job_id uuid,
@@ -34,11 +39,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
-    v_now timestamptz := coalesce(claim_jobs.now, pg_catalog.now());
+    v_pools jsonb;
 begin
-    if not isfinite(v_now) then
-        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
-    end if;
     if claim_jobs.worker_pool is null or claim_jobs.worker_id is null
         or char_length(claim_jobs.worker_id) not between 1 and 200 then
         raise exception using errcode = '22023',
@@ -50,37 +52,78 @@ begin
     if claim_jobs.lease_seconds not between 10 and 86400 then
         raise exception using errcode = '22023', message = 'lease_seconds must be between 10 and 86400';
     end if;
+    -- Scoped worker credentials (README: Security model). Through PostgREST (session_user
+    -- authenticator, role from a JWT signed with the project's secret) the JWT claim
+    -- worker_pools (a JSON array; absent = every pool); any session can set
+    -- request.jwt.claims, so it is read only in authenticator's sessions. A direct SQL login:
+    -- its row in jobs_private.worker_logins (none, or worker_pools null = every pool), checked
+    -- in the claim statement. session_user cannot be changed without superuser.
+    if session_user = 'authenticator' then
+        v_pools := nullif(current_setting('request.jwt.claims', true), '')::jsonb -> 'worker_pools';
+        if v_pools is not null
+            and not coalesce(jsonb_typeof(v_pools) = 'array' and v_pools ? claim_jobs.worker_pool, false) then
+            raise exception using errcode = '42501',
+                message = format('this worker may not claim from pool %s', left(claim_jobs.worker_pool, 40)),
+                hint = 'Its pools are the worker_pools claim of its JWT.';
+        end if;
+    end if;
     -- The canonical claim: its WHERE and ORDER BY equal jobs_claim_idx's predicate and key,
     -- so it reads the head of the pool's queue whatever the size of the history.
     return query
     with next_jobs as (
         select j.id
         from public.jobs as j
-        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool and j.run_at <= v_now
+        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool and j.run_at <= now()
+            -- a direct SQL login's scope, in this statement (a one-time filter): no statement
+            -- more on the claim path; a refused claim claims nothing and raises below
+            and not exists (
+                select from jobs_private.worker_logins as l
+                where l.login = session_user and not claim_jobs.worker_pool = any(l.worker_pools)
+            )
         order by j.priority desc, j.fair_rank, j.id
         limit claim_jobs.max_jobs
         for update skip locked
+    ),
+    -- a fresh fencing token per job: returned to this worker, stored only as its digest
+    -- (jobs_private.lease_digest, inlined here and in heartbeat_jobs and job_callback: a call of a
+    -- function with a SET clause costs more than the hash itself)
+    tokens as (
+        select n.id, gen_random_uuid() as token from next_jobs as n
     )
     update public.jobs as j
     set status = 'processing',
         attempts = j.attempts + 1,
-        started_at = v_now,
+        started_at = now(),
         locked_by = claim_jobs.worker_id,
-        lease_token = gen_random_uuid(),
-        lease_expires_at = v_now + make_interval(
-            secs => coalesce(claim_jobs.lease_seconds, t.lease_seconds)
+        lease_token = pg_catalog.left(
+            pg_catalog.encode(pg_catalog.sha256(pg_catalog.uuid_send(n.token)), 'hex'), 32
+        )::uuid,
+        -- clamped to the type's bound; max_lease_seconds <= max_run_seconds (job_types check)
+        lease_expires_at = now() + make_interval(
+            secs => least(coalesce(claim_jobs.lease_seconds, t.lease_seconds), t.max_lease_seconds)
         )
-    from next_jobs as n, public.job_types as t
+    from tokens as n, public.job_types as t
     where j.id = n.id and t.job_type = j.job_type
     returning
         j.id, j.job_type, j.user_id, j.metadata ->> 'prompt', j.metadata, j.format, j.quality,
-        j.model_type, t.output_bucket, j.attempts, j.max_attempts, j.lease_token,
+        j.model_type, t.output_bucket, j.attempts, j.max_attempts, n.token,
         j.lease_expires_at;
+    -- Nothing claimed: an empty queue, or a login claiming outside its pools (42501).
+    if not found then
+        if exists (
+            select from jobs_private.worker_logins as l
+            where l.login = session_user and not claim_jobs.worker_pool = any(l.worker_pools)
+        ) then
+            raise exception using errcode = '42501',
+                message = format('this worker may not claim from pool %s', left(claim_jobs.worker_pool, 40)),
+                hint = 'Its pools are its row in jobs_private.worker_logins.';
+        end if;
+    end if;
 end;
 $$;
-comment on function public.claim_jobs(text, text, integer, integer, timestamptz) is
-'Worker: claim up to max_jobs queued jobs of a pool (priority, then fair rank across users), for update skip locked. Each claim counts an attempt, takes a lease (lease_seconds or the job type''s) and returns a fresh lease_token to pass to heartbeat_jobs and job_callback. now: test clock.';
-revoke all on function public.claim_jobs(text, text, integer, integer, timestamptz)
+comment on function public.claim_jobs(text, text, integer, integer) is
+'Worker: claim up to max_jobs queued jobs of a pool (priority, then fair rank across users), for update skip locked. Each claim counts an attempt, takes a lease (lease_seconds or the job type''s) and returns a fresh lease_token to pass to heartbeat_jobs and job_callback (only its digest is stored: jobs.lease_token). lease_seconds (default the type''s) is clamped to job_types.max_lease_seconds.';
+revoke all on function public.claim_jobs(text, text, integer, integer)
 from public, anon, authenticated, service_role;
-grant execute on function public.claim_jobs(text, text, integer, integer, timestamptz)
+grant execute on function public.claim_jobs(text, text, integer, integer)
 to jobs_worker, service_role;

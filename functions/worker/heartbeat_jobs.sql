@@ -1,9 +1,13 @@
+-- Security definer: jobs_worker has no table privileges; only jobs_worker and service_role may
+-- execute it (not anon or authenticated: splinter 0028/0029 do not apply). Fenced: a lease is
+-- extended only for the worker id and lease_token of the current claim. Time is the server's:
+-- a lease is at most job_types.max_lease_seconds long and never extends past started_at +
+-- max_run_seconds, so a worker that keeps heartbeating cannot hold a job forever.
 create function public.heartbeat_jobs(
     worker_id text,
     job_ids uuid[],
     lease_tokens uuid[],
-    lease_seconds integer default null,
-    now timestamptz default null
+    lease_seconds integer default null
 )
 returns table (job_id uuid, state text, lease_expires_at timestamptz)
 language plpgsql
@@ -15,12 +19,7 @@ set search_path = ''
 set enable_seqscan = off
 as $$
 #variable_conflict use_column
-declare
-    v_now timestamptz := coalesce(heartbeat_jobs.now, pg_catalog.now());
 begin
-    if not isfinite(v_now) then
-        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
-    end if;
     if heartbeat_jobs.worker_id is null or heartbeat_jobs.job_ids is null
         or heartbeat_jobs.lease_tokens is null
         or cardinality(heartbeat_jobs.job_ids) <> cardinality(heartbeat_jobs.lease_tokens)
@@ -33,17 +32,27 @@ begin
     end if;
     return query
     with held as (
-        select h.job_id, h.lease_token
+        -- jobs.lease_token holds the digest of the claim's token (jobs_private.lease_digest, inlined)
+        select
+            h.job_id,
+            pg_catalog.left(
+                pg_catalog.encode(pg_catalog.sha256(pg_catalog.uuid_send(h.lease_token)), 'hex'), 32
+            )::uuid as lease_token
         from unnest(heartbeat_jobs.job_ids, heartbeat_jobs.lease_tokens) as h (job_id, lease_token)
     ),
     extended as (
         update public.jobs as j
-        set lease_expires_at = v_now + make_interval(
-            secs => coalesce(heartbeat_jobs.lease_seconds, t.lease_seconds)
+        set lease_expires_at = least(
+            now() + make_interval(
+                secs => least(coalesce(heartbeat_jobs.lease_seconds, t.lease_seconds), t.max_lease_seconds)
+            ),
+            j.started_at + make_interval(secs => t.max_run_seconds)
         )
         from held as h, public.job_types as t
         where j.id = h.job_id and j.lease_token = h.lease_token and j.status = 'processing'
             and j.locked_by = heartbeat_jobs.worker_id and t.job_type = j.job_type
+            -- past its run time a job is not extended: it is the rescue's
+            and j.started_at + make_interval(secs => t.max_run_seconds) > now()
         returning j.id, j.lease_expires_at
     )
     select
@@ -59,9 +68,9 @@ begin
     left join public.jobs as j on j.id = h.job_id;
 end;
 $$;
-comment on function public.heartbeat_jobs(text, uuid[], uuid[], integer, timestamptz) is
-'Worker: extend the leases it still holds (job_ids with the lease_tokens of their claims). Answers per job: extended (with the new expiry), cancelled (stop working on it), or lost (rescued, re-claimed or finished: stop, a callback would be stale).';
-revoke all on function public.heartbeat_jobs(text, uuid[], uuid[], integer, timestamptz)
+comment on function public.heartbeat_jobs(text, uuid[], uuid[], integer) is
+'Worker: extend the leases it still holds (job_ids with the lease_tokens of their claims). Answers per job: extended (with the new expiry), cancelled (stop working on it), or lost (rescued, re-claimed, finished, or past the type''s max_run_seconds: stop). A lease is at most max_lease_seconds and ends by started_at + max_run_seconds.';
+revoke all on function public.heartbeat_jobs(text, uuid[], uuid[], integer)
 from public, anon, authenticated, service_role;
-grant execute on function public.heartbeat_jobs(text, uuid[], uuid[], integer, timestamptz)
+grant execute on function public.heartbeat_jobs(text, uuid[], uuid[], integer)
 to jobs_worker, service_role;

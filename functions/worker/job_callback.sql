@@ -1,7 +1,10 @@
--- Security definer: jobs_worker has no table privileges. Fenced by lease_token (the token of
--- the claim this report is about): a report from an attempt that was rescued or superseded
--- changes nothing. Without a token (the older worker payload) the report is not fenced and is
--- applied to whichever attempt is running.
+-- Security definer: jobs_worker has no table privileges; only jobs_worker and service_role may
+-- execute it (not anon or authenticated: splinter 0028/0029 do not apply); kept a definer in
+-- public because it is the hot path. Always fenced for workers: a jobs_worker caller must present
+-- the lease_token of its claim (42501 without), and a report from an attempt that was rescued
+-- or superseded changes nothing (stale). Only a trusted caller (service_role: the job-callback
+-- edge function relaying the app's older worker payload) may report without a token; that
+-- report is applied to whichever attempt is running. Time is the server's (now()).
 create function public.job_callback(
     job_id uuid,
     status text,
@@ -9,8 +12,7 @@ create function public.job_callback(
     error_message text default null,
     metadata jsonb default null,
     assets jsonb default null,
-    retryable boolean default true,
-    now timestamptz default null
+    retryable boolean default true
 )
 returns jsonb
 language plpgsql
@@ -25,7 +27,6 @@ set enable_seqscan = off
 set plan_cache_mode = force_generic_plan
 as $$
 declare
-    v_now timestamptz := coalesce(job_callback.now, pg_catalog.now());
     -- the job's row and its type's media_type and output_bucket, read by one statement
     v_job record;
     v_meta jsonb := coalesce(job_callback.metadata, '{}');
@@ -38,8 +39,12 @@ declare
     v_asset_ids jsonb;
     v_delay interval;
 begin
-    if not isfinite(v_now) then
-        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
+    if job_callback.lease_token is null then
+        -- evaluated only without a token: the fenced hot path does not pay for it
+        if not jobs_private.is_trusted_caller() then
+            raise exception using errcode = '42501', message = 'a worker must present its lease_token',
+                hint = 'Pass the lease_token that claim_jobs returned for this attempt.';
+        end if;
     end if;
     if job_callback.job_id is null or job_callback.status is null
         or job_callback.status not in ('completed', 'failed') then
@@ -81,7 +86,10 @@ begin
         return jsonb_build_object('job_id', v_job.id, 'result', 'ignored_cancelled');
     elsif v_job.status = 'queued' or (
         job_callback.lease_token is not null
-        and job_callback.lease_token is distinct from v_job.lease_token
+        -- jobs.lease_token holds the digest of the claim's token (jobs_private.lease_digest, inlined)
+        and pg_catalog.left(pg_catalog.encode(
+            pg_catalog.sha256(pg_catalog.uuid_send(job_callback.lease_token)), 'hex'
+        ), 32)::uuid is distinct from v_job.lease_token
     ) then
         return jsonb_build_object('job_id', v_job.id, 'result', 'stale', 'status', v_job.status);
     elsif v_job.status <> 'processing' then
@@ -97,14 +105,14 @@ begin
         if job_callback.retryable and v_job.attempts < v_job.max_attempts then
             v_delay := jobs_private.retry_delay(v_job.attempts);
             update public.jobs as j
-            set status = 'queued', run_at = v_now + v_delay, last_error_at = v_now,
+            set status = 'queued', run_at = now() + v_delay, last_error_at = now(),
                 error_message = left(coalesce(job_callback.error_message, 'failed without a message'), 10000)
             where j.id = v_job.id;
             return jsonb_build_object('job_id', v_job.id, 'result', 'requeued',
-                'retry_at', v_now + v_delay, 'attempts', v_job.attempts);
+                'retry_at', now() + v_delay, 'attempts', v_job.attempts);
         end if;
         update public.jobs as j
-        set status = 'failed', completed_at = greatest(v_now, v_job.started_at), last_error_at = v_now,
+        set status = 'failed', completed_at = greatest(now(), v_job.started_at), last_error_at = now(),
             error_message = left(coalesce(job_callback.error_message, 'failed without a message'), 10000)
         where j.id = v_job.id;
         return jsonb_build_object('job_id', v_job.id, 'result', 'failed', 'attempts', v_job.attempts);
@@ -149,7 +157,7 @@ begin
 
     update public.jobs as j
     set status = 'completed',
-        completed_at = greatest(v_now, v_job.started_at),
+        completed_at = greatest(now(), v_job.started_at),
         image_id = case when v_first_type = 'image' then v_first_id end,
         video_id = v_video_id,
         -- the group keys are the request's: job_group_json casts image_index, groups use job_id
@@ -173,11 +181,11 @@ begin
         'asset_ids', coalesce(v_asset_ids, '[]'));
 end;
 $$;
-comment on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz) is
-'Worker / job-callback edge function: report the outcome of a claim. completed: one images_videos row per asset (path or {type,url,thumbnail_url,metadata}), the first linked as image_id or video_id, metadata merged, analytics columns filled. failed: requeued with backoff while attempts remain and retryable, else failed. Answers result = completed | requeued | failed | duplicate | stale | ignored_cancelled | unknown_job. Errors: 22023 bad payload, PT409 a report conflicting with the recorded outcome.';
+comment on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean) is
+'Worker / job-callback edge function: report the outcome of a claim. completed: one images_videos row per asset (path or {type,url,thumbnail_url,metadata}), the first linked as image_id or video_id, metadata merged, analytics columns filled. failed: requeued with backoff while attempts remain and retryable, else failed. Answers result = completed | requeued | failed | duplicate | stale | ignored_cancelled | unknown_job. Errors: 42501 a jobs_worker report without lease_token (only service_role may omit it), 22023 bad payload, PT409 a report conflicting with the recorded outcome.';
 revoke all on function public.job_callback(
-    uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz
+    uuid, text, uuid, text, jsonb, jsonb, boolean
 ) from public, anon, authenticated, service_role;
 grant execute on function public.job_callback(
-    uuid, text, uuid, text, jsonb, jsonb, boolean, timestamptz
+    uuid, text, uuid, text, jsonb, jsonb, boolean
 ) to jobs_worker, service_role;

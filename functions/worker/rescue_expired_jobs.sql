@@ -1,9 +1,9 @@
 -- Security definer: runs from pg_cron and from workers (jobs_worker), neither of which has
--- table privileges. Safe to run concurrently with claims and with itself (skip locked).
-create function public.rescue_expired_jobs(
-    now timestamptz default null,
-    max_jobs integer default 1000
-)
+-- table privileges; anon and authenticated cannot execute it (splinter 0028/0029 do not
+-- apply). Time is the server's (now()): a caller cannot make a live lease look expired. Safe
+-- to run concurrently with claims and with itself (skip locked). Rescues a processing job whose
+-- lease expired, or whose attempt ran past job_types.max_run_seconds (even while heartbeating).
+create function public.rescue_expired_jobs(max_jobs integer default 1000)
 returns jsonb
 language plpgsql
 volatile
@@ -14,36 +14,42 @@ set search_path = ''
 set enable_seqscan = off
 as $$
 declare
-    v_now timestamptz := coalesce(rescue_expired_jobs.now, pg_catalog.now());
     v_requeued integer;
     v_failed integer;
 begin
-    if not isfinite(v_now) then
-        raise exception using errcode = '22023', message = 'now must be a finite timestamp';
-    end if;
     if rescue_expired_jobs.max_jobs is null or rescue_expired_jobs.max_jobs not between 1 and 100000 then
         raise exception using errcode = '22023', message = 'max_jobs must be between 1 and 100000';
     end if;
+    -- Processing rows only (jobs_lease_idx): as many as there are running jobs.
     with expired as (
-        select j.id
+        select j.id, t.max_run_seconds,
+            j.started_at + make_interval(secs => t.max_run_seconds) < now() as overran
         from public.jobs as j
-        where j.status = 'processing' and j.lease_expires_at < v_now
+        inner join public.job_types as t on t.job_type = j.job_type
+        where j.status = 'processing' and (
+            j.lease_expires_at < now()
+            or j.started_at + make_interval(secs => t.max_run_seconds) < now()
+        )
         order by j.lease_expires_at
         limit rescue_expired_jobs.max_jobs
-        for update skip locked
+        for update of j skip locked
     ),
     rescued as (
         update public.jobs as j
         set status = case when j.attempts < j.max_attempts then 'queued' else 'failed' end,
             run_at = case when j.attempts < j.max_attempts
-                then v_now + jobs_private.retry_delay(j.attempts) else j.run_at end,
+                then now() + jobs_private.retry_delay(j.attempts) else j.run_at end,
             completed_at = case when j.attempts < j.max_attempts then null
-                else greatest(v_now, j.started_at) end,
-            last_error_at = v_now,
+                else greatest(now(), j.started_at) end,
+            last_error_at = now(),
             -- the abandoned attempt's token dies with its lease: a late report from it is stale
             lease_token = null,
-            error_message = format('lease expired: worker %s stopped heartbeating (attempt %s of %s)',
-                j.locked_by, j.attempts, j.max_attempts)
+            error_message = case when e.overran
+                then format('run time exceeded: attempt %s of %s ran past %s s (job type %s)',
+                    j.attempts, j.max_attempts, e.max_run_seconds, j.job_type)
+                else format('lease expired: worker %s stopped heartbeating (attempt %s of %s)',
+                    j.locked_by, j.attempts, j.max_attempts)
+            end
         from expired as e
         where j.id = e.id
         returning j.status
@@ -54,9 +60,9 @@ begin
     return jsonb_build_object('requeued', v_requeued, 'failed', v_failed);
 end;
 $$;
-comment on function public.rescue_expired_jobs(timestamptz, integer) is
-'Requeue (with backoff) or fail, when no attempt is left, the processing jobs whose lease expired before now. Scheduled every minute by pg_cron when the extension exists. Returns {requeued, failed}.';
-revoke all on function public.rescue_expired_jobs(timestamptz, integer)
+comment on function public.rescue_expired_jobs(integer) is
+'Requeue (with backoff) or fail, when no attempt is left, the processing jobs whose lease expired or whose attempt ran past job_types.max_run_seconds. Scheduled every minute by pg_cron when the extension exists. Returns {requeued, failed}.';
+revoke all on function public.rescue_expired_jobs(integer)
 from public, anon, authenticated, service_role;
-grant execute on function public.rescue_expired_jobs(timestamptz, integer)
+grant execute on function public.rescue_expired_jobs(integer)
 to jobs_worker, service_role;

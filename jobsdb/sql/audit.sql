@@ -51,11 +51,12 @@ where p.prosecdef
 order by 1;
 
 -- name: functions_without_search_path
--- Functions of the package's schemas (public, jobs_private) without any search_path setting.
+-- Functions of the package's schemas (public, jobs_private, jobs_api) without any search_path
+-- setting.
 select p.oid::regprocedure::text as object, 'search_path is not set' as detail
 from pg_catalog.pg_proc as p
 inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
-where n.nspname in ('public', 'jobs_private')
+where n.nspname in ('public', 'jobs_private', 'jobs_api')
     and not exists (
         select from unnest(p.proconfig) as s (setting) where s.setting like 'search\_path=%'
     )
@@ -91,6 +92,34 @@ where n.nspname in ('public', 'graphql_public')
         where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
     )
 order by 1, 2;
+
+-- name: anon_security_definer_function_executable
+-- Supabase lint 0028, from its documented rule: a SECURITY DEFINER function in an exposed schema
+-- (public, graphql_public) that anon may execute (directly, through a role it is a member of,
+-- or through PUBLIC). Such a function runs with its owner's privileges, bypassing RLS, for any
+-- anonymous caller of /rest/v1/rpc. Extension members are not exempt (the lint exempts none).
+select
+    p.oid::regprocedure::text as object,
+    format('security definer, executable by anon, in exposed schema %s', n.nspname) as detail
+from pg_catalog.pg_proc as p
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+where p.prosecdef
+    and n.nspname in ('public', 'graphql_public')
+    and pg_catalog.has_function_privilege('anon', p.oid, 'EXECUTE')
+order by 1;
+
+-- name: authenticated_security_definer_function_executable
+-- Supabase lint 0029, from its documented rule: the same for authenticated (any signed-up user).
+select
+    p.oid::regprocedure::text as object,
+    format('security definer, executable by authenticated, in exposed schema %s', n.nspname)
+    as detail
+from pg_catalog.pg_proc as p
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+where p.prosecdef
+    and n.nspname in ('public', 'graphql_public')
+    and pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE')
+order by 1;
 
 -- name: unindexed_foreign_keys
 -- Foreign keys (any non-system schema) without a valid index whose leading columns are the

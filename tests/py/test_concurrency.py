@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -73,25 +72,17 @@ class Log:
             self.results.append((job.job_id, res["result"]))
 
 
-class VClock:
-    """Virtual time for claims and rescues: the real clock plus 10 s per rescue round.
-
-    A rescue at now() + 9.9 s expires every lease taken in an earlier round, and the job it
-    requeues (run_at = its clock) is due at once for the claims of the next round."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.rounds = 0
-
-    def now(self) -> datetime:
-        with self.lock:
-            return datetime.now(UTC) + timedelta(seconds=10 * self.rounds)
-
-    def rescue_clock(self) -> datetime:
-        with self.lock:
-            t = datetime.now(UTC) + timedelta(seconds=10 * self.rounds + 9.9)
-            self.rounds += 1
-            return t
+def expire_leases(url: str, older_than: float) -> None:
+    """Time moves the honest way (no caller can set a clock): as the owner, the leases of the
+    attempts that started more than `older_than` seconds ago end now, so the next rescue takes
+    them while it races the workers' own callbacks."""
+    query(
+        url,
+        "update public.jobs set lease_expires_at = now() - interval '1 millisecond'"
+        " where status = 'processing' and started_at < now() - make_interval(secs => %s)"
+        " returning 1",
+        (older_than,),
+    )
 
 
 @dataclass
@@ -116,7 +107,6 @@ def run_workers(
     abandon_rate: float = 0.0,
     lease_seconds: int | None = None,
     tolerate_faults: bool = False,
-    clock: VClock | None = None,
 ) -> Crew:
     """n worker threads claiming batches of 1-10 until `done`; they fail or abandon some jobs."""
     crew = Crew([])
@@ -127,8 +117,7 @@ def run_workers(
             with Worker(url, "sdxl", f"w{i}", lease_seconds=lease_seconds) as w:
                 while not done.is_set():
                     try:
-                        now = clock.now() if clock else None
-                        jobs = w.claim(max_jobs=rnd.randint(1, 10), now=now)
+                        jobs = w.claim(max_jobs=rnd.randint(1, 10))
                         log.claimed(jobs)
                         if not jobs:
                             time.sleep(0.005)
@@ -269,13 +258,12 @@ def test_killed_worker_job_is_rescued_and_late_callback_is_stale(fresh_db: str) 
     (job,) = dead.claim()
     terminate(fresh_db, dead.backend_pid)
     # nothing happens before the lease ends
-    later = db_now(fresh_db) + timedelta(seconds=5)
     with Worker(fresh_db, "sdxl", "alive", lease_seconds=10) as alive:
-        assert alive.rescue(now=later) == {"requeued": 0, "failed": 0}
-        assert alive.claim(now=later) == []
-        after = db_now(fresh_db) + timedelta(seconds=11)
-        assert alive.rescue(now=after) == {"requeued": 1, "failed": 0}
-        (again,) = alive.claim(now=after)
+        assert alive.rescue() == {"requeued": 0, "failed": 0}
+        assert alive.claim() == []
+        expire_leases(fresh_db, 0)  # as the owner: the dead worker's lease ends
+        assert alive.rescue() == {"requeued": 1, "failed": 0}
+        (again,) = alive.claim()
         assert again.job_id == job.job_id and again.attempt == 2
         assert again.lease_token != job.lease_token
         # the dead worker comes back (new connection) while the job runs elsewhere: stale
@@ -308,17 +296,15 @@ def test_concurrent_rescue_while_claiming(fresh_db: str) -> None:
     users = [make_user(fresh_db, f"u{i}@example.com") for i in range(2)]
     queue_many(fresh_db, users, 75, 4)  # 600 jobs
     done, log = threading.Event(), Log()
-    clock = VClock()
-    crew = run_workers(
-        fresh_db, 4, done, log, fail_rate=0.05, abandon_rate=0.05, lease_seconds=10, clock=clock
-    )
+    crew = run_workers(fresh_db, 4, done, log, fail_rate=0.05, abandon_rate=0.05, lease_seconds=10)
 
     def rescuer(i: int) -> None:
         with Worker(fresh_db, "sdxl", f"rescuer{i}") as r:
             while not done.is_set():
-                # every lease taken before the previous round has "expired": rescue races the
+                # every lease taken before the previous round has expired: rescue races the
                 # workers' own callbacks all the time
-                res = r.rescue(now=clock.rescue_clock())
+                expire_leases(fresh_db, 0.05)
+                res = r.rescue()
                 with log.lock:
                     log.rescued.update(res)
                 time.sleep(0.05)
@@ -360,9 +346,9 @@ def test_chaos_workers_killed_at_random(fresh_db: str) -> None:
     settings(fresh_db, max_queued_per_user=100000, retry_base_seconds=0)
     users = [make_user(fresh_db, f"u{i}@example.com") for i in range(3)]
     queue_many(fresh_db, users, 250, 4)
-    done, log, clock = threading.Event(), Log(), VClock()
+    done, log = threading.Event(), Log()
     crew = run_workers(
-        fresh_db, 8, done, log, fail_rate=0.02, lease_seconds=10, tolerate_faults=True, clock=clock
+        fresh_db, 8, done, log, fail_rate=0.02, lease_seconds=10, tolerate_faults=True
     )
     kills = 0
 
@@ -382,12 +368,10 @@ def test_chaos_workers_killed_at_random(fresh_db: str) -> None:
                 except AssertionError:
                     pass
             time.sleep(0.2)
-            now = clock.rescue_clock()
+            expire_leases(fresh_db, 0.2)
             query(
                 fresh_db,
-                "select set_config('role', 'jobs_worker', false),"
-                " public.rescue_expired_jobs(now := %s)",
-                (now,),
+                "select set_config('role', 'jobs_worker', false), public.rescue_expired_jobs()",
             )
 
     k = threading.Thread(target=killer, daemon=True)

@@ -771,7 +771,7 @@ SPECIFIC = [
     ("job_callback", {"job_id": str(uuid.uuid4()), "status": "completed", "assets": "{not"}),
     ("rescue_expired_jobs", {"max_jobs": 2**63}),
     ("system_metrics", {"time_window": "1e308 years"}),
-    ("system_metrics", {"now": "infinity"}),
+    ("system_metrics", {"time_window": "infinity"}),
     ("purge_finished_jobs", {"older_than": "178000000 years"}),
     (
         "review_job",

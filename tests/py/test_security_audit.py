@@ -138,6 +138,8 @@ def test_every_check_has_a_query() -> None:
         "functions_without_search_path",
         "anon_executable_functions",
         "authenticated_executable_functions",
+        "anon_security_definer_function_executable",
+        "authenticated_security_definer_function_executable",
         "unindexed_foreign_keys",
         "anon_table_privileges",
         "unwrapped_auth_calls_in_policies",
@@ -272,11 +274,98 @@ def test_authenticated_check_catches_an_extra_function(built: psycopg.Connection
         built,
         "create function public.audit_extra() returns int language sql set search_path = ''"
         " as 'select 1'",
-        "grant execute on function public.claim_jobs(text, text, integer, integer, timestamptz)"
+        "grant execute on function public.claim_jobs(text, text, integer, integer)"
         " to authenticated",
     ) as c:
         names = {o for o, _ in findings(c, "authenticated_executable_functions")}
     assert names - user_rpcs() == {"audit_extra", "claim_jobs"}
+
+
+# ---- Supabase lints 0028 / 0029: security definer functions in exposed schemas -----------------
+
+SD_LINTS = (
+    "anon_security_definer_function_executable",
+    "authenticated_security_definer_function_executable",
+)
+
+
+@pytest.mark.parametrize("check", SD_LINTS)
+def test_no_exposed_security_definer_function_is_executable(
+    built: psycopg.Connection, check: str
+) -> None:
+    assert findings(built, check) == []
+    # the package does have security definer functions (worker functions in public, the
+    # bodies in jobs_api): the check had something to look at and left them out rightly
+    n = built.execute(
+        "select count(*) from pg_proc where prosecdef"
+        " and pronamespace in ('public'::regnamespace, 'jobs_api'::regnamespace)"
+    ).fetchone()[0]
+    assert n >= 10
+
+
+def test_user_and_admin_entry_points_are_invoker_with_definer_bodies_in_jobs_api(
+    built: psycopg.Connection,
+) -> None:
+    rows = built.execute(
+        "select p.proname, n.nspname, p.prosecdef from pg_proc as p"
+        " join pg_namespace as n on n.oid = p.pronamespace"
+        " where n.nspname in ('public', 'jobs_api') and p.proname = any(%s)"
+        " order by 1, 2",
+        (list(ENTRY_POINTS),),
+    ).fetchall()
+    assert rows == [
+        (name, schema, schema == "jobs_api")
+        for name in sorted(ENTRY_POINTS)
+        for schema in ("jobs_api", "public")
+    ]
+    # jobs_api is not exposed: its functions are no endpoint, and anon cannot even use it
+    assert not built.execute("select has_schema_privilege('anon', 'jobs_api', 'usage')").fetchone()[
+        0
+    ]
+
+
+ENTRY_POINTS = frozenset(
+    {"queue_job", "cancel_job", "retry_job", "review_job", "purge_finished_jobs", "system_metrics"}
+)
+
+
+def test_sd_lints_catch_definer_functions_in_exposed_schemas(built: psycopg.Connection) -> None:
+    """Each lint reports exactly the broken functions: a definer left executable through PUBLIC
+    (the default), one granted to one role only, one in graphql_public, and an entry point
+    switched back to security definer; not a definer outside the exposed schemas, an invoker,
+    or a definer nobody of the two may execute."""
+    with Broken(
+        built,
+        "create schema if not exists graphql_public",
+        # executable by everyone through PUBLIC (Postgres' default for a new function)
+        "create function public.audit_sd_open() returns int language sql security definer"
+        " set search_path = '' as 'select 1'",
+        # granted to authenticated only
+        "create function public.audit_sd_auth() returns int language sql security definer"
+        " set search_path = '' as 'select 1'",
+        "revoke all on function public.audit_sd_auth() from public, anon, authenticated",
+        "grant execute on function public.audit_sd_auth() to authenticated",
+        # granted to anon only, in graphql_public
+        "create function graphql_public.audit_sd_anon() returns int language sql"
+        " security definer set search_path = '' as 'select 1'",
+        "revoke all on function graphql_public.audit_sd_anon() from public, anon, authenticated",
+        "grant execute on function graphql_public.audit_sd_anon() to anon",
+        # an entry point switched back to security definer
+        "alter function public.cancel_job(uuid) security definer",
+        # not findings: a closed definer, an invoker, a definer outside the exposed schemas
+        "create function public.audit_sd_closed() returns int language sql security definer"
+        " set search_path = '' as 'select 1'",
+        "revoke all on function public.audit_sd_closed() from public, anon, authenticated",
+        "create function public.audit_invoker() returns int language sql"
+        " set search_path = '' as 'select 1'",
+        "create function jobs_private.audit_sd_private() returns int language sql"
+        " security definer set search_path = '' as 'select 1'",
+        "grant execute on function jobs_private.audit_sd_private() to anon, authenticated",
+    ) as c:
+        anon = objects(c, "anon_security_definer_function_executable")
+        auth = objects(c, "authenticated_security_definer_function_executable")
+    assert anon == {"audit_sd_open()", "graphql_public.audit_sd_anon()"}
+    assert auth == {"audit_sd_open()", "audit_sd_auth()", "cancel_job(uuid)"}
 
 
 def test_user_rpcs_constant_matches_readme() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta
 
 import psycopg
@@ -37,6 +39,20 @@ def job_row(url: str, job_id: str) -> dict:
 def db_now(url: str) -> datetime:
     with psycopg.connect(url, autocommit=True) as c:
         return c.execute("select now()").fetchone()[0]
+
+
+def lease_digest(token: str) -> str:
+    """What jobs.lease_token stores for a claim's token (jobs_private.lease_digest)."""
+    return str(uuid.UUID(hashlib.sha256(uuid.UUID(token).bytes).hexdigest()[:32]))
+
+
+def expire_lease(url: str, job_id: str) -> None:
+    """Time moves the honest way: as the owner, the job's lease ended a second ago."""
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute(
+            "update public.jobs set lease_expires_at = now() - interval '1 second' where id = %s",
+            (job_id,),
+        )
 
 
 def terminate(url: str, pid: int) -> None:
@@ -116,10 +132,11 @@ def test_background_heartbeat_reports_cancel_and_loss(fresh_db: str) -> None:
         a, b = w.claim(max_jobs=2)
         with psycopg.connect(fresh_db) as c:
             rpc(c, "cancel_job", {"job_id": a.job_id}, claims=as_user(user))
-        # b's lease expires (rescue with a clock past it) while the worker still thinks it holds it
+        # b's lease expires (the owner moves it into the past: no caller can move the clock)
+        # while the worker still thinks it holds it
+        expire_lease(fresh_db, b.job_id)
         with Worker(fresh_db, "sdxl", "janitor") as j:
-            later = db_now(fresh_db) + timedelta(minutes=1)
-            assert j.rescue(now=later) == {"requeued": 1, "failed": 0}
+            assert j.rescue() == {"requeued": 1, "failed": 0}
         with w.heartbeating(0.05):
             deadline = time.time() + 5
             while w.held and time.time() < deadline:
@@ -168,12 +185,14 @@ def test_wait_for_work_wakes_on_queue(fresh_db: str) -> None:
         assert w.wait_for_work(0.3) is False
 
 
-def test_claim_lease_seconds_and_clock(fresh_db: str) -> None:
+def test_claim_lease_seconds(fresh_db: str) -> None:
     user = make_user(fresh_db, "a@example.com")
     queue(fresh_db, user, 1)
     with Worker(fresh_db, "sdxl", "gpu-1", lease_seconds=10) as w:
-        now = db_now(fresh_db) + timedelta(seconds=5)
-        (a,) = w.claim(now=now)
+        before = db_now(fresh_db)
+        (a,) = w.claim()
         row = job_row(fresh_db, a.job_id)
-        assert row["locked_by"] == "gpu-1" and row["lease_token"] == a.lease_token
-        assert w.heartbeat(now=now + timedelta(seconds=9)) == {a.job_id: "extended"}
+        assert row["locked_by"] == "gpu-1" and row["lease_token"] == lease_digest(a.lease_token)
+        expires = datetime.fromisoformat(a.lease_expires_at)
+        assert before + timedelta(seconds=10) <= expires <= db_now(fresh_db) + timedelta(seconds=10)
+        assert w.heartbeat() == {a.job_id: "extended"}

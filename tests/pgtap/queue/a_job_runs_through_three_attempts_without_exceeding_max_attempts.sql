@@ -1,3 +1,4 @@
+-- Time moves the honest way: as the owner, backoffs end (run_at) and the lease expires.
 -- Full lifecycle through 3 attempts: claim -> fail (requeued) -> claim -> lease expires ->
 -- rescue (requeued) -> claim -> complete. attempts never exceeds max_attempts.
 begin;
@@ -13,37 +14,45 @@ select set_config('t.job', public.queue_job(
 select tests.authenticate_as_worker();
 select set_config('t.c1', (
     select to_jsonb(c)::text from public.claim_jobs(
-            worker_pool := 'sdxl', worker_id := 'gpu-1', now := '2030-01-01 00:00:00+00'
+            worker_pool := 'sdxl', worker_id := 'gpu-1'
         ) as c
 ), true) is not null;
 select set_config('t.r1', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'failed',
     lease_token := (current_setting('t.c1')::jsonb ->> 'lease_token')::uuid,
-    error_message := 'transient', now := '2030-01-01 00:00:10+00'
+    error_message := 'transient'
 )::text, true) is not null;
+select tests.clear_authentication();
+update public.jobs set run_at = now() where id = current_setting('t.job')::uuid;
+select tests.authenticate_as_worker();
 -- attempt 2: the worker dies, the lease expires, the rescue requeues
 select set_config('t.c2', (
     select to_jsonb(c)::text from public.claim_jobs(
-            worker_pool := 'sdxl', worker_id := 'gpu-2', now := '2030-01-01 00:10:00+00'
+            worker_pool := 'sdxl', worker_id := 'gpu-2'
         ) as c
 ), true) is not null;
-select set_config('t.r2', public.rescue_expired_jobs(
-    now := '2030-01-01 00:12:01+00'
-)::text, true) is not null;
+select tests.clear_authentication();
+update public.jobs set lease_expires_at = now() - interval '1 second'
+where id = current_setting('t.job')::uuid;
+select tests.authenticate_as_worker();
+select set_config('t.r2', public.rescue_expired_jobs()::text, true) is not null;
+select tests.clear_authentication();
+update public.jobs set run_at = now() where id = current_setting('t.job')::uuid;
+select tests.authenticate_as_worker();
 -- attempt 3: completes
 select set_config('t.c3', (
     select to_jsonb(c)::text from public.claim_jobs(
-            worker_pool := 'sdxl', worker_id := 'gpu-3', now := '2030-01-01 00:30:00+00'
+            worker_pool := 'sdxl', worker_id := 'gpu-3'
         ) as c
 ), true) is not null;
 select set_config('t.r3', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
     lease_token := (current_setting('t.c3')::jsonb ->> 'lease_token')::uuid,
-    assets := '["o/cat.png"]', now := '2030-01-01 00:30:20+00'
+    assets := '["o/cat.png"]'
 )::text, true) is not null;
 select set_config('t.c4', (
     select count(*)::text from public.claim_jobs(
-            worker_pool := 'sdxl', worker_id := 'gpu-4', now := '2030-01-02 00:00:00+00'
+            worker_pool := 'sdxl', worker_id := 'gpu-4'
         )
 ), true) is not null;
 select tests.clear_authentication();
@@ -67,8 +76,7 @@ select results_eq(
         from public.jobs as j where j.id = %L$$,
         current_setting('t.job')
     ),
-    $$values ('completed', 3, 3, '2030-01-01 00:30:00+00'::timestamptz,
-        '2030-01-01 00:30:20+00'::timestamptz)$$,
+    $$values ('completed', 3, 3, now(), now())$$,
     'completed after 3 attempts, started_at of the last attempt'
 );
 select isnt(

@@ -15,46 +15,60 @@ select tests.clear_authentication();
 update public.jobs set max_attempts = 2
 where id in (current_setting('t.job')::uuid, current_setting('t.expiring')::uuid);
 
+-- Time moves the honest way: as the owner, backoffs end (run_at) and leases expire.
 select tests.authenticate_as_service_role();
 -- two failing attempts of the sdxl job
 select
     public.job_callback(
-        job_id := c.job_id, status := 'failed', lease_token := c.lease_token, error_message := 'e1',
-        now := '2030-01-01 00:00:01+00'
+        job_id := c.job_id, status := 'failed', lease_token := c.lease_token, error_message := 'e1'
     ) ->> 'result' = 'requeued'
 from public.claim_jobs(
-        worker_pool := 'sdxl', worker_id := 'gpu-1', now := '2030-01-01 00:00:00+00'
+        worker_pool := 'sdxl', worker_id := 'gpu-1'
     ) as c;
+select tests.clear_authentication();
+update public.jobs set run_at = now() where status = 'queued';
+select tests.authenticate_as_service_role();
 select set_config('t.second', (
     select
         public.job_callback(
             job_id := c.job_id, status := 'failed', lease_token := c.lease_token,
-            error_message := 'e2', now := '2030-01-01 01:00:01+00'
+            error_message := 'e2'
         )::text
     from public.claim_jobs(
-            worker_pool := 'sdxl', worker_id := 'gpu-1', now := '2030-01-01 01:00:00+00'
+            worker_pool := 'sdxl', worker_id := 'gpu-1'
         ) as c
 ), true) is not null;
 -- two expiring attempts of the rv51 job
 select public.claim_jobs(
-    worker_pool := 'rv51', worker_id := 'gpu-2', now := '2030-01-01 00:00:00+00'
+    worker_pool := 'rv51', worker_id := 'gpu-2'
 ) is not null;
-select public.rescue_expired_jobs(now := '2030-01-01 00:05:00+00') ->> 'requeued' = '1';
+select tests.clear_authentication();
+update public.jobs set lease_expires_at = now() - interval '1 second' where status = 'processing';
+select tests.authenticate_as_service_role();
+select public.rescue_expired_jobs() ->> 'requeued' = '1';
+select tests.clear_authentication();
+update public.jobs set run_at = now() where status = 'queued';
+select tests.authenticate_as_service_role();
 select public.claim_jobs(
-    worker_pool := 'rv51', worker_id := 'gpu-2', now := '2030-01-01 01:00:00+00'
+    worker_pool := 'rv51', worker_id := 'gpu-2'
 ) is not null;
-select set_config('t.rescue', public.rescue_expired_jobs(
-    now := '2030-01-01 01:05:00+00'
-)::text, true) is not null;
+select tests.clear_authentication();
+update public.jobs set lease_expires_at = now() - interval '1 second' where status = 'processing';
+select tests.authenticate_as_service_role();
+select set_config('t.rescue', public.rescue_expired_jobs()::text, true) is not null;
+select tests.clear_authentication();
+update public.jobs set run_at = now() where true;
+select tests.authenticate_as_service_role();
+
 select set_config('t.claimed', (
     select count(*)::text from (
         select c.job_id
         from public.claim_jobs(
-                worker_pool := 'sdxl', worker_id := 'gpu-3', now := '2030-02-01 00:00:00+00'
+                worker_pool := 'sdxl', worker_id := 'gpu-3'
             ) as c
         union all
         select c.job_id from public.claim_jobs(
-                worker_pool := 'rv51', worker_id := 'gpu-3', now := '2030-02-01 00:00:00+00'
+                worker_pool := 'rv51', worker_id := 'gpu-3'
             ) as c
     ) as claimed
 ), true) is not null;

@@ -1,5 +1,6 @@
 -- The older worker payload: assets as plain path strings. Each becomes an output row of the
--- job type's media type; the first is the job's image_id. No lease token: not fenced.
+-- job type's media type; the first is the job's image_id. No lease token: the job-callback edge
+-- function relays that payload as the service role (a jobs_worker must present its token).
 begin;
 select plan(4);
 
@@ -11,6 +12,7 @@ select set_config('t.job', public.queue_job(
 
 select tests.authenticate_as_worker();
 select public.claim_jobs(worker_pool := 'rv51', worker_id := 'gpu-1') is not null;
+select tests.authenticate_as_service_role();
 select set_config('t.answer', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
     assets := '["outputs/2030/face-0.png", "outputs/2030/face-1.png", "face-2.png"]'

@@ -96,7 +96,9 @@ select results_eq(
         current_setting('t.job')
     ),
     format(
-        $$values ('processing', 1, %L::uuid, null::uuid, null::integer, 0)$$,
+        $$values (
+            'processing', 1, jobs_private.lease_digest(%L::uuid), null::uuid, null::integer, 0
+        )$$,
         current_setting('t.token')
     ),
     'the job is unchanged: processing, same lease, no outputs'

@@ -33,7 +33,8 @@ select results_eq(
         current_setting('t.job')
     ),
     format(
-        $$values ('processing', %L::uuid, null::text, 0)$$, current_setting('t.token')
+        $$values ('processing', jobs_private.lease_digest(%L::uuid), null::text, 0)$$,
+        current_setting('t.token')
     ),
     'the job is still processing under its token, with no outputs'
 );

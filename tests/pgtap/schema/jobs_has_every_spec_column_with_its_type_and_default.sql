@@ -69,7 +69,10 @@ select col_type_is(
 );
 
 -- defaults
-select col_default_is('public', 'jobs', 'id', 'gen_random_uuid()', 'id defaults to a new uuid');
+select col_default_is(
+    'public', 'jobs', 'id', 'jobs_private.new_job_id()',
+    'id defaults to a new uuid that orders by creation'
+);
 select col_default_is('public', 'jobs', 'status', 'queued', 'status defaults to queued');
 select col_default_is('public', 'jobs', 'attempts', '0', 'attempts defaults to 0');
 select col_default_is('public', 'jobs', 'max_attempts', '3', 'max_attempts defaults to 3');

@@ -1,0 +1,446 @@
+-- Scoped worker logins, exact copies without a prompt, and a claim order that never depends on
+-- a random value (issue 11).
+--
+-- Why: a leaked worker password could drain every pool; now a login with a row in
+-- jobs_private.worker_logins (or a PostgREST worker with the JWT claim worker_pools) claims only
+-- from its pools (42501 elsewhere). The app sends exact copies (metadata.exact_copy_mode with
+-- metadata.reference_image_url) with an empty prompt, which queue_job refused. The jobs of a 1x3
+-- set shared one fair_rank and had random ids, so the claim order within a set (and between
+-- equal ranks) was random: ids now start with a sequence number.
+--
+-- Busy table: changing the default of jobs.id is a catalog change (no rewrite); existing rows
+-- keep their ids.
+
+create table jobs_private.worker_logins (
+    login name primary key,
+    worker_pools text[] constraint worker_logins_worker_pools_check
+    check (
+        worker_pools is null
+        or cardinality(worker_pools) between 1 and 100
+        and array_position(worker_pools, null) is null
+    ),
+    created_at timestamptz not null default now(),
+    comment text
+);
+comment on table jobs_private.worker_logins is
+'Scoped worker logins: login (a role granted jobs_worker) may claim only from worker_pools (null = every pool). A login without a row may serve every pool. Workers through PostgREST are scoped by their JWT claim worker_pools instead.';
+revoke all on table jobs_private.worker_logins from public;
+
+create sequence jobs_private.job_id_seq as bigint maxvalue 281474976710655;
+comment on sequence jobs_private.job_id_seq is
+'The first 48 bits of every job id queue_job makes (jobs_private.new_job_id).';
+revoke all on sequence jobs_private.job_id_seq from public;
+grant usage on sequence jobs_private.job_id_seq to service_role;
+
+-- Job ids that order by creation: 48 bits of a sequence, then 80 random bits. The claim breaks
+-- ties of (priority, fair_rank) by id, so with these ids no claim order depends on a random
+-- value (a 1x3 set is claimed in image_index order, equal ranks first come, first served), and
+-- ids stay unguessable. A job id reveals how many jobs were created before it. queue_job inlines
+-- the same expression; this is the default of jobs.id for direct inserts (service role).
+create function jobs_private.new_job_id()
+returns uuid
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+    return (
+        pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.nextval('jobs_private.job_id_seq')), 12, '0')
+        || pg_catalog.right(pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', ''), 20)
+    )::uuid;
+end;
+$$;
+comment on function jobs_private.new_job_id() is
+'A new job id: a sequence number (12 hex digits) then 20 random hex digits, so ids order by creation.';
+revoke all on function jobs_private.new_job_id() from public, anon, authenticated, service_role;
+-- the default of jobs.id runs as the inserting role: the service role inserts jobs directly
+grant execute on function jobs_private.new_job_id() to service_role;
+
+
+alter table public.jobs alter column id set default jobs_private.new_job_id();
+
+-- The privileged body of public.queue_job (a security invoker entry point, so that
+-- Supabase's lints 0028/0029 find no security definer function in the exposed schemas).
+-- jobs_api is not exposed by PostgREST; its functions are callable by API roles only
+-- through their public entry point.
+-- Security definer: users have no INSERT on jobs; this function is the one way they create jobs,
+-- always for auth.uid(), with every input validated and derived columns taken from job_types.
+create or replace function jobs_api.queue_job(
+    job_type text,
+    prompt text default null,
+    metadata jsonb default '{}',
+    quality text default null,
+    num_images integer default 1,
+    project_id uuid default null,
+    destination text default 'library',
+    workspace_session_id uuid default null,
+    template_name text default null,
+    api_model_id uuid default null,
+    idempotency_key text default null,
+    priority integer default null,
+    run_after timestamptz default null
+)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
+-- One generic plan per statement for the session: custom plans re-planned every call cost ~15%
+-- of the lifecycle (bench/README.md).
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_uid uuid := auth.uid();
+    -- the job type's row and the two settings queue_job needs (max_images_per_request,
+    -- max_queued_per_user), read by one statement
+    v_type record;
+    v_prompt text := coalesce(queue_job.prompt, queue_job.metadata ->> 'prompt');
+    v_group uuid;
+    v_queued integer;
+    v_rank bigint;
+    v_user_rank bigint;
+    v_has_profile boolean;
+    v_now timestamptz := now();
+    v_wake boolean;
+    v_head_rank bigint;
+    v_head_run_at timestamptz;
+    v_answer jsonb;
+begin
+    if v_uid is null then
+        raise exception using errcode = '42501', message = 'queue_job needs a signed-in user',
+            hint = 'Call it with the user''s JWT (request.jwt.claims.sub).';
+    end if;
+    -- One statement for the type and the settings: every statement of a plpgsql function is an
+    -- executor start-up on the hot path.
+    select t.*, s.max_images_per_request, s.max_queued_per_user into v_type
+    from public.job_types as t
+    -- on its key, not "on true": under enable_seqscan = off a sequential scan costs past
+    -- jit_above_cost and the statement would be JIT-compiled (100 ms) on every call
+    left join jobs_private.settings as s on s.singleton
+    where t.job_type = queue_job.job_type;
+    if not found then
+        raise exception using errcode = '22023',
+            message = format('unknown job_type %L', left(queue_job.job_type, 100)),
+            hint = 'Valid types are the rows of public.job_types.';
+    end if;
+    if queue_job.metadata is null or jsonb_typeof(queue_job.metadata) <> 'object' then
+        raise exception using errcode = '22023', message = 'metadata must be a JSON object';
+    end if;
+    if octet_length(queue_job.metadata::text) > 65536 then
+        raise exception using errcode = '22023', message = 'metadata is larger than 64 KiB';
+    end if;
+    if char_length(v_prompt) > 10000 then
+        raise exception using errcode = '22023',
+            message = 'prompt must be a non-empty text of at most 10000 characters';
+    end if;
+    if v_prompt is null or btrim(v_prompt) = '' then
+        -- An exact copy (the app's copy of a reference image) needs no prompt; any other job does.
+        if not coalesce(
+            queue_job.metadata -> 'exact_copy_mode' = 'true'::jsonb
+            and btrim(queue_job.metadata ->> 'reference_image_url') <> '',
+            false
+        ) then
+            raise exception using errcode = '22023',
+                message = 'prompt must be a non-empty text of at most 10000 characters',
+                hint = 'Only an exact copy (metadata.exact_copy_mode = true with metadata.reference_image_url) may have an empty prompt.';
+        end if;
+        v_prompt := coalesce(v_prompt, '');
+    end if;
+    if queue_job.num_images is null
+        or queue_job.num_images not between 1 and v_type.max_images_per_request then
+        raise exception using errcode = '22023',
+            message = format('num_images must be between 1 and %s', v_type.max_images_per_request);
+    end if;
+    if queue_job.quality is not null and queue_job.quality is distinct from v_type.quality then
+        raise exception using errcode = '22023',
+            message = format('job_type %s has quality %s, not %L', v_type.job_type, v_type.quality,
+                left(queue_job.quality, 20));
+    end if;
+    if queue_job.destination is null or queue_job.destination not in ('library', 'workspace') then
+        raise exception using errcode = '22023', message = 'destination must be library or workspace';
+    end if;
+    if char_length(queue_job.template_name) > 200 then
+        raise exception using errcode = '22023', message = 'template_name is longer than 200 characters';
+    end if;
+    if queue_job.idempotency_key is not null
+        and char_length(queue_job.idempotency_key) not between 1 and 200 then
+        raise exception using errcode = '22023', message = 'idempotency_key must have 1 to 200 characters';
+    end if;
+    if (queue_job.priority is not null or queue_job.run_after is not null) then
+        perform jobs_private.require_admin();
+        if queue_job.priority not between -100 and 100 then
+            raise exception using errcode = '22023', message = 'priority must be between -100 and 100';
+        end if;
+    end if;
+    -- Nested so that the lookups (each a query) run only when the parameter is given.
+    if queue_job.project_id is not null then
+        if not exists (
+            select from public.projects as p where p.id = queue_job.project_id and p.user_id = v_uid
+        ) then
+            raise exception using errcode = '22023', message = 'project_id is not a project of this user';
+        end if;
+    end if;
+    if queue_job.api_model_id is not null then
+        if not exists (
+            select from public.api_models as m where m.id = queue_job.api_model_id and m.is_active
+        ) then
+            raise exception using errcode = '22023', message = 'api_model_id is not an active api model';
+        end if;
+    end if;
+
+    -- One queue_job at a time per user: makes the cap and the idempotency check exact under
+    -- concurrent retries without serialising different users.
+    perform pg_advisory_xact_lock(hashtext('jobsdb.queue_job'), hashtext(v_uid::text));
+
+    if queue_job.idempotency_key is not null then
+        select (j.metadata ->> 'job_id')::uuid into v_group
+        from public.jobs as j
+        where j.user_id = v_uid and j.idempotency_key = queue_job.idempotency_key;
+        if found then
+            select jobs_private.job_group_json(v_group, true, array_agg(j)) into v_answer
+            from public.jobs as j
+            where j.user_id = v_uid and (j.metadata ->> 'job_id') = v_group::text;
+            return v_answer;
+        end if;
+    end if;
+
+    -- In one statement: the user's profile, their queued jobs (for the cap, counted up to one
+    -- past it), the head of the pool's queue (the claim's first candidate, read on
+    -- jobs_claim_idx) and the user's latest fair rank in the pool.
+    select
+        exists (select from public.profiles as p where p.id = v_uid),
+        (
+            select count(*) from (
+                select
+                from public.jobs as j
+                where j.user_id = v_uid and j.status = 'queued'
+                limit v_type.max_queued_per_user + 1
+            ) as q
+        ),
+        h.fair_rank, h.run_at,
+        (
+            select max(j.fair_rank) from public.jobs as j
+            where j.user_id = v_uid and j.status in ('queued', 'processing')
+            and j.worker_pool = v_type.worker_pool
+        )
+    into v_has_profile, v_queued, v_head_rank, v_head_run_at, v_user_rank
+    from (select) as one
+    left join lateral (
+        select j.fair_rank, j.run_at
+        from public.jobs as j
+        where j.status = 'queued' and j.worker_pool = v_type.worker_pool
+        order by j.priority desc, j.fair_rank, j.id
+        limit 1
+    ) as h on true;
+
+    if not v_has_profile then
+        if not exists (select from auth.users as u where u.id = v_uid) then
+            raise exception using errcode = '42501', message = 'the signed-in user does not exist';
+        end if;
+        insert into public.profiles (id) values (v_uid) on conflict do nothing;
+    end if;
+    if v_queued + queue_job.num_images > v_type.max_queued_per_user then
+        raise exception using errcode = 'PT429',
+            message = format('too many queued jobs: %s queued, at most %s per user',
+                v_queued, v_type.max_queued_per_user),
+            hint = 'Wait for queued jobs to start, or cancel some.';
+    end if;
+
+    -- Fair rank: after the user's own latest job in this pool and level with the head of the
+    -- pool's queue, so a newcomer's job runs next to, not behind, another user's backlog.
+    v_rank := greatest(v_head_rank, v_user_rank + 1, 1);
+
+    -- Workers sleep (LISTEN, with a poll timeout) only after a claim found nothing, and a busy
+    -- worker claims again before it sleeps: wake them only when the head of the pool's queue is
+    -- not claimable now (an empty queue, or one waiting out a backoff). NOTIFY takes a
+    -- database-wide lock at commit that serialises all notifying commits (about -35% jobs/s at
+    -- 8 clients in bench/README.md).
+    v_wake := v_head_run_at is null or v_head_run_at > v_now;
+    -- Job ids (jobs_private.new_job_id, inlined): a sequence number then random bits, so ids
+    -- order by creation. The claim breaks (priority, fair_rank) ties by id: a set is claimed
+    -- in image_index order and equal ranks first-come first-served, never by a random value.
+    v_group := (
+        pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.nextval('jobs_private.job_id_seq')), 12, '0')
+        || pg_catalog.right(pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', ''), 20)
+    )::uuid;
+    with inserted as (
+        insert into public.jobs (
+            id, user_id, job_type, status, max_attempts, metadata, project_id, format, quality,
+            model_type, destination, workspace_session_id, template_name, api_model_id,
+            original_prompt, worker_pool, priority, run_at, fair_rank, idempotency_key
+        )
+        select
+            case when i = 1 then v_group else (
+                pg_catalog.lpad(
+                    pg_catalog.to_hex(pg_catalog.nextval('jobs_private.job_id_seq')), 12, '0'
+                ) || pg_catalog.right(
+                    pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', ''), 20
+                )
+            )::uuid end,
+            v_uid, v_type.job_type, 'queued', v_type.default_max_attempts,
+            queue_job.metadata || jsonb_build_object(
+                'prompt', v_prompt, 'job_id', v_group, 'image_index', i - 1,
+                'num_images', queue_job.num_images
+            ),
+            queue_job.project_id, v_type.format, v_type.quality, v_type.model_type,
+            queue_job.destination, queue_job.workspace_session_id, queue_job.template_name,
+            queue_job.api_model_id, v_prompt, v_type.worker_pool, coalesce(queue_job.priority, 0),
+            coalesce(queue_job.run_after, v_now), v_rank,
+            case when i = 1 then queue_job.idempotency_key end
+        from generate_series(1, queue_job.num_images) as i
+        returning *
+    )
+    select jobs_private.job_group_json(v_group, false, array_agg(n::public.jobs)) into v_answer
+    from inserted as n;
+
+    -- At most one wake-up per call, none while the pool has claimable work (see v_wake): no
+    -- per-row trigger, so commits of many jobs do not queue behind the notify lock once per row.
+    if v_wake then
+        perform pg_notify('jobs_wake_' || v_type.worker_pool, '');
+    end if;
+    return v_answer;
+end;
+$$;
+comment on function jobs_api.queue_job(
+    text, text, jsonb, text, integer, uuid, text, uuid, text, uuid, text, integer, timestamptz
+) is
+'The privileged body of public.queue_job: call public.queue_job.';
+revoke all on function jobs_api.queue_job(
+    text, text, jsonb, text, integer, uuid, text, uuid, text, uuid, text, integer, timestamptz
+) from public, anon, authenticated, service_role;
+grant execute on function jobs_api.queue_job(
+    text, text, jsonb, text, integer, uuid, text, uuid, text, uuid, text, integer, timestamptz
+) to authenticated, service_role;
+
+-- Security definer: jobs_worker has no table privileges and this is the one way a worker takes
+-- jobs; only jobs_worker and service_role may execute it (anon and authenticated cannot, so
+-- splinter 0028/0029 do not apply). It stays a definer in public because it is the hot path: an
+-- invoker wrapper would add a function call per claim. Time is the server's (now()): no caller
+-- can claim a job before its run_at. The lease is bounded by the job type
+-- (job_types.max_lease_seconds, and never past started_at + max_run_seconds). A worker scoped to
+-- some pools (jobs_private.worker_logins, or the worker_pools JWT claim) gets 42501 elsewhere.
+create or replace function public.claim_jobs(
+    worker_pool text,
+    worker_id text,
+    max_jobs integer default 1,
+    lease_seconds integer default null
+)
+returns table (
+    job_id uuid,
+    job_type text,
+    user_id uuid,
+    prompt text,
+    metadata jsonb,
+    format text,
+    quality text,
+    model_type text,
+    output_bucket text,
+    attempt integer,
+    max_attempts integer,
+    lease_token uuid,
+    lease_expires_at timestamptz
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+-- Hot path: plans are cached per session; never let a plan made while the table was small
+-- (or before autoanalyze) fall back to a sequential scan of the jobs table.
+set enable_seqscan = off
+-- One generic plan per statement for the session: custom plans re-planned every call cost ~15%
+-- of the lifecycle (bench/README.md).
+set plan_cache_mode = force_generic_plan
+as $$
+#variable_conflict use_column
+declare
+    v_pools jsonb;
+begin
+    if claim_jobs.worker_pool is null or claim_jobs.worker_id is null
+        or char_length(claim_jobs.worker_id) not between 1 and 200 then
+        raise exception using errcode = '22023',
+            message = 'worker_pool and worker_id (1 to 200 characters) are required';
+    end if;
+    if claim_jobs.max_jobs is null or claim_jobs.max_jobs not between 1 and 100 then
+        raise exception using errcode = '22023', message = 'max_jobs must be between 1 and 100';
+    end if;
+    if claim_jobs.lease_seconds not between 10 and 86400 then
+        raise exception using errcode = '22023', message = 'lease_seconds must be between 10 and 86400';
+    end if;
+    -- Scoped worker credentials (README: Security model). Through PostgREST (session_user
+    -- authenticator, role from a JWT signed with the project's secret) the JWT claim
+    -- worker_pools (a JSON array; absent = every pool); any session can set
+    -- request.jwt.claims, so it is read only in authenticator's sessions. A direct SQL login:
+    -- its row in jobs_private.worker_logins (none, or worker_pools null = every pool), checked
+    -- in the claim statement. session_user cannot be changed without superuser.
+    if session_user = 'authenticator' then
+        v_pools := nullif(current_setting('request.jwt.claims', true), '')::jsonb -> 'worker_pools';
+        if v_pools is not null
+            and not coalesce(jsonb_typeof(v_pools) = 'array' and v_pools ? claim_jobs.worker_pool, false) then
+            raise exception using errcode = '42501',
+                message = format('this worker may not claim from pool %s', left(claim_jobs.worker_pool, 40)),
+                hint = 'Its pools are the worker_pools claim of its JWT.';
+        end if;
+    end if;
+    -- The canonical claim: its WHERE and ORDER BY equal jobs_claim_idx's predicate and key,
+    -- so it reads the head of the pool's queue whatever the size of the history.
+    return query
+    with next_jobs as (
+        select j.id
+        from public.jobs as j
+        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool and j.run_at <= now()
+            -- a direct SQL login's scope, in this statement (a one-time filter): no statement
+            -- more on the claim path; a refused claim claims nothing and raises below
+            and not exists (
+                select from jobs_private.worker_logins as l
+                where l.login = session_user and not claim_jobs.worker_pool = any(l.worker_pools)
+            )
+        order by j.priority desc, j.fair_rank, j.id
+        limit claim_jobs.max_jobs
+        for update skip locked
+    ),
+    -- a fresh fencing token per job: returned to this worker, stored only as its digest
+    -- (jobs_private.lease_digest, inlined here and in heartbeat_jobs and job_callback: a call of a
+    -- function with a SET clause costs more than the hash itself)
+    tokens as (
+        select n.id, gen_random_uuid() as token from next_jobs as n
+    )
+    update public.jobs as j
+    set status = 'processing',
+        attempts = j.attempts + 1,
+        started_at = now(),
+        locked_by = claim_jobs.worker_id,
+        lease_token = pg_catalog.left(
+            pg_catalog.encode(pg_catalog.sha256(pg_catalog.uuid_send(n.token)), 'hex'), 32
+        )::uuid,
+        -- clamped to the type's bound; max_lease_seconds <= max_run_seconds (job_types check)
+        lease_expires_at = now() + make_interval(
+            secs => least(coalesce(claim_jobs.lease_seconds, t.lease_seconds), t.max_lease_seconds)
+        )
+    from tokens as n, public.job_types as t
+    where j.id = n.id and t.job_type = j.job_type
+    returning
+        j.id, j.job_type, j.user_id, j.metadata ->> 'prompt', j.metadata, j.format, j.quality,
+        j.model_type, t.output_bucket, j.attempts, j.max_attempts, n.token,
+        j.lease_expires_at;
+    -- Nothing claimed: an empty queue, or a login claiming outside its pools (42501).
+    if not found then
+        if exists (
+            select from jobs_private.worker_logins as l
+            where l.login = session_user and not claim_jobs.worker_pool = any(l.worker_pools)
+        ) then
+            raise exception using errcode = '42501',
+                message = format('this worker may not claim from pool %s', left(claim_jobs.worker_pool, 40)),
+                hint = 'Its pools are its row in jobs_private.worker_logins.';
+        end if;
+    end if;
+end;
+$$;
+comment on function public.claim_jobs(text, text, integer, integer) is
+'Worker: claim up to max_jobs queued jobs of a pool (priority, then fair rank across users), for update skip locked. Each claim counts an attempt, takes a lease (lease_seconds or the job type''s) and returns a fresh lease_token to pass to heartbeat_jobs and job_callback (only its digest is stored: jobs.lease_token). lease_seconds (default the type''s) is clamped to job_types.max_lease_seconds.';
+revoke all on function public.claim_jobs(text, text, integer, integer)
+from public, anon, authenticated, service_role;
+grant execute on function public.claim_jobs(text, text, integer, integer)
+to jobs_worker, service_role;
