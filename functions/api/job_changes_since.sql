@@ -1,85 +1,14 @@
--- The reconcile read for (re)subscribing to job status broadcasts, which are not guaranteed to
--- arrive: "my jobs that changed since my last cursor", and the ones retention deleted.
---
--- The cursor is the reading statement's MVCC snapshot (pg_current_snapshot() as text). A job
--- is reported when the transaction that last wrote its row is not visible in the cursor's
--- snapshot: committed after it was taken, including a transaction that started earlier and
--- committed late (it was in progress in that snapshot), which a timestamp cursor would skip.
--- The row's xmin (32 bits) is widened to 64 bits against the current snapshot's epoch.
--- Any write of the row counts (a lease extension too): a job may be reported unchanged in
--- status, never missed. Tombstones of deleted jobs are kept 7 days: an older cursor, or more
--- than 500 changes, answers reset (reload the lists, keep the new cursor).
+-- Security invoker entry point (Supabase lints 0028/0029): it runs as the caller and calls the
+-- privileged body jobs_api.job_changes_since, which lives outside the exposed schemas; see that
+-- file for how the cursor works. Grants below and on jobs_api.job_changes_since.
 create function public.job_changes_since(cursor text default null)
 returns jsonb
 language plpgsql
 stable
-security definer
 set search_path = ''
 as $$
-declare
-    v_uid uuid := auth.uid();
-    v_now pg_snapshot := pg_current_snapshot();
-    v_top bigint := pg_snapshot_xmax(pg_current_snapshot())::text::bigint;
-    v_since pg_snapshot;
-    v_changed jsonb;
-    v_count integer;
-    v_removed jsonb;
 begin
-    if v_uid is null then
-        raise exception using errcode = '42501',
-            message = 'job_changes_since needs a signed-in user';
-    end if;
-    if job_changes_since.cursor is null then
-        return jsonb_build_object('cursor', v_now::text, 'reset', true,
-            'changed', '[]'::jsonb, 'removed', '[]'::jsonb);
-    end if;
-    if job_changes_since.cursor !~ '^[0-9]{1,20}:[0-9]{1,20}:([0-9]{1,20}(,[0-9]{1,20})*)?$' then
-        raise exception using errcode = '22023',
-            message = 'cursor is not a cursor job_changes_since answered',
-            hint = 'Pass null to start, then the cursor of the previous answer.';
-    end if;
-    v_since := job_changes_since.cursor::pg_snapshot;
-    if pg_snapshot_xmax(v_since) > pg_snapshot_xmax(v_now) then
-        raise exception using errcode = '22023', message = 'cursor is from the future';
-    end if;
-    if pg_snapshot_xmin(v_since) <= (
-        select h.purged_through from jobs_private.job_tombstone_horizon as h
-    ) then
-        return jsonb_build_object('cursor', v_now::text, 'reset', true,
-            'changed', '[]'::jsonb, 'removed', '[]'::jsonb);
-    end if;
-
-    select count(*), jsonb_agg(jsonb_build_object(
-        'job_id', c.id, 'group_id', c.metadata -> 'job_id',
-        'image_index', c.metadata -> 'image_index', 'status', c.status,
-        'attempts', c.attempts, 'error_message', c.error_message, 'updated_at', c.updated_at
-    ) order by c.updated_at, c.id)
-    into v_count, v_changed
-    from (
-        select j.id, j.metadata, j.status, j.attempts, j.error_message, j.updated_at
-        from public.jobs as j
-        where j.user_id = v_uid
-            and not pg_visible_in_snapshot(
-                ((case
-                    when j.xmin::text::bigint > (v_top & 4294967295) then (v_top >> 32) - 1
-                    else v_top >> 32
-                end << 32) | j.xmin::text::bigint)::text::xid8,
-                v_since
-            )
-        limit 501
-    ) as c;
-    if v_count > 500 then
-        return jsonb_build_object('cursor', v_now::text, 'reset', true,
-            'changed', '[]'::jsonb, 'removed', '[]'::jsonb);
-    end if;
-
-    select coalesce(jsonb_agg(t.job_id order by t.deleted_at, t.job_id), '[]')
-    into v_removed
-    from jobs_private.job_tombstones as t
-    where t.user_id = v_uid and not pg_visible_in_snapshot(t.deleted_xid, v_since);
-
-    return jsonb_build_object('cursor', v_now::text, 'reset', false,
-        'changed', coalesce(v_changed, '[]'::jsonb), 'removed', v_removed);
+    return jobs_api.job_changes_since(job_changes_since.cursor);
 end;
 $$;
 comment on function public.job_changes_since(text) is

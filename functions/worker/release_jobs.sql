@@ -28,7 +28,12 @@ begin
     end if;
     return query
     with held as (
-        select distinct on (h.job_id) h.job_id, h.lease_token
+        -- jobs.lease_token holds the digest of the claim's token (jobs_private.lease_digest, inlined)
+        select distinct on (h.job_id)
+            h.job_id,
+            pg_catalog.left(
+                pg_catalog.encode(pg_catalog.sha256(pg_catalog.uuid_send(h.lease_token)), 'hex'), 32
+            )::uuid as lease_token
         from unnest(release_jobs.job_ids, release_jobs.lease_tokens) as h (job_id, lease_token)
         order by h.job_id
     ),

@@ -29,6 +29,8 @@ WORKER_FUNCTIONS = {
     "public.heartbeat_jobs(text,uuid[],uuid[],integer)",
     "public.job_callback(uuid,text,uuid,text,jsonb,jsonb,boolean)",
     "public.rescue_expired_jobs(integer)",
+    "public.release_jobs(text,uuid[],uuid[])",
+    "public.rescue_is_scheduled()",
 }
 # SQLSTATE classes a client error may have (never 5xx-like: XX, 53, 54, 55, 57, 58, P0002)
 CLIENT_ERRORS = ("22", "23", "42", "PT")
@@ -190,6 +192,17 @@ HOSTILE_CALLS = [
     "select public.rescue_expired_jobs(100001)",
     "select public.rescue_expired_jobs(now => 'infinity')",
     "select public.rescue_expired_jobs('2999-01-01'::timestamptz, 1000)",
+    # release_jobs
+    "select * from public.release_jobs(null, array[gen_random_uuid()], array[gen_random_uuid()])",
+    "select * from public.release_jobs('w', null, null)",
+    "select * from public.release_jobs('w', array[gen_random_uuid()], array[]::uuid[])",
+    "select * from public.release_jobs('w', (select array_agg(gen_random_uuid())"
+    " from generate_series(1, 1001)), (select array_agg(gen_random_uuid())"
+    " from generate_series(1, 1001)))",
+    "select * from public.release_jobs('w', array[gen_random_uuid()], array[gen_random_uuid()])",
+    "select * from public.release_jobs('w', array[null]::uuid[], array[null]::uuid[])",
+    # rescue_is_scheduled (no arguments; any argument is an unknown function)
+    "select public.rescue_is_scheduled(true)",
 ]
 
 
@@ -404,3 +417,27 @@ def test_it_cannot_hold_a_lease_past_its_bounds(env: Env) -> None:
     ]
     status, attempts, locked_by, lease, _, _ = env.job(job)
     assert (status, attempts, locked_by, lease) == ("queued", 1, None, None)
+
+
+def test_it_cannot_release_a_job_it_does_not_hold(env: Env) -> None:
+    a, b = env.queue(), env.queue()
+    honest = env.honest_claim()  # job a, held by the honest worker
+    assert honest["job_id"] == a
+    (mine,) = call(env.hostile, "select job_id::text, lease_token::text"
+                                " from public.claim_jobs('sdxl', 'hostile')")[1]  # fmt: skip
+    assert mine[0] == b
+    digest = env.job(a)[3]  # what a reader of the table would see
+    before = env.fingerprint()
+    release = "select state from public.release_jobs(%s, array[%s::uuid], array[%s::uuid])"
+    for token in (None, str(uuid.uuid4()), mine[1], str(digest)):
+        for worker in ("hostile", "honest"):
+            got = call(env.hostile, release, (worker, a, token))
+            assert got == ("ok", [("lost",)]), (token, worker, got)
+    assert env.fingerprint() == before
+    assert env.job(a)[:3] == ("processing", 1, "honest")
+    # control: the holder's own token hands the job back, its attempt given back
+    assert call(env.hostile, release, ("honest", a, honest["lease_token"])) == (
+        "ok",
+        [("released",)],
+    )
+    assert env.job(a)[:3] == ("queued", 0, None)

@@ -30,14 +30,6 @@ def login_name(owner_url: str) -> str:
         c.execute(f'drop role if exists "{name}"')
 
 
-def _worker_logins_table(url: str) -> None:
-    """Issue 11's table, as the team contract gives its columns."""
-    with psycopg.connect(url, autocommit=True) as c:
-        c.execute("create table if not exists jobs_private.worker_logins (login name primary key,"
-                  " worker_pools text[], created_at timestamptz not null default now(),"
-                  " comment text)")
-
-
 def test_create_list_use_and_revoke_a_worker_login(
     fresh_db: str, superuser_url: str | None, login_name: str,
 ) -> None:
@@ -97,7 +89,6 @@ def test_revoke_refuses_roles_that_are_not_worker_logins(fresh_db: str) -> None:
 
 def test_create_rejects_bad_names_and_unknown_pools(fresh_db: str, login_name: str) -> None:
     assert _run(fresh_db, "create", "Bad-Name").returncode == 1
-    _worker_logins_table(fresh_db)
     r = _run(fresh_db, "create", login_name, "--pools", "sdxl,nope")
     assert r.returncode == 1 and "unknown pool(s) nope" in r.stderr
     with psycopg.connect(fresh_db) as c:
@@ -108,13 +99,6 @@ def test_create_rejects_bad_names_and_unknown_pools(fresh_db: str, login_name: s
 def test_pools_are_recorded_in_worker_logins_and_removed_on_revoke(
     fresh_db: str, login_name: str,
 ) -> None:
-    with psycopg.connect(fresh_db) as c:
-        has_table = c.execute(
-            "select to_regclass('jobs_private.worker_logins') is not null").fetchone()[0]
-    if not has_table:
-        r = _run(fresh_db, "create", login_name, "--pools", "sdxl")
-        assert r.returncode == 1 and "no jobs_private.worker_logins" in r.stderr
-        _worker_logins_table(fresh_db)
     r = _run(fresh_db, "create", login_name, "--pools", "sdxl,wan", "--comment", "gpu box 7")
     assert r.returncode == 0, r.stderr
     with psycopg.connect(fresh_db) as c:
@@ -123,6 +107,12 @@ def test_pools_are_recorded_in_worker_logins_and_removed_on_revoke(
     assert row == (["sdxl", "wan"], "gpu box 7")
     listed = _run(fresh_db, "list")
     assert any(line.split()[:2] == [login_name, "sdxl,wan"] for line in listed.stdout.splitlines())
+    # the scope holds: the login claims from its pools and is refused another (claim_jobs)
+    login = conninfo_to_dict(fresh_db) | {"user": login_name}
+    with psycopg.connect(**login) as c:
+        assert c.execute("select count(*) from public.claim_jobs('wan', 'w')").fetchone() == (0,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute("select count(*) from public.claim_jobs('rv51', 'w')")
     assert _run(fresh_db, "revoke", login_name).returncode == 0
     with psycopg.connect(fresh_db) as c:
         assert c.execute("select count(*) from jobs_private.worker_logins where login = %s",

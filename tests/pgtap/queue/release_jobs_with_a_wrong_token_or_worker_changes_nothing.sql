@@ -57,7 +57,8 @@ select results_eq(
         'select j.status, j.attempts, j.lease_token::text from public.jobs as j where j.id = %L',
         current_setting('t.job')
     ),
-    $$values ('processing', 1, current_setting('t.token'))$$,
+    $$values ('processing', 1,
+        jobs_private.lease_digest(current_setting('t.token')::uuid)::text)$$,
     'the job is still processing under its claim'
 );
 select tests.authenticate_as_worker();

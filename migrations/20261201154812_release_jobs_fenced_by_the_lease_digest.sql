@@ -1,0 +1,83 @@
+-- release_jobs fenced by the lease digest
+--
+-- Why: release_jobs (20261201144346) and the storage of lease tokens as digests
+-- (20261201150718) were written side by side. Since the latter, jobs.lease_token holds
+-- jobs_private.lease_digest(token) and never the token itself, so release_jobs compared a
+-- worker's token with a digest and answered `lost` for every job. It now digests what it is
+-- given, as heartbeat_jobs and job_callback do. `create or replace` keeps the grants.
+
+create or replace function public.release_jobs(
+    worker_id text,
+    job_ids uuid[],
+    lease_tokens uuid[]
+)
+returns table (job_id uuid, state text)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+    c_free_releases constant integer := 3;
+begin
+    if release_jobs.worker_id is null or release_jobs.job_ids is null
+        or release_jobs.lease_tokens is null
+        or cardinality(release_jobs.job_ids) <> cardinality(release_jobs.lease_tokens)
+        or cardinality(release_jobs.job_ids) > 1000 then
+        raise exception using errcode = '22023',
+            message = 'worker_id, and job_ids with lease_tokens of the same length (at most 1000), are required';
+    end if;
+    return query
+    with held as (
+        -- jobs.lease_token holds the digest of the claim's token (jobs_private.lease_digest, inlined)
+        select distinct on (h.job_id)
+            h.job_id,
+            pg_catalog.left(
+                pg_catalog.encode(pg_catalog.sha256(pg_catalog.uuid_send(h.lease_token)), 'hex'), 32
+            )::uuid as lease_token
+        from unnest(release_jobs.job_ids, release_jobs.lease_tokens) as h (job_id, lease_token)
+        order by h.job_id
+    ),
+    mine as (
+        select j.id
+        from public.jobs as j
+        inner join held as h on h.job_id = j.id and h.lease_token = j.lease_token
+        where j.status = 'processing' and j.locked_by = release_jobs.worker_id
+        order by j.id
+        for update of j
+    ),
+    counted as (
+        insert into jobs_private.job_releases as r (job_id, releases, last_released_at)
+        select m.id, 1, pg_catalog.now() from mine as m
+        on conflict (job_id) do update
+            set releases = r.releases + 1, last_released_at = excluded.last_released_at
+        returning r.job_id, r.releases
+    ),
+    released as (
+        update public.jobs as j
+        set status = case
+                when c.releases <= c_free_releases or j.attempts < j.max_attempts then 'queued'
+                else 'failed'
+            end,
+            attempts = case when c.releases <= c_free_releases then j.attempts - 1 else j.attempts end,
+            run_at = pg_catalog.now(),
+            lease_token = null,
+            last_error_at = case when c.releases <= c_free_releases then j.last_error_at
+                else pg_catalog.now() end,
+            error_message = case when c.releases <= c_free_releases then j.error_message
+                else format('released by worker %s %s times without finishing: this release counted attempt %s of %s',
+                    j.locked_by, c.releases, j.attempts, j.max_attempts) end
+        from counted as c
+        where j.id = c.job_id
+        returning j.id, case
+            when c.releases <= c_free_releases then 'released'
+            when j.status = 'queued' then 'requeued'
+            else 'failed'
+        end as state
+    )
+    select h.job_id, coalesce(r.state, 'lost')
+    from unnest(release_jobs.job_ids) as h (job_id)
+    left join released as r on r.id = h.job_id;
+end;
+$$;
