@@ -354,8 +354,9 @@ def dry_run_plan(
                 _run_statement(conn, m, i, stmt, what="dry run: ")
             out(f"dry run: ok {m.filename} ({len(m.statements)} statement(s),"
                 f" {time.monotonic() - t0:.2f}s, rolled back)")
-    out(f"dry run: {len(plan.pending)} pending migration(s) checked and rolled back;"
-        " nothing was applied")
+    skipped = sum(m.no_transaction for m in plan.pending)
+    out(f"dry run: {len(plan.pending) - skipped} pending migration(s) checked and rolled back,"
+        f" {skipped} not checked; nothing was applied")
 
 
 def status(url: str, directory: Path, out: Out = print) -> int:
