@@ -15,12 +15,12 @@ SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap tests/helpe
 PY_DIRS := $(wildcard jobsdb tests bench)
 
 .PHONY: help venv deps db db-stop demo test lint lint-sql lint-py lint-plpgsql pgtap pytest \
-        bench fuzz chaos clean
+        bench fuzz chaos clean lint-migrations migration-load
 
 help:
 	@echo "make demo   start the embedded database (or use DATABASE_URL), migrate, show it at work"
 	@echo "make test   venv + packages + database + lint + pgTAP + pytest"
-	@echo "make lint | bench | fuzz | chaos | db-stop | clean"
+	@echo "make lint | bench | fuzz | chaos | migration-load | db-stop | clean"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,7 +72,11 @@ lint-py: venv
 lint-plpgsql: db
 	$(JOBSDB) lint
 
-lint: lint-sql lint-py lint-plpgsql
+# squawk over the migrations after 20261128171404 (config: .squawk.toml)
+lint-migrations: venv
+	$(JOBSDB) lint-migrations
+
+lint: lint-sql lint-py lint-migrations lint-plpgsql
 
 # The permission and RPC suites again on a database built with Supabase's automatic default
 # grants switched off (newer projects): the package must grant explicitly what it means.
@@ -96,6 +100,11 @@ fuzz: db
 
 chaos: db
 	$(VENV)/bin/pytest -q -m chaos
+
+# The migrations-under-load property (part of make test at 100,000 jobs) at 1,000,000 jobs.
+migration-load: db
+	JOBSDB_MIGRATION_ROWS=1000000 $(VENV)/bin/pytest -q -s -p no:cacheprovider \
+	    tests/py/test_migrations_under_load.py
 
 clean:
 	-@[ -x $(JOBSDB) ] && [ -z "$$DATABASE_URL" ] && $(JOBSDB) db stop || true

@@ -132,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("paths", nargs="*")
 
     sub.add_parser("lint", help="plpgsql_check over the built database")
+    lm = sub.add_parser("lint-migrations", help="squawk over the migrations after the baseline")
+    lm.add_argument("--dir", type=Path, default=None, help="migrations directory")
     sub.add_parser("demo", help="show the package at work")
     return ap
 
@@ -233,6 +235,11 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         lint = _dev_module("lint")
         _ensure_db()
         return lint.main(embedded.owner_url(), embedded.superuser_url(), root)
+
+    if args.cmd == "lint-migrations":
+        from jobsdb import squawk
+
+        return squawk.main(root, args.dir or migrations_dir())
 
     if args.cmd == "demo":
         from jobsdb import demo
