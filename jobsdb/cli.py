@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jobsdb import __version__, embedded, errors, urls
 from jobsdb.migrate import DURATION_RE
-from jobsdb.paths import migrations_dir, repo_root
+from jobsdb.paths import checkout_root, migrations_dir, repo_root
 
 
 class Parser(argparse.ArgumentParser):
@@ -226,6 +226,9 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
             if not Path(p).exists():
                 raise errors.MissingFileError(
                     f"no such test file or directory: {p} (pgTAP files are under tests/pgtap/)")
+        if not args.paths and checkout_root() is None:
+            raise errors.MissingFileError(
+                "no tests/pgtap/ here: run `jobsdb test` in a checkout of jobsdb, or name files")
         pgtap = _dev_module("pgtap")
         _ensure_db()
         return pgtap.main(embedded.owner_url(), embedded.superuser_url(), root, args.paths,

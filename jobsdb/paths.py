@@ -38,7 +38,10 @@ def migrations_dir() -> Path:
     root = checkout_root()
     if root is not None:
         return root / "migrations"
-    return Path(str(resources.files("jobsdb").joinpath("migrations")))
+    installed = Path(str(resources.files("jobsdb").joinpath("migrations")))
+    if installed.is_dir():
+        return installed
+    return PACKAGE_DIR.parent / "migrations"  # an editable install used outside the checkout
 
 
 def home_dir() -> Path:

@@ -36,9 +36,9 @@ import psycopg
 import pytest
 
 from jobsdb import migrate, sqlsplit
-from jobsdb.pgtap import Template, _janitor
 from jobsdb.postgrest import rpc
 from jobsdb.shim import apply_shim
+from jobsdb.testdb import Template, _janitor
 from jobsdb.urls import url_for_db
 
 pytestmark = pytest.mark.slow
