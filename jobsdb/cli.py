@@ -87,7 +87,7 @@ def _up_opts(p: argparse.ArgumentParser, top: bool = False) -> None:
     p.add_argument("--dry-run", action="store_true", default=False if top else d)
     p.add_argument("--allow-out-of-order", action="store_true", default=False if top else d)
     p.add_argument("--lock-timeout", type=duration, default=d,
-                   help="per file, a PostgreSQL duration (default 5s; dry run 1s)")
+                   help="per file, a PostgreSQL duration (default 5s; dry run 500ms)")
     p.add_argument("--statement-timeout", type=duration, default=d,
                    help="per statement (default 5min)")
     p.add_argument("--wait", type=seconds, default=d, help="wait for the migration lock, s")
@@ -231,12 +231,14 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
                 "no tests/pgtap/ here: run `jobsdb test` in a checkout of jobsdb, or name files")
         pgtap = _dev_module("pgtap")
         _ensure_db()
+        _name_server("creating throw-away test databases beside")
         return pgtap.main(embedded.owner_url(), embedded.superuser_url(), root, args.paths,
                           jobs=args.jobs, junit=args.junit)
 
     if args.cmd == "lint":
         lint = _dev_module("lint")
         _ensure_db()
+        _name_server("creating a throw-away database to lint beside")
         return lint.main(embedded.owner_url(), embedded.superuser_url(), root)
 
     if args.cmd == "lint-migrations":
@@ -250,6 +252,10 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         _ensure_db()
         return demo.main()
     raise AssertionError(args.cmd)
+
+
+def _name_server(doing: str) -> None:
+    print(f"jobsdb: {doing} {urls.describe(embedded.owner_url())}", file=sys.stderr)
 
 
 def _dev_module(name: str):

@@ -104,6 +104,18 @@ def apply_like_supabase_cli(url: str, path: Path) -> None:
 FILL = [
     "set session_replication_role = replica",  # no triggers, no FK checks: rows are consistent
     "set maintenance_work_mem = '256MB'",
+    # the plain indexes of jobs are dropped and rebuilt from their own definitions afterwards
+    # (faster than maintaining them row by row); the schema ends as it began
+    """create temp table rebuild as
+       select indexname, indexdef from pg_catalog.pg_indexes as i
+       where schemaname = 'public' and tablename = 'jobs'
+           and not exists (select from pg_catalog.pg_constraint as c
+                           where c.conname = i.indexname)""",
+    """do $$ declare r record; begin
+           for r in select indexname from rebuild loop
+               execute format('drop index public.%I', r.indexname);
+           end loop;
+       end $$""",
     """insert into auth.users (id, email, created_at)
        select md5('u' || u)::uuid, 'load' || u || '@example.com', now()
        from generate_series(0, %(users)s - 1) as u""",
@@ -137,6 +149,9 @@ FILL = [
            || repeat(', golden hour, shallow depth of field, 35mm', 1 + g.i %% 6) as prompt) p
        inner join tt as t on t.n = case when s.status = 'queued' then
            (select n from tt where job_type = 'sdxl_image_fast') else g.i %% 14 end""",
+    """do $$ declare r record; begin
+           for r in select indexdef from rebuild loop execute r.indexdef; end loop;
+       end $$""",
     "reset session_replication_role",
     "analyze",
 ]
@@ -322,7 +337,7 @@ SAFE = {
     "20990101000004_validate_check.sql":
         "alter table public.jobs validate constraint jobs_prompt_length_check;\n",
     "20990101000005_concurrent_index.sql":
-        "create index concurrently jobs_prompt_idx on public.jobs (original_prompt);\n",
+        "create index concurrently jobs_prompt_idx2 on public.jobs (original_prompt);\n",
     "20990101000006_add_nullable_column.sql":
         "alter table public.jobs add column load_test_note text;\n",
 }
@@ -337,7 +352,6 @@ def test_unsafe_migrations_are_caught(loaded_template: Template, tmp_path: Path)
         bad, errors = apply_under_load(url, unsafe)
         assert not errors, errors[:5]
         assert all(r.max_wait > BUDGET_S for r in bad), [r.line() for r in bad]
-    with loaded_template.clone() as url:
         good, errors = apply_under_load(url, safe)
         assert not errors, errors[:5]
         assert all(r.max_wait <= BUDGET_S for r in good), [r.line() for r in good]
