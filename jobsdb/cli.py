@@ -147,6 +147,7 @@ def _positive_int(value: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv or os.environ.get("JOBSDB_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]  # accepted anywhere on the line
     try:
         args = build_parser().parse_args(argv)
         return _dispatch(args, repo_root())

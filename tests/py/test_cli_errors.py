@@ -84,8 +84,11 @@ def test_bad_option_value_is_refused_before_anything_runs() -> None:
 
 
 def test_debug_shows_the_traceback() -> None:
-    r = jobsdb("--debug", "migrate", "--lock-timeout", "banana")
-    assert r.returncode != 0 and "Traceback" in r.stderr and "UsageError" in r.stderr
+    for args in (["--debug", "migrate", "--lock-timeout", "banana"],
+                 ["migrate", "--lock-timeout", "banana", "--debug"]):
+        r = jobsdb(*args)
+        assert r.returncode != 0 and "Traceback" in r.stderr and "UsageError" in r.stderr
+        assert "is not a PostgreSQL duration" in r.stderr
 
 
 def test_bad_url() -> None:
