@@ -15,12 +15,12 @@ SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap tests/helpe
 PY_DIRS := $(wildcard jobsdb tests bench)
 
 .PHONY: help venv deps db db-stop demo test lint lint-sql lint-py lint-plpgsql pgtap pytest \
-        bench fuzz chaos clean lint-migrations migration-load
+        bench fuzz chaos clean lint-migrations migration-load install-check
 
 help:
 	@echo "make demo   start the embedded database (or use DATABASE_URL), migrate, show it at work"
 	@echo "make test   venv + packages + database + lint + pgTAP + pytest"
-	@echo "make lint | bench | fuzz | chaos | migration-load | db-stop | clean"
+	@echo "make lint | bench | fuzz | chaos | migration-load | install-check | db-stop | clean"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -105,6 +105,10 @@ chaos: db
 migration-load: db
 	JOBSDB_MIGRATION_ROWS=1000000 $(VENV)/bin/pytest -q -s -p no:cacheprovider \
 	    tests/py/test_migrations_under_load.py
+
+# pip install into a fresh venv outside the checkout; --version, db start, migrate, worker --help
+install-check:
+	bash tests/install_check.sh
 
 clean:
 	-@[ -x $(JOBSDB) ] && [ -z "$$DATABASE_URL" ] && $(JOBSDB) db stop || true
