@@ -21,13 +21,14 @@ FUNCTIONS := supabase/functions
 DENO_ENV := DENO_DIR=$(CURDIR)/$(TOOLS)/deno NO_COLOR=1
 
 .PHONY: help venv deps deps-pgbouncer tools types db db-stop demo test lint lint-sql lint-py \
-        lint-plpgsql lint-ts pgtap pytest bench fuzz chaos clean
+        lint-plpgsql lint-ts lint-migrations pgtap pytest bench fuzz chaos migration-load \
+        install-check clean
 
 help:
 	@echo "make demo   start the embedded database (or use DATABASE_URL), migrate, show it at work"
 	@echo "make test   venv + packages + database + lint + pgTAP + pytest"
 	@echo "make types  regenerate supabase/types/database.ts (Supabase's generator, from migrations/)"
-	@echo "make lint | tools | bench | fuzz | chaos | db-stop | clean"
+	@echo "make lint | tools | bench | fuzz | chaos | migration-load | install-check | db-stop | clean"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -138,7 +139,11 @@ lint-ts: tools
 	cd $(FUNCTIONS) && $(DENO_ENV) $(DENO) lint --quiet && \
 	    $(DENO_ENV) $(DENO) check --frozen */index.ts tests/*.ts
 
-lint: lint-sql lint-py lint-plpgsql lint-ts
+# squawk over the migrations after 20261128171404 (config: .squawk.toml)
+lint-migrations: venv
+	$(JOBSDB) lint-migrations
+
+lint: lint-sql lint-py lint-migrations lint-plpgsql lint-ts
 
 # The permission and RPC suites again on a database built with Supabase's automatic default
 # grants switched off (newer projects): the package must grant explicitly what it means.
@@ -162,6 +167,15 @@ fuzz: db
 
 chaos: db
 	$(VENV)/bin/pytest -q -m chaos
+
+# The migrations-under-load property (part of make test at 100,000 jobs) at 1,000,000 jobs.
+migration-load: db
+	JOBSDB_MIGRATION_ROWS=1000000 $(VENV)/bin/pytest -q -s -p no:cacheprovider \
+	    tests/py/test_migrations_under_load.py
+
+# pip install into a fresh venv outside the checkout; --version, db start, migrate, worker --help
+install-check:
+	bash tests/install_check.sh
 
 clean:
 	-@[ -x $(JOBSDB) ] && [ -z "$$DATABASE_URL" ] && $(JOBSDB) db stop || true

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from jobsdb.embedded import find_bin
 
-SQL = Path(__file__).resolve().parent / "sql"
+SQL = Path(__file__).resolve().parent / "scripts"
 
 
 class PgbenchError(RuntimeError):

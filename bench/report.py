@@ -11,7 +11,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 NOTES = """Notes
 - Throughput rows: every design is driven the same way, by `pgbench -M prepared -c N -j N -T secs`
-  with a custom script (bench/sql/pgbench_*.sql) that moves one job (or ten) through its whole
+  with a custom script (bench/scripts/pgbench_*.sql) that moves one job (or ten) through its whole
   lifecycle; jobs/s = script runs/s x jobs per run. Every queue holds a standing backlog of
   2,000 queued jobs so a claim always finds work. jobsdb: the exact statements PostgREST sends
   (BEGIN; one set_config statement for role and JWT claims; the function with named arguments

@@ -29,7 +29,7 @@ from jobsdb import migrate
 from jobsdb.paths import repo_root
 from jobsdb.shim import apply_cluster_part, apply_shim
 
-SQL = Path(__file__).resolve().parent / "sql"
+SQL = Path(__file__).resolve().parent / "scripts"
 OWNER = "postgres"
 DBS = {"jobsdb": "bench_jobsdb", "raw": "bench_raw", "procrastinate": "bench_procrastinate",
        "pgq": "bench_pgq"}
@@ -61,7 +61,7 @@ def sql_file(name: str, **params: Any) -> str:
 
 
 def sections(name: str) -> list[tuple[str, dict[str, str]]]:
-    """Entries of a bench/sql file: `-- name: X` then `-- key:` blocks of SQL."""
+    """Entries of a bench/scripts file: `-- name: X` then `-- key:` blocks of SQL."""
     out: list[tuple[str, dict[str, str]]] = []
     key = None
     for line in (SQL / name).read_text().splitlines():

@@ -1,4 +1,10 @@
-"""`jobsdb` command line."""
+"""`jobsdb` command line.
+
+Every error a user can cause is one line on stderr (`error: what was wrong: what to do`) with
+an exit code per kind (jobsdb/errors.py, README "Exit codes"); `--debug` (or JOBSDB_DEBUG=1)
+shows the traceback instead. Read-only commands (`db status`, `db url`, `migrate status`, `schema
+dump`) never start or change anything; a command that changes a database names it first.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,66 @@ import os
 import sys
 from pathlib import Path
 
-from jobsdb import embedded, worker_cli
-from jobsdb.paths import repo_root
+from jobsdb import __version__, embedded, errors, urls, worker_cli
+from jobsdb.migrate import DURATION_RE
+from jobsdb.paths import checkout_root, migrations_dir, repo_root
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad command line as one line (UsageError) instead of usage + exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise errors.UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def duration(value: str) -> str:
+    """A PostgreSQL duration setting: 500ms, 5s, 2min, 1h, or a number of milliseconds."""
+    if not DURATION_RE.match(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a PostgreSQL duration: use e.g. 500ms, 5s, 2min, 1h"
+            " (a bare number is milliseconds)"
+        )
+    return value.strip()
+
+
+def seconds(value: str) -> float:
+    try:
+        v = float(value)
+    except ValueError:
+        v = -1.0
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds (e.g. 30)")
+    return v
+
+
+def _database_url() -> str | None:
+    url = os.environ.get("DATABASE_URL")
+    return urls.check(url, "DATABASE_URL") if url else None
 
 
 def _ensure_db(quiet: bool = True) -> None:
     """With no DATABASE_URL, make sure the embedded cluster runs (idempotent)."""
-    if not os.environ.get("DATABASE_URL"):
+    if not _database_url():
         embedded.start(quiet=quiet)
+
+
+def _target(args: argparse.Namespace, *, changes: str | None) -> str:
+    """The URL a command works on: --url, DATABASE_URL, else the embedded database (started only
+    when the command changes something). `changes` names what it is about to do."""
+    url = getattr(args, "url", None)
+    if url:
+        urls.check(url, "--url")
+    elif changes:
+        _ensure_db()
+    else:
+        _database_url()
+        embedded.require_running()
+    url = url or embedded.owner_url()
+    if changes:
+        where = "" if (getattr(args, "url", None) or os.environ.get("DATABASE_URL")) else (
+            " (embedded)")
+        print(f"jobsdb: {changes} {urls.describe(url)}{where}", file=sys.stderr)
+    return url
 
 
 def _mig_common(p: argparse.ArgumentParser, top: bool = False) -> None:
@@ -28,13 +86,17 @@ def _up_opts(p: argparse.ArgumentParser, top: bool = False) -> None:
     d = None if top else argparse.SUPPRESS
     p.add_argument("--dry-run", action="store_true", default=False if top else d)
     p.add_argument("--allow-out-of-order", action="store_true", default=False if top else d)
-    p.add_argument("--lock-timeout", default=d, help="per file (default 5s)")
-    p.add_argument("--statement-timeout", default=d, help="per statement (default 5min)")
-    p.add_argument("--wait", type=float, default=d, help="wait for the migration lock, s")
+    p.add_argument("--lock-timeout", type=duration, default=d,
+                   help="per file, a PostgreSQL duration (default 5s; dry run 500ms)")
+    p.add_argument("--statement-timeout", type=duration, default=d,
+                   help="per statement (default 5min)")
+    p.add_argument("--wait", type=seconds, default=d, help="wait for the migration lock, s")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="jobsdb", description="jobsdb toolkit")
+    ap = Parser(prog="jobsdb", description="jobsdb toolkit")
+    ap.add_argument("--version", action="version", version=f"jobsdb {__version__}")
+    ap.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     db = sub.add_parser("db", help="embedded PostgreSQL cluster")
@@ -73,38 +135,40 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit codes with --url: 0 passed, 1 failed, 3 not a Supabase database, 4 migrations "
         "pending, 5 no pgtap, 6 a trace was left.",
     )
-    t.add_argument("-j", "--jobs", type=int, default=2)
+    t.add_argument("-j", "--jobs", type=_positive_int, default=2)
     t.add_argument("--url", default=None, help="an existing Supabase database to test in place")
     t.add_argument("--junit", default=None)
     t.add_argument("paths", nargs="*")
 
     sub.add_parser("lint", help="plpgsql_check over the built database")
+    lm = sub.add_parser("lint-migrations", help="squawk over the migrations after the baseline")
+    lm.add_argument("--dir", type=Path, default=None, help="migrations directory")
     sub.add_parser("demo", help="show the package at work")
     worker_cli.register(sub)
     return ap
 
 
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
+    return int(value)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    root = repo_root()
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv or os.environ.get("JOBSDB_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]  # accepted anywhere on the line
     try:
-        return _dispatch(args, root)
+        args = build_parser().parse_args(argv)
+        return _dispatch(args, repo_root())
     except KeyboardInterrupt:
-        return 130
-    except Exception as e:  # noqa: BLE001 - turn known failures into one clear line
-        from jobsdb.migrate import MigrateError
-        from jobsdb.schema import SchemaError
-
-        if isinstance(e, MigrateError | SchemaError | embedded.EmbeddedError):
-            print(f"error: {e}", file=sys.stderr)
-            return 2 if isinstance(e, MigrateError) else 1
-        import psycopg
-
-        if isinstance(e, psycopg.OperationalError):
-            print(f"error: cannot connect to the database: {e}\n"
-                  "hint: `jobsdb db start`, or set DATABASE_URL", file=sys.stderr)
-            return 1
-        raise
+        return errors.INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - every failure becomes one line (--debug: traceback)
+        if debug:
+            raise
+        err = errors.classify(e)
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
 
 
 def _dispatch(args: argparse.Namespace, root: Path) -> int:
@@ -125,14 +189,24 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
     if args.cmd == "migrate":
         from jobsdb import migrate
 
-        directory = args.dir or root / "migrations"
+        directory = args.dir or migrations_dir()
         cmd = args.mcmd or "up"
         if cmd == "new":
             print(migrate.new(directory, args.name))
             return 0
-        if not args.url:
-            _ensure_db()
-        url = args.url or embedded.owner_url()
+        if not directory.is_dir():
+            raise errors.MissingFileError(
+                f"migrations directory {directory} does not exist: pass --dir DIR, or run from"
+                " a checkout of jobsdb")
+        if cmd == "repair" and not migrate.VERSION_RE.match(args.version):
+            raise errors.UsageError(
+                f"{args.version!r} is not a migration version: give the 14-digit timestamp a"
+                " file name starts with (see `jobsdb migrate status`)")
+        dry = cmd == "up" and args.dry_run
+        doing = {"up": "dry run (rolled back) on" if dry else "migrating",
+                 "repair": "repairing the migration history of",
+                 "baseline": "baselining the migration history of"}.get(cmd)
+        url = _target(args, changes=doing)
         if cmd == "up":
             migrate.up(
                 url, directory, dry_run=args.dry_run, allow_out_of_order=args.allow_out_of_order,
@@ -152,9 +226,8 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
     if args.cmd == "schema":
         from jobsdb import schema
 
-        if not args.url:
-            _ensure_db()
-        url = args.url or embedded.owner_url()
+        url = _target(args, changes="applying the current-state tree to"
+                      if args.action == "apply" else None)
         if args.action == "apply":
             schema.apply(url, root)
         else:
@@ -162,21 +235,33 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         return 0
 
     if args.cmd == "test":
-        from jobsdb import pgtap
-
+        for p in args.paths:
+            if not Path(p).exists():
+                raise errors.MissingFileError(
+                    f"no such test file or directory: {p} (pgTAP files are under tests/pgtap/)")
+        if not args.paths and checkout_root() is None:
+            raise errors.MissingFileError(
+                "no tests/pgtap/ here: run `jobsdb test` in a checkout of jobsdb, or name files")
+        pgtap = _dev_module("pgtap")
         if args.url:
             from jobsdb import existing
 
-            return existing.main(args.url, root, args.paths, junit=args.junit)
+            return existing.main(urls.check(args.url, "--url"), root, args.paths, junit=args.junit)
         _ensure_db()
+        _name_server("creating throw-away test databases beside")
         return pgtap.main(embedded.owner_url(), embedded.superuser_url(), root, args.paths,
                           jobs=args.jobs, junit=args.junit)
 
     if args.cmd == "lint":
-        from jobsdb import lint
-
+        lint = _dev_module("lint")
         _ensure_db()
+        _name_server("creating a throw-away database to lint beside")
         return lint.main(embedded.owner_url(), embedded.superuser_url(), root)
+
+    if args.cmd == "lint-migrations":
+        from jobsdb import squawk
+
+        return squawk.main(root, args.dir or migrations_dir())
 
     if args.cmd == "demo":
         from jobsdb import demo
@@ -184,6 +269,23 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         _ensure_db()
         return demo.main()
     raise AssertionError(args.cmd)
+
+
+def _name_server(doing: str) -> None:
+    print(f"jobsdb: {doing} {urls.describe(embedded.owner_url())}", file=sys.stderr)
+
+
+def _dev_module(name: str):
+    """A module of the test/lint tooling, which needs the [dev] extra and a checkout."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"jobsdb.{name}")
+    except ModuleNotFoundError as e:
+        raise errors.SetupError(
+            f"`jobsdb {name.replace('pgtap', 'test')}` needs the test tooling ({e.name} is not"
+            " installed): `pip install 'jobsdb[dev]'` (from a checkout: `make venv`)"
+        ) from e
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import psycopg
 
-from jobsdb.embedded import url_for_db
-from jobsdb.pgtap import build_template
+from jobsdb.testdb import build_template
+from jobsdb.urls import url_for_db
 
 SKIP_SCHEMAS = ["pg_catalog", "information_schema", "extensions", "auth", "tests"]
 

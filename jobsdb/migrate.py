@@ -9,6 +9,11 @@ Safe when two runs race: a session advisory lock, polled (never blocking), then 
 is re-read under the lock. An applied file whose statements changed is refused.
 A file whose first line is `-- jobsdb:no-transaction` runs statement by statement in
 autocommit (e.g. `create index concurrently`); invalid indexes left behind fail the run.
+
+A dry run executes the pending files in one transaction that is rolled back, with a short lock
+timeout (a dry run on a busy database gives up rather than queue behind traffic, and so never
+makes traffic queue behind its own waiting lock request); no-transaction files are listed as
+not checked.
 """
 
 from __future__ import annotations
@@ -23,14 +28,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg import errors as pg_errors
 
 from jobsdb import sqlsplit
+from jobsdb.errors import MIGRATION, PRIVILEGE, MissingFileError, UsageError, UserError
 
 FILE_RE = re.compile(r"^(\d{14})_([a-z0-9_]+)\.sql$")
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 NO_TX_MARK = "-- jobsdb:no-transaction"
 # pg_try_advisory_lock key: "jobsdb migrate" (arbitrary constant, stable forever)
 LOCK_KEY = 7_254_031_880_112_604_341
+# Migrations after this one are tested under load and linted with squawk (the ones up to it
+# are immutable history, written before those checks existed).
+SAFE_SINCE = "20261128171404"
+VERSION_RE = re.compile(r"^\d{14}$")
+# PostgreSQL's time units for settings such as lock_timeout (a bare number is milliseconds)
+DURATION_RE = re.compile(r"^\s*\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\s*$")
+DRY_RUN_LOCK_TIMEOUT = "500ms"
 
 HISTORY_DDL = [
     "create schema if not exists supabase_migrations",
@@ -47,8 +61,17 @@ INSERT_HISTORY = (
 Out = Callable[[str], None]
 
 
-class MigrateError(RuntimeError):
+class MigrateError(UserError):
     """A refusal or failure, with a message that tells the user what to do next."""
+
+    exit_code = MIGRATION
+
+
+def check_duration(value: str, source: str) -> str:
+    if not DURATION_RE.match(value):
+        raise UsageError(f"{source} {value!r} is not a PostgreSQL duration: use e.g. 500ms, 5s,"
+                         " 2min, 1h (a bare number is milliseconds)")
+    return value.strip()
 
 
 @dataclass
@@ -100,7 +123,7 @@ def load_file(path: Path) -> Migration:
 
 def load_dir(directory: Path) -> list[Migration]:
     if not directory.is_dir():
-        raise MigrateError(f"migrations directory {directory} does not exist")
+        raise MissingFileError(f"migrations directory {directory} does not exist: pass --dir DIR")
     found: dict[str, Migration] = {}
     for p in sorted(directory.glob("*.sql")):
         if not FILE_RE.match(p.name):
@@ -203,15 +226,28 @@ def _acquire_lock(conn: psycopg.Connection, wait: float) -> None:
         time.sleep(0.1)
 
 
-def _run_statement(conn: psycopg.Connection, mig: Migration, i: int, stmt: str) -> None:
+def _run_statement(
+    conn: psycopg.Connection, mig: Migration, i: int, stmt: str, what: str = ""
+) -> None:
     if sqlsplit.is_comment_only(stmt):
         return
     try:
         conn.execute(stmt.encode())  # bytes: no placeholder processing of '%'
     except psycopg.Error as e:
+        first = str(e).splitlines()[0] if str(e) else ""
+        line = sqlsplit.line_of(mig.path.read_text(), stmt) if mig.path.is_file() else None
+        at = f" (line {line})" if line else ""
+        privilege = isinstance(e, pg_errors.InsufficientPrivilege)
+        todo = (
+            "run migrations as the database's owner role (postgres on Supabase)"
+            if privilege
+            else "nothing of this file was applied; fix it in a new migration or, if it is"
+            " not applied anywhere yet, in this file"
+        )
         raise MigrateError(
-            f"{mig.filename}: statement {i + 1} failed: {e.__class__.__name__}: {e}\n"
-            f"--- statement ---\n{stmt[:2000]}"
+            f"{what}{mig.filename}: statement {i + 1}{at} failed: [{e.sqlstate}] {first}: {todo}",
+            exit_code=PRIVILEGE if privilege else None,
+            detail=f"--- statement ---\n{stmt[:2000]}",
         ) from e
 
 
@@ -264,20 +300,24 @@ def up(
     out: Out = print,
 ) -> list[Migration]:
     """Apply pending migrations; return those applied (or that would be, with dry_run)."""
-    lock_timeout = lock_timeout or os.environ.get("JOBSDB_LOCK_TIMEOUT", "5s")
-    statement_timeout = statement_timeout or os.environ.get("JOBSDB_STATEMENT_TIMEOUT", "5min")
+    default_lock = DRY_RUN_LOCK_TIMEOUT if dry_run else "5s"
+    lock_timeout = check_duration(
+        lock_timeout or os.environ.get("JOBSDB_LOCK_TIMEOUT", default_lock), "lock timeout")
+    statement_timeout = check_duration(
+        statement_timeout or os.environ.get("JOBSDB_STATEMENT_TIMEOUT", "5min"),
+        "statement timeout")
     if wait is None:
-        wait = float(os.environ.get("JOBSDB_MIGRATE_WAIT", "60"))
+        raw = os.environ.get("JOBSDB_MIGRATE_WAIT", "60")
+        try:
+            wait = float(raw)
+        except ValueError:
+            raise UsageError(f"JOBSDB_MIGRATE_WAIT={raw!r} is not a number of seconds") from None
     migrations = load_dir(directory)
     with psycopg.connect(url, autocommit=True) as conn:
         if dry_run:
             plan = make_plan(migrations, read_history(conn))
             _check_plan(plan, allow_out_of_order)
-            if not plan.pending:
-                out("dry run: database is up to date")
-            for m in plan.pending:
-                mode = " (no transaction)" if m.no_transaction else ""
-                out(f"dry run: would apply {m.filename}{mode}, {len(m.statements)} statement(s)")
+            dry_run_plan(conn, plan, lock_timeout, statement_timeout, out)
             return plan.pending
         _acquire_lock(conn, wait)
         try:
@@ -294,6 +334,32 @@ def up(
         finally:
             if not conn.closed:
                 conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+
+
+def dry_run_plan(
+    conn: psycopg.Connection, plan: Plan, lock_timeout: str, statement_timeout: str, out: Out
+) -> None:
+    """Execute the pending files in one transaction and roll it back. A file that fails raises
+    MigrateError (nothing stays); a no-transaction file is listed as not checked."""
+    if not plan.pending:
+        out("dry run: database is up to date")
+        return
+    with conn.transaction(force_rollback=True):
+        conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout,))
+        conn.execute("select set_config('statement_timeout', %s, true)", (statement_timeout,))
+        for m in plan.pending:
+            if m.no_transaction:
+                out(f"dry run: NOT CHECKED {m.filename}: a `{NO_TX_MARK}` file cannot run inside"
+                    " the dry run's transaction; later files run without its changes")
+                continue
+            t0 = time.monotonic()
+            for i, stmt in enumerate(m.statements):
+                _run_statement(conn, m, i, stmt, what="dry run: ")
+            out(f"dry run: ok {m.filename} ({len(m.statements)} statement(s),"
+                f" {time.monotonic() - t0:.2f}s, rolled back)")
+    skipped = sum(m.no_transaction for m in plan.pending)
+    out(f"dry run: {len(plan.pending) - skipped} pending migration(s) checked and rolled back,"
+        f" {skipped} not checked; nothing was applied")
 
 
 def status(url: str, directory: Path, out: Out = print) -> int:
@@ -340,15 +406,20 @@ def repair(url: str, directory: Path, version: str, status_: str, out: Out = pri
     """Mark a version applied (history row, statements NULL: not checked) or reverted (row
     deleted), without running anything."""
     if status_ not in ("applied", "reverted"):
-        raise MigrateError("--status must be applied or reverted")
-    name = None
-    if directory.is_dir():
-        for m in load_dir(directory):
-            if m.version == version:
-                name = m.name
+        raise UsageError("--status must be applied or reverted")
+    if not VERSION_RE.match(version):
+        raise UsageError(f"{version!r} is not a migration version: give the 14-digit timestamp"
+                         " a file name starts with (see `jobsdb migrate status`)")
+    files = {m.version: m for m in load_dir(directory)} if directory.is_dir() else {}
+    name = files[version].name if version in files else None
     with psycopg.connect(url, autocommit=True) as conn:
         _acquire_lock(conn, 60)
         try:
+            applied = read_history(conn)
+            if version not in files and version not in applied:
+                raise UsageError(
+                    f"version {version} is neither a file in {directory} nor in the database's"
+                    " migration history: check the number with `jobsdb migrate status`")
             ensure_history(conn)
             if status_ == "applied":
                 conn.execute(

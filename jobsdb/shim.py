@@ -17,7 +17,7 @@ from importlib import resources
 
 import psycopg
 
-from jobsdb.embedded import url_for_db
+from jobsdb.urls import url_for_db
 
 MARK = "jobsdb supabase shim"
 

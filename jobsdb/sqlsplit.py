@@ -125,3 +125,17 @@ _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 def is_comment_only(stmt: str) -> bool:
     """True when a statement holds nothing but comments (the CLI's trailing-comment tokens)."""
     return not _COMMENTS.sub("", stmt).strip()
+
+
+def line_of(text: str, stmt: str) -> int | None:
+    """1-based line in `text` where statement `stmt` (as split) starts, after its leading
+    comment lines; None when it is not found verbatim."""
+    at = text.find(stmt)
+    if at < 0:
+        return None
+    line = text.count("\n", 0, at) + 1
+    for ln in stmt.splitlines():
+        if ln.strip() and not ln.strip().startswith("--"):
+            break
+        line += 1
+    return line

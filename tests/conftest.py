@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from jobsdb import embedded
-from jobsdb.pgtap import FileResult, Template, _janitor, build_template, run_file
+from jobsdb.pgtap import FileResult, run_file
 from jobsdb.shim import apply_shim
+from jobsdb.testdb import Template, _janitor, build_template
 
 ROOT = Path(__file__).resolve().parent.parent
 PGTAP_DIR = ROOT / "tests" / "pgtap"

@@ -18,8 +18,8 @@ import psycopg
 import pytest
 
 from jobsdb import embedded, migrate, schema
-from jobsdb.pgtap import _janitor
 from jobsdb.shim import apply_shim
+from jobsdb.testdb import _janitor
 
 ROOT = Path(__file__).resolve().parents[2]
 

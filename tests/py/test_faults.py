@@ -41,7 +41,7 @@ from jobsdb.shim import apply_shim
 from jobsdb.worker import ClaimedJob, Worker
 
 ROOT = Path(__file__).resolve().parents[2]
-Q = queries.load("faults.sql")
+Q = queries.load_file(Path(__file__).resolve().parents[1] / "queries" / "faults.sql")
 
 LEASE = 10  # seconds: the shortest lease claim_jobs accepts
 HEARTBEAT = 2.0  # seconds between background heartbeats

@@ -34,6 +34,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -46,7 +47,7 @@ from jobsdb.postgrest import as_user, rpc
 
 DEFAULT_EXAMPLES = 30
 FULL_EXAMPLES = 1000
-AUDIT = queries.load("audit.sql")
+AUDIT = queries.load_file(Path(__file__).resolve().parents[1] / "queries" / "audit.sql")
 
 # json.dumps of a body nested 2000 deep needs a deeper Python stack than the default 1000.
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))

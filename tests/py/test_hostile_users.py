@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -21,7 +22,7 @@ import pytest
 from jobsdb import queries
 from jobsdb.postgrest import as_user, rpc
 
-AUDIT = queries.load("audit.sql")
+AUDIT = queries.load_file(Path(__file__).resolve().parents[1] / "queries" / "audit.sql")
 TABLES = ["jobs", "images_videos", "videos", "profiles", "user_roles", "projects"]
 OWNER_COL = {
     "jobs": "user_id",

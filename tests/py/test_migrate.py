@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from jobsdb import migrate, sqlsplit
+from jobsdb.errors import UsageError
 from jobsdb.migrate import MigrateError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,6 +137,59 @@ def test_dry_run_changes_nothing(bare_db: str, mdir: Path) -> None:
     assert any("20240101000000_a.sql" in ln for ln in lines)
     assert not exists(bare_db, "public.a")
     assert not exists(bare_db, "supabase_migrations.schema_migrations")
+
+
+def test_dry_run_executes_and_rolls_back_so_a_broken_file_fails_before_the_real_run(
+    bare_db: str, mdir: Path
+) -> None:
+    write(mdir, "20240101000000_a.sql", "create table a (id int);\ninsert into a values (1);")
+    write(mdir, "20240102000000_b.sql", "alter table a add column b int not null;\n")
+    write(mdir, "20240103000000_idx.sql",
+          "-- jobsdb:no-transaction\ncreate index concurrently a_id on a (id);\n")
+    lines: list[str] = []
+    with pytest.raises(MigrateError, match=r"dry run: 20240102000000_b.sql: statement 1 \(line 1\)"
+                       r" failed: \[23502\]") as e:
+        migrate.up(bare_db, mdir, dry_run=True, out=lines.append)
+    assert "\n" not in str(e.value)  # one line; the statement is in .detail (--debug)
+    assert "alter table a add column b" in e.value.detail
+    assert lines and lines[0].startswith("dry run: ok 20240101000000_a.sql")
+    assert not exists(bare_db, "public.a")  # the first file ran, and was rolled back
+    (mdir / "20240102000000_b.sql").write_text("alter table a add column b int;\n")
+    lines.clear()
+    assert len(migrate.up(bare_db, mdir, dry_run=True, out=lines.append)) == 3
+    assert any(ln.startswith("dry run: NOT CHECKED 20240103000000_idx.sql") for ln in lines)
+    assert not exists(bare_db, "public.a")
+    assert not exists(bare_db, "supabase_migrations.schema_migrations")
+
+
+def test_dry_run_gives_up_on_a_busy_table_instead_of_queueing(bare_db: str, mdir: Path) -> None:
+    """A reader holds a lock on the table: the dry run's ALTER must not wait behind it (and so
+    must not make every later statement on the table queue behind its own request)."""
+    q(bare_db, "create table busy (id int)")
+    write(mdir, "20240101000000_a.sql", "alter table busy add column b int;")
+    with psycopg.connect(bare_db) as reader:
+        reader.execute("select * from busy")  # holds ACCESS SHARE until rollback
+        t0 = time.monotonic()
+        with pytest.raises(MigrateError, match=r"\[55P03\] canceling statement due to lock"):
+            migrate.up(bare_db, mdir, dry_run=True, out=quiet)
+        assert time.monotonic() - t0 < 3  # the dry run's 500ms lock timeout, not 5s
+        reader.rollback()
+    assert q(bare_db, "select count(*) from pg_attribute where attrelid = 'busy'::regclass"
+             " and attname = 'b'") == [(0,)]
+
+
+def test_repair_accepts_only_known_versions(bare_db: str, mdir: Path) -> None:
+    write(mdir, "20240101000000_a.sql", "create table a (id int);")
+    with pytest.raises(UsageError, match="not a migration version"):
+        migrate.repair(bare_db, mdir, "latest", "applied", out=quiet)
+    with pytest.raises(UsageError, match="neither a file in .* nor in the database's"):
+        migrate.repair(bare_db, mdir, "20990101000000", "applied", out=quiet)
+    assert not exists(bare_db, "supabase_migrations.schema_migrations")
+    migrate.repair(bare_db, mdir, "20240101000000", "applied", out=quiet)
+    assert [r[:2] for r in history(bare_db)] == [("20240101000000", "a")]
+    (mdir / "20240101000000_a.sql").unlink()  # in the history only: may be reverted
+    migrate.repair(bare_db, mdir, "20240101000000", "reverted", out=quiet)
+    assert history(bare_db) == []
 
 
 def test_status_exit_codes(bare_db: str, mdir: Path) -> None:

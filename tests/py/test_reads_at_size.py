@@ -21,8 +21,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from jobsdb.embedded import url_for_db
 from jobsdb.postgrest import _query, _signature, as_user, rpc
+from jobsdb.urls import url_for_db
 
 pytestmark = pytest.mark.slow
 

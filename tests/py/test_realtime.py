@@ -103,7 +103,7 @@ def test_the_status_update_is_decoded_from_a_logical_slot(
 
     slot_url = fresh_db
     if not can_replicate:
-        from jobsdb.embedded import url_for_db
+        from jobsdb.urls import url_for_db
 
         slot_url = url_for_db(superuser_url, psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"])
     slot = f"jobsdb_test_{secrets.token_hex(4)}"

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from jobsdb import pgtap
-from jobsdb.pgtap import Template, build_template, run_file
+from jobsdb.pgtap import run_file
+from jobsdb.testdb import Template, build_template
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "pgtap_selftest"

@@ -1,6 +1,6 @@
 """Security audit as a test: the checks of Supabase's Security Advisor over the built database.
 
-Each check is a named query in jobsdb/sql/audit.sql that returns the offending objects (no row =
+Each check is a named query in tests/queries/audit.sql that returns the offending objects (no row =
 pass). Every check runs twice over a database built from migrations/ only (shim + `jobsdb
 migrate`, no test helpers): once with Supabase's automatic default grants ON (hosted default) and
 once with them OFF (`apply_shim(..., auto_grants=False)`). Every check also has a `*_catches_*`
@@ -24,12 +24,12 @@ import psycopg
 import pytest
 
 from jobsdb import migrate, queries
-from jobsdb.embedded import url_for_db
-from jobsdb.pgtap import _janitor
 from jobsdb.shim import apply_shim
+from jobsdb.testdb import _janitor
+from jobsdb.urls import url_for_db
 
 ROOT = Path(__file__).resolve().parents[2]
-AUDIT = queries.load("audit.sql")
+AUDIT = queries.load_file(Path(__file__).resolve().parents[1] / "queries" / "audit.sql")
 
 # The functions of the API that `authenticated` may execute: user RPCs, and admin RPCs that
 # check the admin role inside (42501 for other users).
