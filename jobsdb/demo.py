@@ -33,7 +33,7 @@ from psycopg import sql
 
 from jobsdb import embedded, migrate, queries
 from jobsdb.embedded import url_for_db
-from jobsdb.paths import repo_root
+from jobsdb.paths import migrations_dir
 from jobsdb.postgrest import as_user, rpc
 from jobsdb.shim import apply_shim
 
@@ -220,7 +220,6 @@ def _drop_database(server_url: str, name: str) -> None:
 def main(url: str | None = None, root: Path | None = None) -> int:
     """Run the demo in its own database on the server of `url` (default: DATABASE_URL, else
     the embedded cluster). Returns the exit code."""
-    root = root or repo_root()
     external = url is not None or bool(os.environ.get("DATABASE_URL"))
     server_url = url or embedded.owner_url()
     name = f"jobsdb_demo_{secrets.token_hex(4)}" if external else EMBEDDED_DB
@@ -234,7 +233,7 @@ def main(url: str | None = None, root: Path | None = None) -> int:
         _say(f"== a database of its own: {name} (Supabase shim, then the migrations)")
         superuser = embedded.superuser_url() if url is None else None
         apply_shim(url_for_db(superuser or server_url, "postgres"), name, quiet=True)
-        migrate.up(demo_url, root / "migrations", out=lambda s: None)
+        migrate.up(demo_url, root / "migrations" if root else migrations_dir(), out=lambda s: None)
         return Demo(demo_url).run()
     except psycopg.Error as e:
         print(f"demo failed: {str(e).strip().splitlines()[0]}", file=sys.stderr)
