@@ -132,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
         "cluster or DATABASE_URL's server), or with --url on an existing Supabase database that "
         "already has the migrations and pgtap: one file at a time, each rolled back, nothing "
         "left behind. "
-        "Exit codes with --url: 0 passed, 1 failed, 3 not a Supabase database, 4 migrations "
-        "pending, 5 no pgtap, 6 a trace was left.",
+        "Exit codes with --url: 0 passed, 1 failed, 12 not a Supabase database, 13 migrations "
+        "pending, 10 no pgtap, 14 a trace was left.",
     )
     t.add_argument("-j", "--jobs", type=_positive_int, default=2)
     t.add_argument("--url", default=None, help="an existing Supabase database to test in place")

@@ -23,6 +23,9 @@ MISSING_FILE = 8  # a named file or directory does not exist
 PORT_IN_USE = 9  # the embedded database's port is taken by another program
 SETUP = 10  # something to install: PostgreSQL binaries, the [dev] extra
 DATABASE = 11  # any other error the database reported
+NOT_SUPABASE = 12  # `jobsdb test --url`: the database is not a Supabase database
+PENDING = 13  # `jobsdb test --url`: migrations pending, or applied ones differ from the files
+TRACE_LEFT = 14  # `jobsdb test --url`: the run left a trace in the database
 INTERNAL = 70  # a bug: rerun with --debug and report the traceback
 INTERRUPTED = 130
 

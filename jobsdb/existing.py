@@ -24,16 +24,16 @@ from pathlib import Path
 
 import psycopg
 
-from jobsdb import migrate, queries
+from jobsdb import errors, migrate, queries
 from jobsdb.embedded import find_bin
 from jobsdb.pgtap import FileResult, _rel, discover, parse_tap, write_junit
 from jobsdb.shim import MARK
 
 # exit codes (0 passed, 1 a test failed)
-EXIT_NOT_SUPABASE = 3
-EXIT_PENDING = 4
-EXIT_NO_PGTAP = 5
-EXIT_TRACE = 6
+EXIT_NOT_SUPABASE = errors.NOT_SUPABASE
+EXIT_PENDING = errors.PENDING
+EXIT_NO_PGTAP = errors.SETUP  # something to install
+EXIT_TRACE = errors.TRACE_LEFT
 
 
 class Refusal(Exception):
