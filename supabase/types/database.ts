@@ -101,6 +101,8 @@ export type Database = {
           format: string
           job_type: string
           lease_seconds: number
+          max_lease_seconds: number
+          max_run_seconds: number
           media_type: string
           model_type: string
           output_bucket: string
@@ -114,6 +116,8 @@ export type Database = {
           format: string
           job_type: string
           lease_seconds: number
+          max_lease_seconds?: number
+          max_run_seconds?: number
           media_type: string
           model_type: string
           output_bucket: string
@@ -127,6 +131,8 @@ export type Database = {
           format?: string
           job_type?: string
           lease_seconds?: number
+          max_lease_seconds?: number
+          max_run_seconds?: number
           media_type?: string
           model_type?: string
           output_bucket?: string
@@ -506,7 +512,6 @@ export type Database = {
         Args: {
           lease_seconds?: number
           max_jobs?: number
-          now?: string
           worker_id: string
           worker_pool: string
         }
@@ -532,7 +537,6 @@ export type Database = {
           job_ids: string[]
           lease_seconds?: number
           lease_tokens: string[]
-          now?: string
           worker_id: string
         }
         Returns: {
@@ -548,7 +552,6 @@ export type Database = {
           job_id: string
           lease_token?: string
           metadata?: Json
-          now?: string
           retryable?: boolean
           status: string
         }
@@ -642,9 +645,17 @@ export type Database = {
         }
         Returns: Json
       }
-      rescue_expired_jobs: {
-        Args: { max_jobs?: number; now?: string }
-        Returns: Json
+      release_jobs: {
+        Args: { job_ids: string[]; lease_tokens: string[]; worker_id: string }
+        Returns: {
+          job_id: string
+          state: string
+        }[]
+      }
+      rescue_expired_jobs: { Args: { max_jobs?: number }; Returns: Json }
+      rescue_is_scheduled: {
+        Args: Record<PropertyKey, never>
+        Returns: boolean
       }
       retry_job: { Args: { job_id: string }; Returns: Json }
       review_job: {
@@ -655,10 +666,7 @@ export type Database = {
         }
         Returns: Json
       }
-      system_metrics: {
-        Args: { now?: string; time_window?: string }
-        Returns: Json
-      }
+      system_metrics: { Args: { time_window?: string }; Returns: Json }
       workspace_groups: {
         Args: {
           before?: string
