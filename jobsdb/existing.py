@@ -159,10 +159,12 @@ _EXPECTED_WARNINGS = (
 
 def run_file(url: str, path: Path, helpers: Path, display: str) -> FileResult:
     """The file inside one transaction that also loads the helpers; always rolled back (the
-    file's own `begin` is then a no-op and its `rollback` ends it; psql dying aborts it)."""
+    file's own `begin` is then a no-op and its `rollback` ends it; psql dying aborts it). The
+    role's sequences are restarted where they are first, so their nextvals roll back too."""
     script = (
         "\\set ON_ERROR_STOP 1\n"
         "begin;\n"
+        f"{queries.load('existing.sql')['sequences_roll_back']}\n"
         f"\\i '{helpers}'\n"
         f"\\i '{path}'\n"
         "rollback;\n"

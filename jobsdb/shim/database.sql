@@ -23,8 +23,16 @@ grant usage, create on schema extensions to dashboard_user;
 create extension if not exists pgcrypto with schema extensions;
 create extension if not exists "uuid-ossp" with schema extensions;
 -- installed as on the platform; its view needs shared_preload_libraries, which the embedded
--- cluster does not set (the package never reads it)
-create extension if not exists pg_stat_statements with schema extensions;
+-- cluster does not set (the package never reads it). Not a trusted extension: only a
+-- superuser applying the shim installs it (`jobsdb demo` on a server it does not administer
+-- applies the database part as the owner role).
+do $$
+begin
+    if (select r.rolsuper from pg_catalog.pg_roles as r where r.rolname = current_user) then
+        create extension if not exists pg_stat_statements with schema extensions;
+    end if;
+end
+$$;
 
 -- the platform's other schemas, empty here (the package uses none of their objects)
 create schema if not exists graphql_public;
@@ -34,7 +42,15 @@ grant usage on schema graphql_public to postgres, anon, authenticated, service_r
 grant usage on schema storage to postgres, anon, authenticated, service_role;
 grant usage, create on schema storage to postgres, dashboard_user, supabase_storage_admin;
 grant usage on schema realtime to postgres;
-create schema if not exists pgbouncer authorization pgbouncer;
+-- owned by the pgbouncer role, which only a superuser (or a member) can give it to; the owner
+-- role applying the shim on a server it does not administer (`jobsdb demo`) leaves it out
+do $$
+begin
+    if pg_catalog.pg_has_role(current_user, 'pgbouncer', 'member') then
+        create schema if not exists pgbouncer authorization pgbouncer;
+    end if;
+end
+$$;
 
 -- auth: GoTrue's schema, as far as SQL code sees it. Its comment is the shim's marker
 -- (jobsdb/shim.py tells the shim from a real project by it).
@@ -234,10 +250,12 @@ alter publication supabase_realtime owner to postgres;
 
 -- The platform's superuser owns its schemas, and what it creates in public and graphql_public
 -- is granted to the API roles, in extensions to postgres. (The embedded cluster's superuser is
--- supabase_admin; on a server without that role these stay with whoever ran the shim.)
+-- supabase_admin; on a server without that role, or applied by a role that cannot act for it,
+-- these stay with whoever ran the shim.)
 do $$
 begin
-    if exists (select from pg_catalog.pg_roles where rolname = 'supabase_admin') then
+    if exists (select from pg_catalog.pg_roles where rolname = 'supabase_admin')
+        and pg_catalog.pg_has_role(current_user, 'supabase_admin', 'member') then
         alter schema auth owner to supabase_admin;
         alter schema graphql_public owner to supabase_admin;
         alter schema storage owner to supabase_admin;

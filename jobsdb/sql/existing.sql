@@ -51,3 +51,31 @@ from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where c.relkind in ('r', 'p') and n.nspname <> 'information_schema'
     and n.nspname !~ '^pg_' and has_table_privilege(c.oid, 'select')
 order by 1;
+
+-- name: sequences_roll_back
+-- Run first in each file's transaction. A sequence does not roll back: a test that queues a job
+-- takes ids from jobs_private.job_id_seq for good. `alter sequence ... restart` gives the
+-- sequence a new relation file for this transaction, so it, and every nextval after it, is
+-- undone by the file's rollback: the sequence ends where it was. Only sequences the role owns
+-- (it may alter only those); the lock it takes makes other sessions' nextval wait for the
+-- file's transaction, one more reason to run where nothing else writes.
+do $$
+declare
+    s record;
+begin
+    for s in
+        select
+            c.oid::regclass as seq,
+            coalesce(pg_sequence_last_value(c.oid) + q.seqincrement, q.seqstart) as next_value,
+            q.seqmin,
+            q.seqmax
+        from pg_class as c
+        inner join pg_sequence as q on q.seqrelid = c.oid
+        where c.relkind = 'S' and pg_has_role(c.relowner, 'usage')
+    loop
+        if s.next_value between s.seqmin and s.seqmax then
+            execute format('alter sequence %s restart with %s', s.seq, s.next_value);
+        end if;
+    end loop;
+end
+$$;
