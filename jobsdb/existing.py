@@ -160,11 +160,13 @@ _EXPECTED_WARNINGS = (
 def run_file(url: str, path: Path, helpers: Path, display: str) -> FileResult:
     """The file inside one transaction that also loads the helpers; always rolled back (the
     file's own `begin` is then a no-op and its `rollback` ends it; psql dying aborts it). The
-    role's sequences are restarted where they are first, so their nextvals roll back too."""
+    role's sequences are restarted where they are first, so their nextvals roll back too, and
+    the project's own jobs are set aside (truncated, brought back by the rollback)."""
     script = (
         "\\set ON_ERROR_STOP 1\n"
         "begin;\n"
         f"{queries.load('existing.sql')['sequences_roll_back']}\n"
+        f"{queries.load('existing.sql')['set_aside_existing_jobs']}\n"
         f"\\i '{helpers}'\n"
         f"\\i '{path}'\n"
         "rollback;\n"

@@ -79,3 +79,16 @@ begin
     end loop;
 end
 $$;
+
+-- name: set_aside_existing_jobs
+-- Run next in each file's transaction. The queue's tests claim "the next job of a pool" and
+-- count the queue, and the security tests count every row a role sees, so the project's own
+-- profiles, jobs and what hangs off them (projects, roles, outputs) are set aside for the file:
+-- TRUNCATE is transactional, the file's rollback brings every row back, and it costs the same
+-- whatever the size of the table. It locks jobs and the tables that reference it for the
+-- file's duration (well under a second); lock_timeout keeps it from queueing behind traffic.
+-- auth.users is left alone: the tests create their own users and count only those.
+set local lock_timeout = '5s';
+set local client_min_messages = warning;
+truncate public.profiles, public.jobs cascade;
+reset client_min_messages;

@@ -33,6 +33,20 @@ def prepare(url: str, migrations: Path = ROOT / "migrations", pgtap: bool = True
         # the project's own objects beside the package's
         conn.execute("create sequence public.invoice_number")
         conn.execute("select nextval('public.invoice_number')")
+        # and its own data: a user (as Auth writes one) with a queued 1x3 set and a profile,
+        # which the suite's counts and claims must neither see nor change
+        uid = "5eed0000-0000-4000-8000-000000000001"
+        conn.execute(
+            "insert into auth.users (id, instance_id, aud, role, email, created_at, updated_at)"
+            " values (%s, '00000000-0000-0000-0000-000000000000', 'authenticated',"
+            " 'authenticated', 'customer@example.com', now(), now())", (uid,))
+        conn.execute("insert into public.profiles (id) values (%s) on conflict do nothing", (uid,))
+        with conn.transaction():
+            conn.execute("select set_config('role', 'authenticated', true),"
+                         " set_config('request.jwt.claims', %s, true)",
+                         (f'{{"sub": "{uid}", "role": "authenticated"}}',))
+            conn.execute("select public.queue_job(job_type := 'sdxl_image_fast',"
+                         " prompt := 'a fox', num_images := 3)")
     return url
 
 
@@ -63,6 +77,9 @@ def test_the_suite_passes_on_an_existing_database_and_leaves_no_trace(project: s
     assert f"{n_files} passed, 0 failed" in r.stdout
     assert "no trace:" in r.stderr
     assert full_dump(project) == before
+    with psycopg.connect(project) as conn:  # the project's own queue is as it was
+        assert conn.execute("select status, attempts, count(*) from public.jobs"
+                            " group by 1, 2").fetchall() == [("queued", 0, 3)]
 
 
 def test_a_file_that_commits_is_reported_as_a_trace(project: str, tmp_path: Path) -> None:
