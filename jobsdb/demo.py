@@ -94,8 +94,8 @@ class WorkerCommand:
             if e.get("event") == "job_started":
                 self.started.set()
             if e.get("event") in SHOWN:
-                fields = " ".join(f"{k}={str(e[k])[:8] if k == 'job_id' else e[k]}"
-                                  for k in SHOWN[e["event"]] if k in e)
+                # whole job ids: they start with a creation counter (00000000-0004-...)
+                fields = " ".join(f"{k}={e[k]}" for k in SHOWN[e["event"]] if k in e)
                 _say(f"    [{self.name}] {e['event']} {fields}")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
