@@ -23,14 +23,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="a smoke run: 1 s, 3 reps, 20000 rows of history (numbers meaningless)")
     ap.add_argument("--only", nargs="*", default=None,
-                    choices=["throughput", "growth", "reads"], help="run only these groups")
+                    choices=["throughput", "storm", "growth", "reads"],
+                    help="run only these groups")
     ap.add_argument("--keep", action="store_true", help="leave the bench cluster running")
     a = ap.parse_args(argv)
     if a.quick:
         a.secs, a.history = 1.0, 20_000
     a.reps = max(a.reps, 3)
     clients = [int(c) for c in a.clients.split(",")]
-    groups = a.only or ["throughput", "growth", "reads"]
+    groups = a.only or ["throughput", "storm", "growth", "reads"]
 
     prog = Progress()
     t0 = time.monotonic()
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         env.setup(prog)
         if "throughput" in groups:
             results += workloads.throughput(env, prog, clients, a.secs, a.reps)
+        if "storm" in groups:
+            results += workloads.retry_storm(env, prog, a.reps)
         if "growth" in groups or "reads" in groups:
             results += workloads.growth_and_reads(env, prog, a.history, a.reps, groups)
     finally:

@@ -335,17 +335,20 @@ def _lat_rows(group: str, key: str, name: str, p50s: list[float], p95s: list[flo
             "p95": figure(p95s), **extra}
 
 
-def _growth(env: Env, prog: Progress, label: str, reps: int, calls: int) -> list[dict]:
+def _growth(env: Env, prog: Progress, label: str, reps: int, calls: int,
+            group: str = "growth", base: str = "no history",
+            keys: tuple[str, ...] = ("claim", "queue_job")) -> list[dict]:
     """claim_jobs and queue_job latency without history (EMPTY_DB) and with it (bench_jobsdb),
     measured in alternation so that both sides see the same machine: the ratio is the target."""
     rpc = dict(sections("rpc.sql"))
     rng = random.Random(1)
     out = []
-    sides = (("no history", EMPTY_DB), (label, DBS["jobsdb"]))
+    sides = ((base, EMPTY_DB), (label, DBS["jobsdb"]))
     conns = {name: env.owner(db) for name, db in sides}
+    calls_of = (("claim", "jobs_worker", rpc["claim"]["sql"]),
+                ("queue_job", "authenticated", rpc["queue_job"]["sql"]))
     try:
-        for key, role, stmt in (("claim", "jobs_worker", rpc["claim"]["sql"]),
-                                ("queue_job", "authenticated", rpc["queue_job"]["sql"])):
+        for key, role, stmt in (x for x in calls_of if x[0] in keys):
             def caller(c: psycopg.Connection, role: str = role, stmt: str = stmt) -> Any:
                 def call(_i: int) -> float:
                     who = claims(rng.randint(1, 10000)) if role == "authenticated" else \
@@ -362,8 +365,8 @@ def _growth(env: Env, prog: Progress, label: str, reps: int, calls: int) -> list
                     res[name][1].append(b)
             for name, _ in sides:
                 p50s, p95s = res[name]
-                out.append(_lat_rows("growth", f"{key}@{name}", f"{key}, {name}", p50s, p95s))
-                prog.done(f"growth {key:9s} {name:18s} p50 {statistics.median(p50s):.3f} ms"
+                out.append(_lat_rows(group, f"{key}@{name}", f"{key}, {name}", p50s, p95s))
+                prog.done(f"{group} {key:9s} {name:18s} p50 {statistics.median(p50s):.3f} ms"
                           f"  p95 {statistics.median(p95s):.3f} ms")
     finally:
         for c in conns.values():
@@ -383,6 +386,31 @@ def _load(env: Env, prog: Progress, history: int, db: str = DBS["jobsdb"]) -> No
         prog.step("vacuum analyze")
         c.execute("vacuum analyze")
         c.execute("select pg_stat_statements_reset()")
+
+
+STORM = 10_000  # jobs of the claimed pool waiting out a retry backoff in the retry-storm row
+
+
+def retry_storm(env: Env, prog: Progress, reps: int) -> list[dict[str, Any]]:
+    """claim p50 with STORM jobs of the pool in backoff vs none, both beside the same claimable
+    backlog and no history, alternated. The jobs get into backoff the way a worker's failures
+    put them there: claimed, then reported failed (retryable) through job_callback."""
+    _load(env, prog, 0, EMPTY_DB)
+    _load(env, prog, 0, DBS["jobsdb"])
+    with env.su(DBS["jobsdb"]) as c:
+        prog.step(f"retry storm: {STORM:,} jobs claimed and failed into backoff")
+        c.execute("update jobs_private.settings set retry_base_seconds = 3600,"
+                  " retry_max_seconds = 86400 where singleton")
+        c.execute(sql_file("jobsdb_storm.sql", n=STORM))
+        for _ in range(STORM // 100):
+            c.execute("""select count(public.job_callback(r.job_id, 'failed', r.lease_token,
+                'retry storm')) from public.claim_jobs('sdxl', 'storm-worker', 100) as r""")
+        c.execute("vacuum analyze public.jobs")
+        waiting = c.execute("select count(*) from public.jobs"
+                            " where status = 'queued' and run_at > now()").fetchone()[0]
+        prog.done(f"retry storm: {waiting:,} jobs in backoff")
+    return _growth(env, prog, f"{STORM:,} in backoff", reps, 300, group="storm",
+                   base="none in backoff", keys=("claim",))
 
 
 def growth_and_reads(env: Env, prog: Progress, history: int, reps: int,

@@ -86,7 +86,7 @@ comment on column public.jobs.worker_pool is 'Pool that may claim the job, from 
 comment on column public.jobs.priority is 'Higher runs first (-100..100); only admins and the service role set it.';
 comment on column public.jobs.run_at is 'Not claimable before this time (run-after, retry backoff).';
 comment on column public.jobs.fair_rank is
-'Per-pool virtual time: a user''s next job ranks after their previous one and after the head of the queue, so one user''s backlog cannot starve another user.';
+'Per-pool virtual time: a user''s next job ranks after their previous one and after the head of the queue, so one user''s backlog cannot starve another user. A queued job waiting for a later run_at (retry backoff, run_after) ranks 2^62 + run_at in epoch milliseconds instead (the deferred band, set by trigger): claims reach it once it is due, after the pool''s fairly ranked jobs.';
 comment on column public.jobs.locked_by is 'Worker id holding the lease while processing.';
 comment on column public.jobs.lease_expires_at is 'End of the lease while processing; heartbeats extend it, rescue_expired_jobs reclaims after it.';
 comment on column public.jobs.lease_token is
@@ -147,7 +147,15 @@ references public.videos (id) on delete set null;
 -- Every status change is a non-HOT update that writes each index whose predicate the row
 -- satisfies, so the hot table keeps few indexes and FK indexes are partial on non-null values.
 create index jobs_user_created_idx on public.jobs (user_id, created_at desc);
-create index jobs_claim_idx on public.jobs (worker_pool, priority desc, fair_rank, id)
+-- jobs_claim_idx's second key is the band of fair_rank: 2^62 for every job ranked by fairness
+-- (ranks are small), and 2^62 + run_at in epoch milliseconds for a job waiting for a later
+-- run_at (the triggers put a retry's backoff and run_after there). The claim's condition on it
+-- is a range of the index: it reads the claimable jobs (priority, fair rank, creation) and then
+-- the due waiting ones by run_at, and stops at the first job not yet due, so 10,000 jobs in
+-- backoff cost a claim nothing (a rank kept at the head made every claim walk them all).
+create index jobs_claim_idx on public.jobs (
+    worker_pool, greatest(fair_rank, 4611686018427387904), priority desc, fair_rank, id
+)
 where status = 'queued';
 create index jobs_lease_idx on public.jobs (lease_expires_at) where status = 'processing';
 create index jobs_user_active_idx on public.jobs (user_id, created_at desc)

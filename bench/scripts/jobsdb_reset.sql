@@ -1,2 +1,2 @@
 -- Empty the queue tables of the bench database (superuser, bench database only).
-truncate public.jobs, public.images_videos, public.videos;
+truncate public.jobs, public.images_videos, public.videos, jobs_private.job_releases;

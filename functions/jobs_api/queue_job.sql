@@ -27,6 +27,9 @@ set search_path = ''
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
+-- No JIT: enable_seqscan = off prices any sequential scan (even of the one-row settings
+-- table) at 1e10, which JIT-compiled it: ~190 ms per retryable failure in job_callback.
+set jit = off
 -- One generic plan per statement for the session: custom plans re-planned every call cost ~15%
 -- of the lifecycle (bench/README.md).
 set plan_cache_mode = force_generic_plan
@@ -163,7 +166,7 @@ begin
         (
             select max(j.fair_rank) from public.jobs as j
             where j.user_id = v_uid and j.status in ('queued', 'processing')
-            and j.worker_pool = v_type.worker_pool
+            and j.worker_pool = v_type.worker_pool and j.fair_rank < 4611686018427387904
         )
     into v_has_profile, v_queued, v_head_rank, v_head_run_at, v_user_rank
     from (select) as one
@@ -171,7 +174,8 @@ begin
         select j.fair_rank, j.run_at
         from public.jobs as j
         where j.status = 'queued' and j.worker_pool = v_type.worker_pool
-        order by j.priority desc, j.fair_rank, j.id
+            and greatest(j.fair_rank, 4611686018427387904) <= 4611686018427387904
+        order by greatest(j.fair_rank, 4611686018427387904), j.priority desc, j.fair_rank, j.id
         limit 1
     ) as h on true;
 

@@ -27,6 +27,11 @@ begin
     if new.status = 'completed' then
         new.completed_at := coalesce(new.completed_at, now());
     end if;
+    -- A job born waiting for a later run_at (run_after) is in the deferred band of
+    -- jobs_claim_idx (sql/20_jobs.sql), ranked by that time.
+    if new.status = 'queued' and new.run_at > now() then
+        new.fair_rank := 4611686018427387904 + floor(extract(epoch from new.run_at) * 1000)::bigint;
+    end if;
     if new.metadata ->> 'job_id' is null then
         new.metadata := new.metadata || jsonb_build_object('job_id', new.id);
     end if;
@@ -34,6 +39,6 @@ begin
 end;
 $$;
 comment on function jobs_private.jobs_before_insert() is
-'Trigger: enforces the birth states (queued, or completed for the service role), fills derived columns from job_types and the group id metadata.job_id.';
+'Trigger: enforces the birth states (queued, or completed for the service role), fills derived columns from job_types, the deferred band of fair_rank (born waiting for a later run_at) and the group id metadata.job_id.';
 revoke all on function jobs_private.jobs_before_insert()
 from public, anon, authenticated, service_role;

@@ -38,11 +38,19 @@ begin
             new.lease_expires_at := null;
         end if;
     end if;
+    -- The deferred band of jobs_claim_idx (sql/20_jobs.sql): a job requeued or moved to wait
+    -- for a later run_at (a retry's backoff) ranks by that time, past every claimable rank, so
+    -- claims stop before it instead of walking it; a job already in the band follows its run_at.
+    if new.status = 'queued'
+        and (new.status is distinct from old.status or new.run_at is distinct from old.run_at)
+        and (new.run_at > now() or new.fair_rank >= 4611686018427387904) then
+        new.fair_rank := 4611686018427387904 + floor(extract(epoch from new.run_at) * 1000)::bigint;
+    end if;
     new.updated_at := now();
     return new;
 end;
 $$;
 comment on function jobs_private.jobs_before_update() is
-'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns and updated_at.';
+'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at) and updated_at.';
 revoke all on function jobs_private.jobs_before_update()
 from public, anon, authenticated, service_role;

@@ -33,6 +33,9 @@ set search_path = ''
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
+-- No JIT: enable_seqscan = off prices any sequential scan (even of the one-row settings
+-- table) at 1e10, which JIT-compiled it: ~190 ms per retryable failure in job_callback.
+set jit = off
 -- One generic plan per statement for the session: custom plans re-planned every call cost ~15%
 -- of the lifecycle (bench/README.md).
 set plan_cache_mode = force_generic_plan
@@ -68,19 +71,25 @@ begin
         end if;
     end if;
     -- The canonical claim: its WHERE and ORDER BY equal jobs_claim_idx's predicate and key,
-    -- so it reads the head of the pool's queue whatever the size of the history.
+    -- so it reads the head of the pool's queue whatever the size of the history. The key's
+    -- second column is the band (sql/20_jobs.sql): every claimable-ranked job, then the jobs
+    -- waiting for their run_at (a retry's backoff, run_after) in run_at order; the condition on
+    -- it stops the scan at the first job not yet due, so a claim never walks a retry storm.
     return query
     with next_jobs as (
         select j.id
         from public.jobs as j
-        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool and j.run_at <= now()
+        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
+            and greatest(j.fair_rank, 4611686018427387904)
+            <= 4611686018427387904 + floor(extract(epoch from now()) * 1000)::bigint
+            and j.run_at <= now()
             -- a direct SQL login's scope, in this statement (a one-time filter): no statement
             -- more on the claim path; a refused claim claims nothing and raises below
             and not exists (
                 select from jobs_private.worker_logins as l
                 where l.login = session_user and not claim_jobs.worker_pool = any(l.worker_pools)
             )
-        order by j.priority desc, j.fair_rank, j.id
+        order by greatest(j.fair_rank, 4611686018427387904), j.priority desc, j.fair_rank, j.id
         limit claim_jobs.max_jobs
         for update skip locked
     ),

@@ -12,6 +12,9 @@ set search_path = ''
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
+-- No JIT: enable_seqscan = off prices any sequential scan (even of the one-row settings
+-- table) at 1e10, which JIT-compiled it: ~190 ms per retryable failure in job_callback.
+set jit = off
 as $$
 declare
     v_requeued integer;
