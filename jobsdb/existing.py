@@ -157,7 +157,14 @@ _EXPECTED_WARNINGS = (
 )
 
 
-def run_file(url: str, path: Path, helpers: Path, display: str) -> FileResult:
+def file_prelude() -> str:
+    """What each file's transaction runs first (jobsdb/sql/existing.sql): the role's sequences
+    made to roll back, the project's own profiles and jobs set aside."""
+    q = queries.load("existing.sql")
+    return f"{q['sequences_roll_back']}\n{q['set_aside_existing_jobs']}\n"
+
+
+def run_file(url: str, path: Path, helpers: Path, display: str, prelude: str) -> FileResult:
     """The file inside one transaction that also loads the helpers; always rolled back (the
     file's own `begin` is then a no-op and its `rollback` ends it; psql dying aborts it). The
     role's sequences are restarted where they are first, so their nextvals roll back too, and
@@ -165,8 +172,7 @@ def run_file(url: str, path: Path, helpers: Path, display: str) -> FileResult:
     script = (
         "\\set ON_ERROR_STOP 1\n"
         "begin;\n"
-        f"{queries.load('existing.sql')['sequences_roll_back']}\n"
-        f"{queries.load('existing.sql')['set_aside_existing_jobs']}\n"
+        f"{prelude}"
         f"\\i '{helpers}'\n"
         f"\\i '{path}'\n"
         "rollback;\n"
@@ -187,9 +193,10 @@ def run_files(url: str, files: list[Path], root: Path, out=print) -> list[FileRe
     """One file at a time: each file's transaction creates the helpers' schema, so files
     running at once would only wait for each other."""
     helpers = root / "tests" / "helpers.sql"
+    prelude = file_prelude()
     results = []
     for f in files:
-        res = run_file(url, f, helpers, _rel(f, root))
+        res = run_file(url, f, helpers, _rel(f, root), prelude)
         results.append(res)
         out(res.summary())
         if not res.passed:
