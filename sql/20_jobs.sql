@@ -153,8 +153,11 @@ create index jobs_user_created_idx on public.jobs (user_id, created_at desc);
 -- is a range of the index: it reads the claimable jobs (priority, fair rank, creation) and then
 -- the due waiting ones by run_at, and stops at the first job not yet due, so 10,000 jobs in
 -- backoff cost a claim nothing (a rank kept at the head made every claim walk them all).
+-- Every key column ascends (priority as its negation), so the claim can start the scan at the
+-- pool's claim floor (jobs_private.claim_floors) with one row comparison: a range of the index
+-- that never walks the dead entries an open snapshot keeps at the head of the queue.
 create index jobs_claim_idx on public.jobs (
-    worker_pool, greatest(fair_rank, 4611686018427387904), priority desc, fair_rank, id
+    worker_pool, greatest(fair_rank, 4611686018427387904), (-priority), fair_rank, id
 )
 where status = 'queued';
 create index jobs_lease_idx on public.jobs (lease_expires_at) where status = 'processing';

@@ -6,6 +6,20 @@ create trigger jobs_before_update_trg
 before update on public.jobs
 for each row execute function jobs_private.jobs_before_update();
 
+-- A queued job (re)entering its pool's fairly ranked band (2^62 and above is the deferred band)
+-- may sit below the pool's claim floor: move the floor back. Claims and reports never match.
+create trigger jobs_claim_floor_trg
+after update on public.jobs
+for each row
+when (
+    new.status = 'queued' and new.fair_rank < 4611686018427387904
+    and (
+        old.status <> 'queued' or old.fair_rank <> new.fair_rank
+        or old.priority <> new.priority or old.worker_pool <> new.worker_pool
+    )
+)
+execute function jobs_private.jobs_lower_claim_floor();
+
 create trigger profiles_touch_updated_at_trg
 before update on public.profiles
 for each row execute function jobs_private.touch_updated_at();

@@ -57,11 +57,19 @@ begin
     end if;
     -- One statement for the type and the settings: every statement of a plpgsql function is an
     -- executor start-up on the hot path.
-    select t.*, s.max_images_per_request, s.max_queued_per_user into v_type
+    -- The pool's claim floor too (jobs_private.claim_floors): the head of the queue is read
+    -- from it, and a new job ranks at or above it.
+    select t.*, s.max_images_per_request, s.max_queued_per_user,
+        coalesce(f.neg_priority, -32768) as floor_np,
+        coalesce(f.fair_rank, -9223372036854775808) as floor_rank,
+        coalesce(f.id, '00000000-0000-0000-0000-000000000000') as floor_id,
+        f.worker_pool is not null as has_floor
+    into v_type
     from public.job_types as t
     -- on its key, not "on true": under enable_seqscan = off a sequential scan costs past
     -- jit_above_cost and the statement would be JIT-compiled (100 ms) on every call
     left join jobs_private.settings as s on s.singleton
+    left join jobs_private.claim_floors as f on f.worker_pool = t.worker_pool
     where t.job_type = queue_job.job_type;
     if not found then
         raise exception using errcode = '22023',
@@ -151,7 +159,7 @@ begin
 
     -- In one statement: the user's profile, their queued jobs (for the cap, counted up to one
     -- past it), the head of the pool's queue (the claim's first candidate, read on
-    -- jobs_claim_idx) and the user's latest fair rank in the pool.
+    -- jobs_claim_idx from the pool's claim floor) and the user's latest fair rank in the pool.
     select
         exists (select from public.profiles as p where p.id = v_uid),
         (
@@ -174,8 +182,10 @@ begin
         select j.fair_rank, j.run_at
         from public.jobs as j
         where j.status = 'queued' and j.worker_pool = v_type.worker_pool
+            and (greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id)
+            >= (4611686018427387904, v_type.floor_np, v_type.floor_rank, v_type.floor_id)
             and greatest(j.fair_rank, 4611686018427387904) <= 4611686018427387904
-        order by greatest(j.fair_rank, 4611686018427387904), j.priority desc, j.fair_rank, j.id
+        order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
         limit 1
     ) as h on true;
 
@@ -194,7 +204,9 @@ begin
 
     -- Fair rank: after the user's own latest job in this pool and level with the head of the
     -- pool's queue, so a newcomer's job runs next to, not behind, another user's backlog.
-    v_rank := greatest(v_head_rank, v_user_rank + 1, 1);
+    -- Never below the pool's claim floor's rank: with the priority of the floor's job, the new
+    -- jobs rank above the floor (their ids are newer).
+    v_rank := greatest(v_head_rank, v_user_rank + 1, v_type.floor_rank, 1);
 
     -- Workers sleep (LISTEN, with a poll timeout) only after a claim found nothing, and a busy
     -- worker claims again before it sleeps: wake them only when the head of the pool's queue is
@@ -238,6 +250,19 @@ begin
     )
     select jobs_private.job_group_json(v_group, false, array_agg(n::public.jobs)) into v_answer
     from inserted as n;
+
+    -- A higher priority than the floor's job ranks the set below the pool's claim floor: move
+    -- the floor back to its first job, so the next claim sees it (rare: admins and the service
+    -- role set priorities).
+    if v_type.has_floor
+        and (-coalesce(queue_job.priority, 0), v_rank, v_group)
+        < (v_type.floor_np, v_type.floor_rank, v_type.floor_id) then
+        update jobs_private.claim_floors as f
+        set neg_priority = -coalesce(queue_job.priority, 0), fair_rank = v_rank, id = v_group,
+            updated_at = now()
+        where f.worker_pool = v_type.worker_pool
+            and (f.neg_priority, f.fair_rank, f.id) > (-coalesce(queue_job.priority, 0), v_rank, v_group);
+    end if;
 
     -- At most one wake-up per call, none while the pool has claimable work (see v_wake): no
     -- per-row trigger, so commits of many jobs do not queue behind the notify lock once per row.

@@ -43,6 +43,13 @@ as $$
 #variable_conflict use_column
 declare
     v_pools jsonb;
+    -- the pool's claim floor (jobs_private.claim_floors); without one, below every key
+    v_floor_np smallint;
+    v_floor_rank bigint;
+    v_floor_id uuid;
+    v_has_floor boolean;
+    v_claimed integer;
+    v_head record;
 begin
     if claim_jobs.worker_pool is null or claim_jobs.worker_id is null
         or char_length(claim_jobs.worker_id) not between 1 and 200 then
@@ -70,55 +77,76 @@ begin
                 hint = 'Its pools are the worker_pools claim of its JWT.';
         end if;
     end if;
+    -- The pool's claim floor: the scan starts there, past the dead entries of claimed jobs
+    -- (which an open snapshot keeps in the index) and never below a claimable job but for a
+    -- moment (jobs_private.claim_floors says how it moves).
+    -- (no row: the bottom of every key; select into would set the variables to null)
+    select coalesce(f.neg_priority, -32768), coalesce(f.fair_rank, -9223372036854775808),
+        coalesce(f.id, '00000000-0000-0000-0000-000000000000'), f.worker_pool is not null
+    into v_floor_np, v_floor_rank, v_floor_id, v_has_floor
+    from (select) as one
+    left join jobs_private.claim_floors as f on f.worker_pool = claim_jobs.worker_pool;
     -- The canonical claim: its WHERE and ORDER BY equal jobs_claim_idx's predicate and key,
     -- so it reads the head of the pool's queue whatever the size of the history. The key's
     -- second column is the band (sql/20_jobs.sql): every claimable-ranked job, then the jobs
     -- waiting for their run_at (a retry's backoff, run_after) in run_at order; the condition on
-    -- it stops the scan at the first job not yet due, so a claim never walks a retry storm.
-    return query
-    with next_jobs as (
-        select j.id
-        from public.jobs as j
-        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
-            and greatest(j.fair_rank, 4611686018427387904)
-            <= 4611686018427387904 + floor(extract(epoch from now()) * 1000)::bigint
-            and j.run_at <= now()
-            -- a direct SQL login's scope, in this statement (a one-time filter): no statement
-            -- more on the claim path; a refused claim claims nothing and raises below
-            and not exists (
-                select from jobs_private.worker_logins as l
-                where l.login = session_user and not claim_jobs.worker_pool = any(l.worker_pools)
-            )
-        order by greatest(j.fair_rank, 4611686018427387904), j.priority desc, j.fair_rank, j.id
-        limit claim_jobs.max_jobs
-        for update skip locked
-    ),
-    -- a fresh fencing token per job: returned to this worker, stored only as its digest
-    -- (jobs_private.lease_digest, inlined here and in heartbeat_jobs and job_callback: a call of a
-    -- function with a SET clause costs more than the hash itself)
-    tokens as (
-        select n.id, gen_random_uuid() as token from next_jobs as n
-    )
-    update public.jobs as j
-    set status = 'processing',
-        attempts = j.attempts + 1,
-        started_at = now(),
-        locked_by = claim_jobs.worker_id,
-        lease_token = pg_catalog.left(
-            pg_catalog.encode(pg_catalog.sha256(pg_catalog.uuid_send(n.token)), 'hex'), 32
-        )::uuid,
-        -- clamped to the type's bound; max_lease_seconds <= max_run_seconds (job_types check)
-        lease_expires_at = now() + make_interval(
-            secs => least(coalesce(claim_jobs.lease_seconds, t.lease_seconds), t.max_lease_seconds)
+    -- it stops the scan at the first job not yet due, so a claim never walks a retry storm. The
+    -- row comparison starts the scan at the floor. A second pass without the floor runs only
+    -- when the first claimed nothing (a job put below the floor by plain SQL is not stranded).
+    loop
+        return query
+        with next_jobs as (
+            select j.id
+            from public.jobs as j
+            where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
+                and (greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id)
+                >= (4611686018427387904, v_floor_np, v_floor_rank, v_floor_id)
+                and greatest(j.fair_rank, 4611686018427387904)
+                <= 4611686018427387904 + floor(extract(epoch from now()) * 1000)::bigint
+                and j.run_at <= now()
+                -- a direct SQL login's scope, in this statement (a one-time filter): no statement
+                -- more on the claim path; a refused claim claims nothing and raises below
+                and not exists (
+                    select from jobs_private.worker_logins as l
+                    where l.login = session_user and not claim_jobs.worker_pool = any(l.worker_pools)
+                )
+            order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
+            limit claim_jobs.max_jobs
+            for update skip locked
+        ),
+        -- a fresh fencing token per job: returned to this worker, stored only as its digest
+        -- (jobs_private.lease_digest, inlined here and in heartbeat_jobs and job_callback: a call
+        -- of a function with a SET clause costs more than the hash itself)
+        tokens as (
+            select n.id, gen_random_uuid() as token from next_jobs as n
         )
-    from tokens as n, public.job_types as t
-    where j.id = n.id and t.job_type = j.job_type
-    returning
-        j.id, j.job_type, j.user_id, j.metadata ->> 'prompt', j.metadata, j.format, j.quality,
-        j.model_type, t.output_bucket, j.attempts, j.max_attempts, n.token,
-        j.lease_expires_at;
+        update public.jobs as j
+        set status = 'processing',
+            attempts = j.attempts + 1,
+            started_at = now(),
+            locked_by = claim_jobs.worker_id,
+            lease_token = pg_catalog.left(
+                pg_catalog.encode(pg_catalog.sha256(pg_catalog.uuid_send(n.token)), 'hex'), 32
+            )::uuid,
+            -- clamped to the type's bound; max_lease_seconds <= max_run_seconds (job_types check)
+            lease_expires_at = now() + make_interval(
+                secs => least(coalesce(claim_jobs.lease_seconds, t.lease_seconds), t.max_lease_seconds)
+            )
+        from tokens as n, public.job_types as t
+        where j.id = n.id and t.job_type = j.job_type
+        returning
+            j.id, j.job_type, j.user_id, j.metadata ->> 'prompt', j.metadata, j.format, j.quality,
+            j.model_type, t.output_bucket, j.attempts, j.max_attempts, n.token,
+            j.lease_expires_at;
+        get diagnostics v_claimed = row_count;
+        exit when v_claimed > 0 or not v_has_floor;
+        v_has_floor := false;
+        v_floor_np := -32768;
+        v_floor_rank := -9223372036854775808;
+        v_floor_id := '00000000-0000-0000-0000-000000000000';
+    end loop;
     -- Nothing claimed: an empty queue, or a login claiming outside its pools (42501).
-    if not found then
+    if v_claimed = 0 then
         if exists (
             select from jobs_private.worker_logins as l
             where l.login = session_user and not claim_jobs.worker_pool = any(l.worker_pools)
@@ -127,6 +155,45 @@ begin
                 message = format('this worker may not claim from pool %s', left(claim_jobs.worker_pool, 40)),
                 hint = 'Its pools are its row in jobs_private.worker_logins.';
         end if;
+        return;
+    end if;
+    -- About once per 64 jobs claimed, move the floor forward to the first fairly ranked job
+    -- still queued (this transaction's claims are no longer queued for it; another claimer's are
+    -- until it commits, so a claim that rolls back is never left below the floor). Skip locked:
+    -- a claim never waits for another claim's floor move.
+    if v_has_floor and pg_catalog.nextval('jobs_private.claim_floor_tick') % 64 >= claim_jobs.max_jobs then
+        return;
+    end if;
+    select -j.priority as neg_priority, j.fair_rank, j.id into v_head
+    from public.jobs as j
+    where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
+        and (greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id)
+        >= (4611686018427387904, v_floor_np, v_floor_rank, v_floor_id)
+        and greatest(j.fair_rank, 4611686018427387904) <= 4611686018427387904
+    order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
+    limit 1;
+    if not found then
+        return;
+    end if;
+    -- forward only, unless the head was read from the bottom (no floor yet, or the second pass
+    -- found a job below it: then the floor moves back to the true head)
+    update jobs_private.claim_floors as f
+    set neg_priority = v_head.neg_priority, fair_rank = v_head.fair_rank, id = v_head.id,
+        updated_at = now()
+    where f.worker_pool = claim_jobs.worker_pool
+        and f.ctid = (
+            select l.ctid from jobs_private.claim_floors as l
+            where l.worker_pool = claim_jobs.worker_pool
+            for update skip locked
+        )
+        and (
+            not v_has_floor
+            or (f.neg_priority, f.fair_rank, f.id) < (v_head.neg_priority, v_head.fair_rank, v_head.id)
+        );
+    if not found and not v_has_floor then
+        insert into jobs_private.claim_floors (worker_pool, neg_priority, fair_rank, id)
+        values (claim_jobs.worker_pool, v_head.neg_priority, v_head.fair_rank, v_head.id)
+        on conflict (worker_pool) do nothing;
     end if;
 end;
 $$;

@@ -60,11 +60,31 @@ begin
     select count(*) filter (where r.status = 'queued'), count(*) filter (where r.status = 'failed')
     into v_requeued, v_failed
     from rescued as r;
+    -- Each pool's claim floor set to the first claimable fairly ranked job exactly (it may move
+    -- back: a job inserted below it by plain SQL, or whose claim rolled back). One walk of the
+    -- pool's dead index entries per run, instead of one per claim.
+    with heads as (
+        select f.worker_pool, h.neg_priority, h.fair_rank, h.id
+        from jobs_private.claim_floors as f
+        cross join lateral (
+            select -j.priority as neg_priority, j.fair_rank, j.id
+            from public.jobs as j
+            where j.status = 'queued' and j.worker_pool = f.worker_pool
+                and greatest(j.fair_rank, 4611686018427387904) <= 4611686018427387904
+            order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
+            limit 1
+        ) as h
+    )
+    update jobs_private.claim_floors as f
+    set neg_priority = h.neg_priority, fair_rank = h.fair_rank, id = h.id, updated_at = now()
+    from heads as h
+    where f.worker_pool = h.worker_pool
+        and (f.neg_priority, f.fair_rank, f.id) <> (h.neg_priority, h.fair_rank, h.id);
     return jsonb_build_object('requeued', v_requeued, 'failed', v_failed);
 end;
 $$;
 comment on function public.rescue_expired_jobs(integer) is
-'Requeue (with backoff) or fail, when no attempt is left, the processing jobs whose lease expired or whose attempt ran past job_types.max_run_seconds. Scheduled every minute by pg_cron when the extension exists. Returns {requeued, failed}.';
+'Requeue (with backoff) or fail, when no attempt is left, the processing jobs whose lease expired or whose attempt ran past job_types.max_run_seconds, and set each pool''s claim floor (jobs_private.claim_floors) to its first claimable job. Scheduled every minute by pg_cron when the extension exists. Returns {requeued, failed}.';
 revoke all on function public.rescue_expired_jobs(integer)
 from public, anon, authenticated, service_role;
 grant execute on function public.rescue_expired_jobs(integer)
