@@ -75,6 +75,13 @@ execute function jobs_private.jobs_lower_claim_floor();
 -- can claim a job before its run_at. The lease is bounded by the job type
 -- (job_types.max_lease_seconds, and never past started_at + max_run_seconds). A worker scoped to
 -- some pools (jobs_private.worker_logins, or the worker_pools JWT claim) gets 42501 elsewhere.
+-- Security definer: jobs_worker has no table privileges and this is the one way a worker takes
+-- jobs; only jobs_worker and service_role may execute it (anon and authenticated cannot, so
+-- splinter 0028/0029 do not apply). It stays a definer in public because it is the hot path: an
+-- invoker wrapper would add a function call per claim. Time is the server's (now()): no caller
+-- can claim a job before its run_at. The lease is bounded by the job type
+-- (job_types.max_lease_seconds, and never past started_at + max_run_seconds). A worker scoped to
+-- some pools (jobs_private.worker_logins, or the worker_pools JWT claim) gets 42501 elsewhere.
 create or replace function public.claim_jobs(
     worker_pool text,
     worker_id text,
@@ -113,12 +120,10 @@ as $$
 #variable_conflict use_column
 declare
     v_pools jsonb;
-    -- the pool's claim floor (jobs_private.claim_floors); without one, below every key
-    v_floor_np smallint;
-    v_floor_rank bigint;
-    v_floor_id uuid;
-    v_has_floor boolean;
+    -- true for the second pass: read the pool's queue from the bottom, not from its floor
+    v_bottom boolean := false;
     v_claimed integer;
+    v_floor record;
     v_head record;
 begin
     if claim_jobs.worker_pool is null or claim_jobs.worker_id is null
@@ -147,30 +152,34 @@ begin
                 hint = 'Its pools are the worker_pools claim of its JWT.';
         end if;
     end if;
-    -- The pool's claim floor: the scan starts there, past the dead entries of claimed jobs
-    -- (which an open snapshot keeps in the index) and never below a claimable job but for a
-    -- moment (jobs_private.claim_floors says how it moves).
-    -- (no row: the bottom of every key; select into would set the variables to null)
-    select coalesce(f.neg_priority, -32768), coalesce(f.fair_rank, -9223372036854775808),
-        coalesce(f.id, '00000000-0000-0000-0000-000000000000'), f.worker_pool is not null
-    into v_floor_np, v_floor_rank, v_floor_id, v_has_floor
-    from (select) as one
-    left join jobs_private.claim_floors as f on f.worker_pool = claim_jobs.worker_pool;
     -- The canonical claim: its WHERE and ORDER BY equal jobs_claim_idx's predicate and key,
     -- so it reads the head of the pool's queue whatever the size of the history. The key's
     -- second column is the band (sql/20_jobs.sql): every claimable-ranked job, then the jobs
     -- waiting for their run_at (a retry's backoff, run_after) in run_at order; the condition on
     -- it stops the scan at the first job not yet due, so a claim never walks a retry storm. The
-    -- row comparison starts the scan at the floor. A second pass without the floor runs only
-    -- when the first claimed nothing (a job put below the floor by plain SQL is not stranded).
+    -- row comparison starts the scan at the pool's claim floor (jobs_private.claim_floors), past
+    -- the dead entries of claimed jobs that an open snapshot keeps in the index (no floor: the
+    -- bottom of every key). A second pass from the bottom runs only when the first claimed
+    -- nothing and the pool has a floor (a job put below it by plain SQL is never stranded).
     loop
         return query
-        with next_jobs as (
+        with floor as (
+            select coalesce(f.neg_priority, -32768) as neg_priority,
+                coalesce(f.fair_rank, -9223372036854775808) as fair_rank,
+                coalesce(f.id, '00000000-0000-0000-0000-000000000000') as id
+            from (select) as one
+            left join jobs_private.claim_floors as f
+                on f.worker_pool = claim_jobs.worker_pool and not v_bottom
+        ),
+        next_jobs as (
             select j.id
             from public.jobs as j
             where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
                 and (greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id)
-                >= (4611686018427387904, v_floor_np, v_floor_rank, v_floor_id)
+                >= (
+                    4611686018427387904, (select f.neg_priority from floor as f),
+                    (select f.fair_rank from floor as f), (select f.id from floor as f)
+                )
                 and greatest(j.fair_rank, 4611686018427387904)
                 <= 4611686018427387904 + floor(extract(epoch from now()) * 1000)::bigint
                 and j.run_at <= now()
@@ -209,11 +218,10 @@ begin
             j.model_type, t.output_bucket, j.attempts, j.max_attempts, n.token,
             j.lease_expires_at;
         get diagnostics v_claimed = row_count;
-        exit when v_claimed > 0 or not v_has_floor;
-        v_has_floor := false;
-        v_floor_np := -32768;
-        v_floor_rank := -9223372036854775808;
-        v_floor_id := '00000000-0000-0000-0000-000000000000';
+        exit when v_claimed > 0 or v_bottom or not exists (
+            select from jobs_private.claim_floors as f where f.worker_pool = claim_jobs.worker_pool
+        );
+        v_bottom := true;
     end loop;
     -- Nothing claimed: an empty queue, or a login claiming outside its pools (42501).
     if v_claimed = 0 then
@@ -231,14 +239,23 @@ begin
     -- still queued (this transaction's claims are no longer queued for it; another claimer's are
     -- until it commits, so a claim that rolls back is never left below the floor). Skip locked:
     -- a claim never waits for another claim's floor move.
-    if v_has_floor and pg_catalog.nextval('jobs_private.claim_floor_tick') % 64 >= claim_jobs.max_jobs then
+    if not v_bottom
+        and pg_catalog.nextval('jobs_private.claim_floor_tick') % 64 >= claim_jobs.max_jobs then
         return;
     end if;
+    select f.worker_pool is not null and not v_bottom as present,
+        coalesce(f.neg_priority, -32768) as neg_priority,
+        coalesce(f.fair_rank, -9223372036854775808) as fair_rank,
+        coalesce(f.id, '00000000-0000-0000-0000-000000000000') as id
+    into v_floor
+    from (select) as one
+    left join jobs_private.claim_floors as f
+        on f.worker_pool = claim_jobs.worker_pool and not v_bottom;
     select -j.priority as neg_priority, j.fair_rank, j.id into v_head
     from public.jobs as j
     where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
         and (greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id)
-        >= (4611686018427387904, v_floor_np, v_floor_rank, v_floor_id)
+        >= (4611686018427387904, v_floor.neg_priority, v_floor.fair_rank, v_floor.id)
         and greatest(j.fair_rank, 4611686018427387904) <= 4611686018427387904
     order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
     limit 1;
@@ -257,10 +274,10 @@ begin
             for update skip locked
         )
         and (
-            not v_has_floor
+            not v_floor.present
             or (f.neg_priority, f.fair_rank, f.id) < (v_head.neg_priority, v_head.fair_rank, v_head.id)
         );
-    if not found and not v_has_floor then
+    if not found and not v_floor.present then
         insert into jobs_private.claim_floors (worker_pool, neg_priority, fair_rank, id)
         values (claim_jobs.worker_pool, v_head.neg_priority, v_head.fair_rank, v_head.id)
         on conflict (worker_pool) do nothing;
@@ -527,10 +544,15 @@ begin
     select jobs_private.job_group_json(v_group, false, array_agg(n::public.jobs)) into v_answer
     from inserted as n;
 
+    -- The pool's first job gives it a claim floor at the bottom (claims move it forward).
+    if not v_type.has_floor then
+        insert into jobs_private.claim_floors (worker_pool, neg_priority, fair_rank, id)
+        values (v_type.worker_pool, -32768, -9223372036854775808, '00000000-0000-0000-0000-000000000000')
+        on conflict (worker_pool) do nothing;
     -- A higher priority than the floor's job ranks the set below the pool's claim floor: move
     -- the floor back to its first job, so the next claim sees it (rare: admins and the service
     -- role set priorities).
-    if v_type.has_floor
+    elsif v_type.has_floor
         and (-coalesce(queue_job.priority, 0), v_rank, v_group)
         < (v_type.floor_np, v_type.floor_rank, v_type.floor_id) then
         update jobs_private.claim_floors as f
@@ -650,4 +672,3 @@ revoke all on function public.rescue_expired_jobs(integer)
 from public, anon, authenticated, service_role;
 grant execute on function public.rescue_expired_jobs(integer)
 to jobs_worker, service_role;
-

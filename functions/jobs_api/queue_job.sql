@@ -251,10 +251,15 @@ begin
     select jobs_private.job_group_json(v_group, false, array_agg(n::public.jobs)) into v_answer
     from inserted as n;
 
+    -- The pool's first job gives it a claim floor at the bottom (claims move it forward).
+    if not v_type.has_floor then
+        insert into jobs_private.claim_floors (worker_pool, neg_priority, fair_rank, id)
+        values (v_type.worker_pool, -32768, -9223372036854775808, '00000000-0000-0000-0000-000000000000')
+        on conflict (worker_pool) do nothing;
     -- A higher priority than the floor's job ranks the set below the pool's claim floor: move
     -- the floor back to its first job, so the next claim sees it (rare: admins and the service
     -- role set priorities).
-    if v_type.has_floor
+    elsif v_type.has_floor
         and (-coalesce(queue_job.priority, 0), v_rank, v_group)
         < (v_type.floor_np, v_type.floor_rank, v_type.floor_id) then
         update jobs_private.claim_floors as f
