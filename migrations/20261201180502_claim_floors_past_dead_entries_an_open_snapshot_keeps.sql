@@ -82,6 +82,13 @@ execute function jobs_private.jobs_lower_claim_floor();
 -- can claim a job before its run_at. The lease is bounded by the job type
 -- (job_types.max_lease_seconds, and never past started_at + max_run_seconds). A worker scoped to
 -- some pools (jobs_private.worker_logins, or the worker_pools JWT claim) gets 42501 elsewhere.
+-- Security definer: jobs_worker has no table privileges and this is the one way a worker takes
+-- jobs; only jobs_worker and service_role may execute it (anon and authenticated cannot, so
+-- splinter 0028/0029 do not apply). It stays a definer in public because it is the hot path: an
+-- invoker wrapper would add a function call per claim. Time is the server's (now()): no caller
+-- can claim a job before its run_at. The lease is bounded by the job type
+-- (job_types.max_lease_seconds, and never past started_at + max_run_seconds). A worker scoped to
+-- some pools (jobs_private.worker_logins, or the worker_pools JWT claim) gets 42501 elsewhere.
 create or replace function public.claim_jobs(
     worker_pool text,
     worker_id text,
@@ -235,10 +242,11 @@ begin
         end if;
         return;
     end if;
-    -- About once per 64 jobs claimed, move the floor forward to the first fairly ranked job
-    -- still queued (this transaction's claims are no longer queued for it; another claimer's are
-    -- until it commits, so a claim that rolls back is never left below the floor). Skip locked:
-    -- a claim never waits for another claim's floor move.
+    -- About once per 64 jobs claimed: bring the pool's due retries to the head of its queue, or
+    -- else move its floor forward to the first fairly ranked job still queued (this
+    -- transaction's claims are no longer queued for it; another claimer's are until it commits,
+    -- so a claim that rolls back is never left below the floor). Skip locked: a claim never
+    -- waits for another claim's floor move.
     if not v_bottom
         and pg_catalog.nextval('jobs_private.claim_floor_tick') % 64 >= claim_jobs.max_jobs then
         return;
@@ -260,6 +268,28 @@ begin
     order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
     limit 1;
     if not found then
+        return;
+    end if;
+    -- Due jobs of the deferred band (a retry whose backoff is over, a run_after reached) rank
+    -- with the head of the fairly ranked band, so a pool that always has fresh work never
+    -- starves its retries; their ids are older than the head's, so they are claimed next (the
+    -- trigger jobs_claim_floor_trg moves the floor back to them).
+    with due as (
+        select j.id
+        from public.jobs as j
+        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
+            and greatest(j.fair_rank, 4611686018427387904) > 4611686018427387904
+            and greatest(j.fair_rank, 4611686018427387904)
+            <= 4611686018427387904 + floor(extract(epoch from now()) * 1000)::bigint
+        order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
+        limit 64
+        for update skip locked
+    )
+    update public.jobs as j
+    set fair_rank = v_head.fair_rank
+    from due as d
+    where j.id = d.id and j.run_at <= now();
+    if found then
         return;
     end if;
     -- forward only, unless the head was read from the bottom (no floor yet, or the second pass

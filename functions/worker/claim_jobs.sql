@@ -158,10 +158,11 @@ begin
         end if;
         return;
     end if;
-    -- About once per 64 jobs claimed, move the floor forward to the first fairly ranked job
-    -- still queued (this transaction's claims are no longer queued for it; another claimer's are
-    -- until it commits, so a claim that rolls back is never left below the floor). Skip locked:
-    -- a claim never waits for another claim's floor move.
+    -- About once per 64 jobs claimed: bring the pool's due retries to the head of its queue, or
+    -- else move its floor forward to the first fairly ranked job still queued (this
+    -- transaction's claims are no longer queued for it; another claimer's are until it commits,
+    -- so a claim that rolls back is never left below the floor). Skip locked: a claim never
+    -- waits for another claim's floor move.
     if not v_bottom
         and pg_catalog.nextval('jobs_private.claim_floor_tick') % 64 >= claim_jobs.max_jobs then
         return;
@@ -183,6 +184,28 @@ begin
     order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
     limit 1;
     if not found then
+        return;
+    end if;
+    -- Due jobs of the deferred band (a retry whose backoff is over, a run_after reached) rank
+    -- with the head of the fairly ranked band, so a pool that always has fresh work never
+    -- starves its retries; their ids are older than the head's, so they are claimed next (the
+    -- trigger jobs_claim_floor_trg moves the floor back to them).
+    with due as (
+        select j.id
+        from public.jobs as j
+        where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
+            and greatest(j.fair_rank, 4611686018427387904) > 4611686018427387904
+            and greatest(j.fair_rank, 4611686018427387904)
+            <= 4611686018427387904 + floor(extract(epoch from now()) * 1000)::bigint
+        order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
+        limit 64
+        for update skip locked
+    )
+    update public.jobs as j
+    set fair_rank = v_head.fair_rank
+    from due as d
+    where j.id = d.id and j.run_at <= now();
+    if found then
         return;
     end if;
     -- forward only, unless the head was read from the bottom (no floor yet, or the second pass
