@@ -86,7 +86,7 @@ begin
     if found then
         raise exception using errcode = '22023',
             message = format('reports[%s]%s: %s', v_bad.pos,
-                coalesce(format(' (job %s)', v_bad.job), ''), v_bad.reason);
+                coalesce(' (job ' || v_bad.job || ')', ''), v_bad.reason);
     end if;
 
     select (e.value ->> 'job_id')::uuid as job, min(e.ord) - 1 as pos, max(e.ord) - 1 as again
