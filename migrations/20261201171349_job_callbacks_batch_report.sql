@@ -37,7 +37,7 @@ declare
     c_uuid constant text := '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
     v_bad record;
     v_report record;
-    v_answers jsonb[] := '{}';
+    v_answers jsonb[] := array[]::jsonb[];
     v_state text;
     v_message text;
     v_hint text;

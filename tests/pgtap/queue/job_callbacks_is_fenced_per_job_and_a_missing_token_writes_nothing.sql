@@ -39,25 +39,33 @@ select set_config('t.before', (
 select tests.authenticate_as_worker();
 
 -- a good report first, then one without a token: 42501 before anything is written
-select throws_ok(
-    format($$select * from public.job_callbacks(reports := %L)$$, jsonb_build_array(
-        jsonb_build_object('job_id', c -> 0 -> 'id', 'status', 'completed',
-            'lease_token', c -> 0 -> 'token', 'assets', jsonb_build_array('o/0.png')),
-        jsonb_build_object('job_id', c -> 1 -> 'id', 'status', 'completed',
-            'assets', jsonb_build_array('o/1.png'))
-    )),
-    '42501',
-    format('reports[1] (job %s): a worker must present its lease_token', c -> 1 ->> 'id'),
-    'a jobs_worker report without lease_token: 42501 naming the element'
-)
+select
+    throws_ok(
+        format($$select * from public.job_callbacks(reports := %L)$$, jsonb_build_array(
+            jsonb_build_object(
+                'job_id', c -> 0 -> 'id', 'status', 'completed',
+                'lease_token', c -> 0 -> 'token', 'assets', jsonb_build_array('o/0.png')
+            ),
+            jsonb_build_object(
+                'job_id', c -> 1 -> 'id', 'status', 'completed',
+                'assets', jsonb_build_array('o/1.png')
+            )
+        )),
+        '42501',
+        format('reports[1] (job %s): a worker must present its lease_token', c -> 1 ->> 'id'),
+        'a jobs_worker report without lease_token: 42501 naming the element'
+    )
 from (select current_setting('t.claims')::jsonb as c) as s;
-select throws_ok(
-    format($$select * from public.job_callbacks(reports := %L)$$, jsonb_build_array(
-        jsonb_build_object('job_id', c -> 0 -> 'id', 'status', 'failed',
-            'lease_token', null)
-    )),
-    '42501', null, 'an explicit null token is no token'
-)
+select
+    throws_ok(
+        format($$select * from public.job_callbacks(reports := %L)$$, jsonb_build_array(
+            jsonb_build_object(
+                'job_id', c -> 0 -> 'id', 'status', 'failed',
+                'lease_token', null
+            )
+        )),
+        '42501', null, 'an explicit null token is no token'
+    )
 from (select current_setting('t.claims')::jsonb as c) as s;
 select tests.clear_authentication();
 select is(
@@ -68,22 +76,31 @@ select is(
 );
 
 select tests.authenticate_as_worker();
-select set_config('t.answers', (
-    select jsonb_agg(r.result)
-    from public.job_callbacks(reports := jsonb_build_array(
+select
+    set_config('t.answers', (
+        select jsonb_agg(r.result)
+        from public.job_callbacks(reports := jsonb_build_array(
         -- job 0 under job 1's token, job 1 under a random one, job 2 under its first attempt's
-        jsonb_build_object('job_id', c -> 0 -> 'id', 'status', 'completed',
-            'lease_token', c -> 1 -> 'token', 'assets', jsonb_build_array('evil/0.png')),
-        jsonb_build_object('job_id', c -> 1 -> 'id', 'status', 'failed',
-            'lease_token', gen_random_uuid(), 'retryable', false),
-        jsonb_build_object('job_id', c -> 2 -> 'id', 'status', 'completed',
-            'lease_token', c -> 2 -> 'token', 'assets', jsonb_build_array('dead/2.png'))
-    )) as r
-)::text, true) is not null
+                jsonb_build_object(
+                    'job_id', c -> 0 -> 'id', 'status', 'completed',
+                    'lease_token', c -> 1 -> 'token', 'assets', jsonb_build_array('evil/0.png')
+                ),
+                jsonb_build_object(
+                    'job_id', c -> 1 -> 'id', 'status', 'failed',
+                    'lease_token', gen_random_uuid(), 'retryable', false
+                ),
+                jsonb_build_object(
+                    'job_id', c -> 2 -> 'id', 'status', 'completed',
+                    'lease_token', c -> 2 -> 'token', 'assets', jsonb_build_array('dead/2.png')
+                )
+            )) as r
+    )::text, true) is not null
 from (select current_setting('t.claims')::jsonb as c) as s;
 select tests.clear_authentication();
-select is(current_setting('t.answers')::jsonb, '["stale", "stale", "stale"]'::jsonb,
-    'another claim''s, a random and another attempt''s token: stale, each');
+select is(
+    current_setting('t.answers')::jsonb, '["stale", "stale", "stale"]'::jsonb,
+    'another claim''s, a random and another attempt''s token: stale, each'
+);
 select is(
     (select md5(string_agg(j::text, ',' order by j.id)) from public.jobs as j)
     || (select count(*) from public.images_videos)::text,
@@ -93,28 +110,39 @@ select is(
 
 -- the service role may omit tokens (job_callback's trust check, reached through this definer)
 select tests.authenticate_as_service_role();
-select set_config('t.service', (
-    select jsonb_agg(r.result)
-    from public.job_callbacks(reports := jsonb_build_array(
-        jsonb_build_object('job_id', c -> 0 -> 'id', 'status', 'completed',
-            'assets', jsonb_build_array('o/0.png')),
-        jsonb_build_object('job_id', c -> 2 -> 'id', 'status', 'failed', 'retryable', false)
-    )) as r
-)::text, true) is not null
+select
+    set_config('t.service', (
+        select jsonb_agg(r.result)
+        from public.job_callbacks(reports := jsonb_build_array(
+                jsonb_build_object(
+                    'job_id', c -> 0 -> 'id', 'status', 'completed',
+                    'assets', jsonb_build_array('o/0.png')
+                ),
+                jsonb_build_object('job_id', c -> 2 -> 'id', 'status', 'failed', 'retryable', false)
+            )) as r
+    )::text, true) is not null
 from (select current_setting('t.claims')::jsonb as c) as s;
-select is(current_setting('t.service')::jsonb, '["completed", "failed"]'::jsonb,
-    'the service role reports without tokens');
+select is(
+    current_setting('t.service')::jsonb, '["completed", "failed"]'::jsonb,
+    'the service role reports without tokens'
+);
 -- control: the live holders' tokens work for a worker
 select tests.authenticate_as_worker();
-select is(
-    (
-        select r.result
-        from public.job_callbacks(reports := jsonb_build_array(jsonb_build_object(
-            'job_id', c -> 1 -> 'id', 'status', 'completed', 'lease_token', c -> 1 -> 'token'
-        ))) as r
-    ),
-    'completed', 'control: job 1 under its own token completes'
-)
+select
+    is(
+        (
+            select r.result
+            from public.job_callbacks(reports := jsonb_build_array(jsonb_build_object(
+                    'job_id',
+                    c -> 1 -> 'id',
+                    'status',
+                    'completed',
+                    'lease_token',
+                    c -> 1 -> 'token'
+                ))) as r
+        ),
+        'completed', 'control: job 1 under its own token completes'
+    )
 from (select current_setting('t.claims')::jsonb as c) as s;
 select tests.clear_authentication();
 select results_eq(

@@ -18,10 +18,11 @@ select public.job_callback(
     lease_token := (current_setting('t.claims')::jsonb -> 1 ->> 'token')::uuid
 ) ->> 'result' = 'completed';
 -- a good report of job 0, to put before each bad element
-select set_config('t.good', jsonb_build_object(
-    'job_id', c -> 0 -> 'id', 'status', 'completed', 'lease_token', c -> 0 -> 'token',
-    'assets', jsonb_build_array('o/0.png')
-)::text, true) is not null
+select
+    set_config('t.good', jsonb_build_object(
+        'job_id', c -> 0 -> 'id', 'status', 'completed', 'lease_token', c -> 0 -> 'token',
+        'assets', jsonb_build_array('o/0.png')
+    )::text, true) is not null
 from (select current_setting('t.claims')::jsonb as c) as s;
 select tests.clear_authentication();
 select set_config('t.before', (
@@ -38,23 +39,35 @@ language sql as $$
     select format('select * from public.job_callbacks(reports := %L)', reports);
 $$;
 -- the owner stands in for the service role (tokens are given anyway); grants are not the subject
-select throws_ok(pg_temp.reports('{"job_id": "x"}'), '22023',
-    'reports must be a JSON array of 1 to 100 job_callback reports', 'an object, not an array');
+select throws_ok(
+    pg_temp.reports('{"job_id": "x"}'), '22023',
+    'reports must be a JSON array of 1 to 100 job_callback reports', 'an object, not an array'
+);
 select throws_ok(pg_temp.reports('[]'), '22023', null, 'an empty array');
 select throws_ok(pg_temp.reports('null'), '22023', null, 'JSON null');
 select throws_ok('select * from public.job_callbacks(reports := null)', '22023', null, 'SQL null');
 select throws_ok(
-    pg_temp.reports((select jsonb_agg(current_setting('t.good')::jsonb) from generate_series(1, 101))),
+    pg_temp.reports(
+        (select jsonb_agg(current_setting('t.good')::jsonb) from generate_series(1, 101))
+    ),
     '22023', 'reports must be a JSON array of 1 to 100 job_callback reports', '101 reports'
 );
-select throws_ok(pg_temp.bad('"a string"'), '22023', 'reports[1]: must be an object',
-    'an element that is not an object');
-select throws_ok(pg_temp.bad('{"status": "completed", "lease_token": null}'), '22023',
-    'reports[1]: job_id must be a uuid', 'no job_id');
-select throws_ok(pg_temp.bad('{"job_id": "42", "status": "completed"}'), '22023',
-    'reports[1] (job 42): job_id must be a uuid', 'a job_id that is not a uuid');
-select throws_ok(pg_temp.bad('{"job_id": 42, "status": "completed"}'), '22023',
-    null, 'a job_id that is a number');
+select throws_ok(
+    pg_temp.bad('"a string"'), '22023', 'reports[1]: must be an object',
+    'an element that is not an object'
+);
+select throws_ok(
+    pg_temp.bad('{"status": "completed", "lease_token": null}'), '22023',
+    'reports[1]: job_id must be a uuid', 'no job_id'
+);
+select throws_ok(
+    pg_temp.bad('{"job_id": "42", "status": "completed"}'), '22023',
+    'reports[1] (job 42): job_id must be a uuid', 'a job_id that is not a uuid'
+);
+select throws_ok(
+    pg_temp.bad('{"job_id": 42, "status": "completed"}'), '22023',
+    null, 'a job_id that is a number'
+);
 select throws_ok(
     pg_temp.bad(jsonb_build_object('job_id', gen_random_uuid(), 'status', 'done')),
     '22023', null, 'status done'
@@ -64,51 +77,70 @@ select throws_ok(
     '22023', null, 'no status'
 );
 select throws_ok(
-    pg_temp.bad(jsonb_build_object('job_id', gen_random_uuid(), 'status', 'failed',
-        'leaseToken', gen_random_uuid(), 'retriable', false)),
+    pg_temp.bad(jsonb_build_object(
+        'job_id', gen_random_uuid(), 'status', 'failed',
+        'leaseToken', gen_random_uuid(), 'retriable', false
+    )),
     '22023', null, 'unknown keys (a misspelt token or flag is not silently dropped)'
 );
 select throws_ok(
-    pg_temp.bad(jsonb_build_object('job_id', gen_random_uuid(), 'status', 'failed',
-        'lease_token', 'abc')),
+    pg_temp.bad(jsonb_build_object(
+        'job_id', gen_random_uuid(), 'status', 'failed',
+        'lease_token', 'abc'
+    )),
     '22023', null, 'a lease_token that is not a uuid'
 );
 select throws_ok(
-    pg_temp.bad(jsonb_build_object('job_id', gen_random_uuid(), 'status', 'failed',
-        'retryable', 'no')),
+    pg_temp.bad(jsonb_build_object(
+        'job_id', gen_random_uuid(), 'status', 'failed',
+        'retryable', 'no'
+    )),
     '22023', null, 'retryable that is not a boolean'
 );
 select throws_ok(
-    pg_temp.bad(jsonb_build_object('job_id', gen_random_uuid(), 'status', 'completed',
-        'metadata', '[1]'::jsonb, 'assets', '{}'::jsonb, 'error_message', 5)),
+    pg_temp.bad(jsonb_build_object(
+        'job_id', gen_random_uuid(), 'status', 'completed',
+        'metadata', '[1]'::jsonb, 'assets', '{}'::jsonb, 'error_message', 5
+    )),
     '22023', null, 'metadata, assets and error_message of the wrong JSON types'
 );
 select throws_ok(
     pg_temp.bad(current_setting('t.good')::jsonb),
     '22023',
-    format('reports[0] and reports[1] report the same job %s: one report per job',
-        current_setting('t.claims')::jsonb -> 0 ->> 'id'),
+    format(
+        'reports[0] and reports[1] report the same job %s: one report per job',
+        current_setting('t.claims')::jsonb -> 0 ->> 'id'
+    ),
     'the same job twice'
 );
 select throws_ok(
-    pg_temp.bad(jsonb_build_object('job_id', upper(current_setting('t.claims')::jsonb -> 0 ->> 'id'),
-        'status', 'failed', 'lease_token', gen_random_uuid())),
+    pg_temp.bad(jsonb_build_object(
+        'job_id', upper(current_setting('t.claims')::jsonb -> 0 ->> 'id'),
+        'status', 'failed', 'lease_token', gen_random_uuid()
+    )),
     '22023', null, 'the same job twice, spelt in capitals'
 );
 -- job_callback's own payload checks, reached element by element: the element is named
 select throws_ok(
-    pg_temp.bad(jsonb_build_object('job_id', gen_random_uuid(), 'status', 'completed',
-        'lease_token', gen_random_uuid(), 'assets', '[{"type": "audio", "url": "a.wav"}]'::jsonb)),
+    pg_temp.bad(jsonb_build_object(
+        'job_id', gen_random_uuid(), 'status', 'completed',
+        'lease_token', gen_random_uuid(), 'assets', '[{"type": "audio", "url": "a.wav"}]'::jsonb
+    )),
     '22023', null, 'an asset of type audio (job_callback''s rule)'
 );
-select throws_ok(
-    pg_temp.bad(jsonb_build_object('job_id', c -> 1 -> 'id', 'status', 'failed',
-        'lease_token', c -> 1 -> 'token')),
-    'PT409',
-    format('reports[1] (job %s): job %s is already completed; a failed report conflicts',
-        c -> 1 ->> 'id', c -> 1 ->> 'id'),
-    'a failure of a completed job: PT409 for the whole call, naming the element'
-)
+select
+    throws_ok(
+        pg_temp.bad(jsonb_build_object(
+            'job_id', c -> 1 -> 'id', 'status', 'failed',
+            'lease_token', c -> 1 -> 'token'
+        )),
+        'PT409',
+        format(
+            'reports[1] (job %s): job %s is already completed; a failed report conflicts',
+            c -> 1 ->> 'id', c -> 1 ->> 'id'
+        ),
+        'a failure of a completed job: PT409 for the whole call, naming the element'
+    )
 from (select current_setting('t.claims')::jsonb as c) as s;
 
 select is(
@@ -120,8 +152,8 @@ select is(
 select is(
     (
         select r.result from public.job_callbacks(reports := jsonb_build_array(
-            current_setting('t.good')::jsonb
-        )) as r
+                current_setting('t.good')::jsonb
+            )) as r
     ),
     'completed', 'control: the good report alone completes its job'
 );

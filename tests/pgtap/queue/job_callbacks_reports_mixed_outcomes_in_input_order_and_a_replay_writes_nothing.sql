@@ -20,21 +20,34 @@ select set_config('t.claims', (
 )::text, true) is not null;
 -- c3 completed, an unknown job, c0 failed (retryable), the cancelled job, c1 failed for good,
 -- c2 with another attempt's token
-select set_config('t.batch', jsonb_build_array(
-    jsonb_build_object('job_id', c -> 3 -> 'id', 'status', 'completed',
-        'lease_token', c -> 3 -> 'token', 'assets', jsonb_build_array('o/3.png'),
-        'metadata', jsonb_build_object('quality_rating', 7)),
-    jsonb_build_object('job_id', gen_random_uuid(), 'status', 'completed',
-        'lease_token', gen_random_uuid()),
-    jsonb_build_object('job_id', c -> 0 -> 'id', 'status', 'failed',
-        'lease_token', c -> 0 -> 'token', 'error_message', 'oom'),
-    jsonb_build_object('job_id', current_setting('t.cancelled'), 'status', 'completed',
-        'lease_token', gen_random_uuid(), 'assets', jsonb_build_array('o/c.png')),
-    jsonb_build_object('job_id', c -> 1 -> 'id', 'status', 'failed',
-        'lease_token', c -> 1 -> 'token', 'error_message', 'nsfw', 'retryable', false),
-    jsonb_build_object('job_id', c -> 2 -> 'id', 'status', 'completed',
-        'lease_token', gen_random_uuid(), 'assets', jsonb_build_array('o/2.png'))
-)::text, true) is not null
+select
+    set_config('t.batch', jsonb_build_array(
+        jsonb_build_object(
+            'job_id', c -> 3 -> 'id', 'status', 'completed',
+            'lease_token', c -> 3 -> 'token', 'assets', jsonb_build_array('o/3.png'),
+            'metadata', jsonb_build_object('quality_rating', 7)
+        ),
+        jsonb_build_object(
+            'job_id', gen_random_uuid(), 'status', 'completed',
+            'lease_token', gen_random_uuid()
+        ),
+        jsonb_build_object(
+            'job_id', c -> 0 -> 'id', 'status', 'failed',
+            'lease_token', c -> 0 -> 'token', 'error_message', 'oom'
+        ),
+        jsonb_build_object(
+            'job_id', current_setting('t.cancelled'), 'status', 'completed',
+            'lease_token', gen_random_uuid(), 'assets', jsonb_build_array('o/c.png')
+        ),
+        jsonb_build_object(
+            'job_id', c -> 1 -> 'id', 'status', 'failed',
+            'lease_token', c -> 1 -> 'token', 'error_message', 'nsfw', 'retryable', false
+        ),
+        jsonb_build_object(
+            'job_id', c -> 2 -> 'id', 'status', 'completed',
+            'lease_token', gen_random_uuid(), 'assets', jsonb_build_array('o/2.png')
+        )
+    )::text, true) is not null
 from (select current_setting('t.claims')::jsonb as c) as s;
 select set_config('t.first', (
     select jsonb_agg(jsonb_build_array(r.job_id, r.result, r.answer))
@@ -52,7 +65,10 @@ select is(
         select jsonb_agg(e -> 0)
         from jsonb_array_elements(current_setting('t.first')::jsonb) as e
     ),
-    (select jsonb_agg(e -> 'job_id') from jsonb_array_elements(current_setting('t.batch')::jsonb) as e),
+    (
+        select jsonb_agg(e -> 'job_id')
+        from jsonb_array_elements(current_setting('t.batch')::jsonb) as e
+    ),
     'each row names its report''s job'
 );
 select ok(
