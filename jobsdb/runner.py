@@ -136,6 +136,7 @@ class Runner:
         self.ctx = get_context("spawn")
         self.slots: list[Slot] = []
         self.reports: list[Report] = []
+        self.batch_reports = True  # several ready outcomes go in one job_callbacks call
         self.signals = 0
         self.done = 0  # jobs reported (completed or failed) or dropped (cancelled/lost)
         self.counts = {"completed": 0, "failed": 0, "requeued": 0, "timed_out": 0,
@@ -469,14 +470,53 @@ class Runner:
         if not self.slots:
             raise _Refused("no job process could be restarted")
 
+    def _flush_batch(self, w: Worker) -> bool:
+        """Several outcomes ready: one job_callbacks call for up to 100 of them. False when the
+        database is unreachable (they stay queued). job_callbacks is all or nothing, so when it
+        refuses the batch (e.g. one result's bad assets) nothing was applied and the reports go
+        one by one, where each refusal is handled for its own job."""
+        batch = self.reports[:100]
+        try:
+            answers = w.report_many([(r.job, self._args(r)) for r in batch])
+            self._db_ok()
+        except psycopg.OperationalError as e:
+            self._db_error("job_callbacks", e)
+            return False
+        except psycopg.errors.InsufficientPrivilege as e:
+            raise _Refused(str(e).strip()) from e
+        except psycopg.errors.UndefinedFunction:
+            self.batch_reports = False  # a database without job_callbacks: one by one
+            return True
+        except psycopg.Error as e:
+            self.log("batch_refused", "warning", reports=len(batch), error=str(e).strip()[:300])
+            return True
+        del self.reports[: len(batch)]
+        for r, res in zip(batch, answers, strict=True):
+            self._reported(r, res, batch=len(batch))
+        return True
+
+    @staticmethod
+    def _args(r: Report) -> dict[str, Any]:
+        if r.outcome == "completed":
+            return Worker.outcome_args("completed", r.args["assets"], r.args["metadata"])
+        return Worker.outcome_args("failed", error=r.args["error"],
+                                   retryable=r.args["retryable"])  # fmt: skip
+
+    def _reported(self, r: Report, res: dict[str, Any], **extra: Any) -> None:
+        self.done += 1
+        result = res.get("result")
+        if result in self.counts:
+            self.counts[result] += 1
+        self.log("job_reported", job_id=r.job.job_id, outcome=r.outcome, result=result, **extra)
+
     def _flush_reports(self, w: Worker) -> None:
+        if (len(self.reports) > 1 and self.batch_reports
+                and time.monotonic() >= self.db_retry_at and not self._flush_batch(w)):
+            return
         while self.reports and time.monotonic() >= self.db_retry_at:
             r = self.reports[0]
             try:
-                if r.outcome == "completed":
-                    res = w.complete(r.job, r.args["assets"], r.args["metadata"])
-                else:
-                    res = w.fail(r.job, r.args["error"], retryable=r.args["retryable"])
+                res = w.report(r.job, self._args(r))
                 self._db_ok()
             except psycopg.OperationalError as e:
                 self._db_error("job_callback", e)
@@ -496,11 +536,7 @@ class Runner:
                 self.log("report_refused", "error", job_id=r.job.job_id, error=str(e).strip())
                 res = {"result": "refused"}
             self.reports.pop(0)
-            self.done += 1
-            result = res.get("result")
-            if result in self.counts:
-                self.counts[result] += 1
-            self.log("job_reported", job_id=r.job.job_id, outcome=r.outcome, result=result)
+            self._reported(r, res)
 
     def _maintenance(self, w: Worker) -> None:
         """Learn whether pg_cron rescues expired leases; if not, rescue them ourselves."""

@@ -167,28 +167,49 @@ class Worker:
                     self.held.pop(j.job_id, None)
         return {k: r["state"] for k, r in by_id.items()}
 
-    def _callback(self, job: ClaimedJob, args: dict[str, Any]) -> dict[str, Any]:
+    def report(self, job: ClaimedJob, args: dict[str, Any]) -> dict[str, Any]:
+        """Report one outcome (job_callback with its arguments); its answer."""
         base = {"job_id": job.job_id, "lease_token": job.lease_token}
         res: dict[str, Any] = self._call("job_callback", base | args, retry_unsure=True)
+        self._settle(job, res)
+        return res
+
+    def _settle(self, job: ClaimedJob, res: dict[str, Any]) -> None:
         with self._lock:
             self.held.pop(job.job_id, None)
         done = ("completed", "failed", "requeued", "duplicate")
         r = res["result"]
         job.state = "done" if r in done else "cancelled" if r == "ignored_cancelled" else "lost"
-        return res
+
+    @staticmethod
+    def outcome_args(outcome: str, assets: Any = None, metadata: Any = None, error: str = "",
+                     retryable: bool = True) -> dict[str, Any]:
+        """job_callback's arguments for a completed or failed outcome."""
+        if outcome == "completed":
+            return {"status": "completed", "assets": assets, "metadata": metadata}
+        return {"status": "failed", "error_message": error, "retryable": retryable}
+
+    def report_many(self, reports: list[tuple[ClaimedJob, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Report several outcomes in one job_callbacks call: (job, job_callback's arguments)
+        each; answers (job_callback's, per job) in the same order. All or nothing: any error
+        (22023, PT409, ...) means no report of the batch was applied."""
+        body = [{"job_id": j.job_id, "lease_token": j.lease_token} | a for j, a in reports]
+        rows = self._call("job_callbacks", {"reports": body}, retry_unsure=True)
+        answers: list[dict[str, Any]] = [r["answer"] for r in rows]
+        for (job, _), res in zip(reports, answers, strict=True):
+            self._settle(job, res)
+        return answers
 
     def complete(
         self, job: ClaimedJob, assets: list[Any], metadata: dict[str, Any] | None = None, **kw: Any
     ) -> dict[str, Any]:
-        return self._callback(
-            job, {"status": "completed", "assets": assets, "metadata": metadata} | kw
-        )
+        return self.report(job, self.outcome_args("completed", assets, metadata) | kw)
 
     def fail(
         self, job: ClaimedJob, error: str, retryable: bool = True, **kw: Any
     ) -> dict[str, Any]:
-        args = {"status": "failed", "error_message": error, "retryable": retryable}
-        return self._callback(job, args | kw)
+        args = self.outcome_args("failed", error=error, retryable=retryable)
+        return self.report(job, args | kw)
 
     def release(self, jobs: list[ClaimedJob]) -> dict[str, str]:
         """Hand held jobs back when stopping (release_jobs): job_id -> released (attempt given

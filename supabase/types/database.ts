@@ -557,6 +557,14 @@ export type Database = {
         }
         Returns: Json
       }
+      job_callbacks: {
+        Args: { reports: Json }
+        Returns: {
+          answer: Json
+          job_id: string
+          result: string
+        }[]
+      }
       job_changes_since: { Args: { cursor?: string }; Returns: Json }
       library_items: {
         Args: { before?: string; before_id?: string; max_rows?: number }

@@ -64,7 +64,8 @@ USER_RPCS = [
 ]
 # rescue_is_scheduled takes no argument: nothing to fuzz (test_hostile_users covers its callers)
 WORKER_RPCS = [
-    "claim_jobs", "heartbeat_jobs", "job_callback", "rescue_expired_jobs", "release_jobs",
+    "claim_jobs", "heartbeat_jobs", "job_callback", "job_callbacks", "rescue_expired_jobs",
+    "release_jobs",
 ]
 ADMIN_RPCS = ["review_job", "retry_job", "purge_finished_jobs", "system_metrics"]
 ALL_RPCS = USER_RPCS + WORKER_RPCS + ADMIN_RPCS
@@ -590,6 +591,25 @@ def valid(name: str, pgtype: str, world: World) -> st.SearchStrategy[Any]:
             max_size=3,
         ),
     }
+    # job_callbacks: a list of job_callback bodies (its own shape and type checks are the
+    # mutations' target: a report of another type, an unknown key, the same job twice)
+    by_name["reports"] = st.lists(
+        st.fixed_dictionaries(
+            {
+                "job_id": st.sampled_from(world.processing + world.ids()),
+                "status": by_name["status"],
+                "lease_token": st.sampled_from(world.tokens),
+            },
+            optional={
+                "assets": by_name["assets"],
+                "retryable": st.booleans(),
+                "error_message": text,
+                "metadata": st.dictionaries(text, text, max_size=2),
+            },
+        ),
+        min_size=1,
+        max_size=3,
+    )
     if name in by_name:
         return by_name[name]
     if pgtype == "uuid":
@@ -770,6 +790,11 @@ SPECIFIC = [
         {"job_id": str(uuid.uuid4()), "status": "completed", "metadata": deep(2000, "dict")},
     ),
     ("job_callback", {"job_id": str(uuid.uuid4()), "status": "completed", "assets": "{not"}),
+    ("job_callbacks", {"reports": "{not"}),
+    ("job_callbacks", {"reports": [{"job_id": "0", "status": "completed"}]}),
+    ("job_callbacks", {"reports": [{"job_id": str(uuid.uuid4()), "status": "completed",
+                                    "metadata": deep(2000, "dict")}]}),
+    ("job_callbacks", {"reports": [deep(1500, "list")]}),
     ("rescue_expired_jobs", {"max_jobs": 2**63}),
     ("system_metrics", {"time_window": "1e308 years"}),
     ("system_metrics", {"time_window": "infinity"}),

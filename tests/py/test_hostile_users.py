@@ -397,6 +397,10 @@ def test_a_user_gets_42501_from_every_worker_and_admin_rpc(w: W, unchanged) -> N
             },
         ),
         ("job_callback", {"job_id": w.processing, "status": "failed", "retryable": False}),
+        (
+            "job_callbacks",
+            {"reports": [{"job_id": w.processing, "status": "failed", "lease_token": w.token}]},
+        ),
         ("rescue_expired_jobs", {"max_jobs": 1000}),
         (
             "release_jobs",
@@ -545,6 +549,9 @@ def VALID_ARGS(w: W) -> dict[str, dict]:  # noqa: N802 - reads like the constant
         "claim_jobs": {"worker_pool": "rv51", "worker_id": "w"},
         "heartbeat_jobs": {"worker_id": "w", "job_ids": [w.processing], "lease_tokens": [w.token]},
         "job_callback": {"job_id": w.processing, "status": "completed", "lease_token": w.token},
+        "job_callbacks": {
+            "reports": [{"job_id": w.processing, "status": "completed", "lease_token": w.token}]
+        },
         "rescue_expired_jobs": {"max_jobs": 1000},
         "release_jobs": {"worker_id": "w", "job_ids": [w.processing], "lease_tokens": [w.token]},
         "rescue_is_scheduled": {},

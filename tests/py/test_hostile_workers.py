@@ -28,6 +28,7 @@ WORKER_FUNCTIONS = {
     "public.claim_jobs(text,text,integer,integer)",
     "public.heartbeat_jobs(text,uuid[],uuid[],integer)",
     "public.job_callback(uuid,text,uuid,text,jsonb,jsonb,boolean)",
+    "public.job_callbacks(jsonb)",
     "public.rescue_expired_jobs(integer)",
     "public.release_jobs(text,uuid[],uuid[])",
     "public.rescue_is_scheduled()",
@@ -137,7 +138,7 @@ def test_every_function_it_can_execute_is_a_worker_function(env: Env) -> None:
     # none takes a clock: no timestamp, date or interval argument anywhere
     clocks = env.hostile.execute(
         "select p.oid::regprocedure::text from pg_proc as p"
-        " where p.oid::regprocedure::text ~ '^(public\\.)?(claim_jobs|heartbeat_jobs|job_callback"
+        " where p.oid::regprocedure::text ~ '^(public\\.)?(claim_jobs|heartbeat_jobs|job_callbacks?"
         "|rescue_expired_jobs)\\(' and exists (select from unnest(p.proargtypes::oid[]) as t"
         " where t in ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,"
         " 'interval'::regtype))"
@@ -186,6 +187,27 @@ HOSTILE_CALLS = [
     "select public.job_callback(gen_random_uuid(), 'completed', gen_random_uuid(),"
     " metadata => jsonb_build_object('x', repeat('a', 70000)))",
     "select public.job_callback(gen_random_uuid(), 'failed', gen_random_uuid(), now => 'infinity')",
+    # job_callbacks
+    "select * from public.job_callbacks(null)",
+    "select * from public.job_callbacks('{}')",
+    "select * from public.job_callbacks('[]')",
+    "select * from public.job_callbacks('[1]')",
+    "select * from public.job_callbacks((select jsonb_agg(jsonb_build_object('job_id',"
+    " gen_random_uuid(), 'status', 'failed', 'lease_token', gen_random_uuid()))"
+    " from generate_series(1, 101)))",
+    "select * from public.job_callbacks(jsonb_build_array(jsonb_build_object('job_id',"
+    " gen_random_uuid(), 'status', 'completed')))",
+    "select * from public.job_callbacks(jsonb_build_array(jsonb_build_object('job_id',"
+    " gen_random_uuid(), 'status', 'completed', 'lease_token', gen_random_uuid(),"
+    " 'user_id', gen_random_uuid())))",
+    "select * from public.job_callbacks(jsonb_build_array(jsonb_build_object('job_id',"
+    " gen_random_uuid(), 'status', 'processing', 'lease_token', gen_random_uuid())))",
+    "select * from public.job_callbacks(jsonb_build_array(jsonb_build_object('job_id',"
+    " gen_random_uuid(), 'status', 'completed', 'lease_token', gen_random_uuid(),"
+    " 'metadata', jsonb_build_object('x', repeat('a', 70000)))))",
+    "select * from public.job_callbacks(jsonb_build_array(jsonb_build_object('job_id',"
+    " gen_random_uuid(), 'status', 'completed', 'lease_token', gen_random_uuid())),"
+    " now => 'infinity')",
     # rescue_expired_jobs
     "select public.rescue_expired_jobs(0)",
     "select public.rescue_expired_jobs(null)",
@@ -441,3 +463,40 @@ def test_it_cannot_release_a_job_it_does_not_hold(env: Env) -> None:
         [("released",)],
     )
     assert env.job(a)[:3] == ("queued", 0, None)
+
+
+def test_it_cannot_report_a_batch_for_jobs_it_does_not_hold(env: Env) -> None:
+    """job_callbacks is fenced per job exactly as job_callback: no token is 42501 for the whole
+    batch (its own good report included), any other token is stale for that job alone."""
+    a, b = env.queue(), env.queue()
+    honest = env.honest_claim()  # job a, held by the honest worker
+    assert honest["job_id"] == a
+    (mine,) = call(env.hostile, "select job_id::text, lease_token::text"
+                                " from public.claim_jobs('sdxl', 'hostile')")[1]  # fmt: skip
+    assert mine[0] == b
+    digest = env.job(a)[3]
+    batch = "select job_id::text, result from public.job_callbacks(%s::jsonb)"
+
+    def report(job: str, token: str | None, status: str = "completed") -> dict:
+        r = {"job_id": job, "status": status, "assets": ["evil.png"], "retryable": False}
+        return r if token is None else r | {"lease_token": token}
+
+    before = env.fingerprint()
+    for token in (None, str(uuid.uuid4()), mine[1], str(digest)):
+        for status in ("completed", "failed"):
+            got = call(env.hostile, batch, (json.dumps([report(a, token, status)]),))
+            if token is None:
+                assert got[:2] == ("err", "42501") and "lease_token" in got[2], got
+            else:
+                assert got == ("ok", [(a, "stale")]), (token, got)
+    # its own job b first, with its real token: still nothing written when a has no token
+    got = call(env.hostile, batch, (json.dumps([report(b, mine[1]), report(a, None)]),))
+    assert got[:2] == ("err", "42501") and f"reports[1] (job {a})" in got[2], got
+    assert env.fingerprint() == before and env.job(b)[0] == "processing"
+    # control: with a stolen token for a instead, b completes and a stays the honest worker's
+    got = call(env.hostile, batch, (json.dumps([report(b, mine[1]), report(a, mine[1])]),))
+    assert got == ("ok", [(b, "completed"), (a, "stale")]), got
+    assert env.job(b)[0] == "completed" and env.job(a)[:3] == ("processing", 1, "honest")
+    # control: the holder's own token works in a batch
+    got = call(env.hostile, batch, (json.dumps([report(a, honest["lease_token"])]),))
+    assert got == ("ok", [(a, "completed")])

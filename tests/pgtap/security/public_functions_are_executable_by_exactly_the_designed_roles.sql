@@ -27,9 +27,9 @@ select set_eq(
     where p.pronamespace = 'public'::regnamespace
         and has_function_privilege('service_role', p.oid, 'execute')$$,
     array[
-        'cancel_job', 'claim_jobs', 'heartbeat_jobs', 'job_callback', 'purge_finished_jobs',
-        'queue_job', 'release_jobs', 'rescue_expired_jobs', 'rescue_is_scheduled', 'retry_job',
-        'system_metrics'
+        'cancel_job', 'claim_jobs', 'heartbeat_jobs', 'job_callback', 'job_callbacks',
+        'purge_finished_jobs', 'queue_job', 'release_jobs', 'rescue_expired_jobs',
+        'rescue_is_scheduled', 'retry_job', 'system_metrics'
     ],
     'service_role can execute exactly queue, cancel, worker and admin maintenance functions'
 );
@@ -38,8 +38,8 @@ select set_eq(
     where p.pronamespace = 'public'::regnamespace
         and has_function_privilege('jobs_worker', p.oid, 'execute')$$,
     array[
-        'claim_jobs', 'heartbeat_jobs', 'job_callback', 'release_jobs', 'rescue_expired_jobs',
-        'rescue_is_scheduled'
+        'claim_jobs', 'heartbeat_jobs', 'job_callback', 'job_callbacks', 'release_jobs',
+        'rescue_expired_jobs', 'rescue_is_scheduled'
     ],
     'jobs_worker can execute exactly the worker functions only'
 );
