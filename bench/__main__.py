@@ -7,8 +7,10 @@ import os
 import sys
 import time
 
-from bench import report, workloads
+from bench import longtx, report, workloads
 from bench.progress import Progress
+
+GROUPS = ["throughput", "longtx", "storm", "growth", "reads"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,10 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--history", type=int, default=int(os.environ.get("BENCH_HISTORY", 1_000_000)),
                     help="finished jobs of history for the growth and read rows (default 1000000)")
     ap.add_argument("--clients", default=os.environ.get("BENCH_CLIENTS", "1,4,8"))
+    ap.add_argument("--longtx-secs", type=float,
+                    default=float(os.environ.get("BENCH_LONGTX_SECS", 300)),
+                    help="seconds per long-transaction run; four runs (default 300)")
     ap.add_argument("--quick", action="store_true",
                     help="a smoke run: 1 s, 3 reps, 20000 rows of history (numbers meaningless)")
     ap.add_argument("--only", nargs="*", default=None,
-                    choices=["throughput", "storm", "growth", "reads"],
+                    choices=GROUPS,
                     help="run only these groups")
     ap.add_argument("--keep", action="store_true", help="leave the bench cluster running")
     a = ap.parse_args(argv)
@@ -31,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         a.secs, a.history = 1.0, 20_000
     a.reps = max(a.reps, 3)
     clients = [int(c) for c in a.clients.split(",")]
-    groups = a.only or ["throughput", "storm", "growth", "reads"]
+    groups = a.only or GROUPS
 
     prog = Progress()
     t0 = time.monotonic()
@@ -41,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         env.setup(prog)
         if "throughput" in groups:
             results += workloads.throughput(env, prog, clients, a.secs, a.reps)
+        if "longtx" in groups:
+            results += longtx.longtx(env, prog, a.longtx_secs)
         if "storm" in groups:
             results += workloads.retry_storm(env, prog, a.reps)
         if "growth" in groups or "reads" in groups:
@@ -49,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         env.close(prog)
     meta = env.meta | {
         "secs_per_measurement": a.secs, "reps": a.reps, "history_rows": a.history,
-        "clients": clients, "wall_seconds": round(time.monotonic() - t0, 1),
+        "clients": clients, "longtx_secs": a.longtx_secs,
+        "wall_seconds": round(time.monotonic() - t0, 1),
     }
     md = report.write(results, meta)
     print()
