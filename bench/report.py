@@ -145,6 +145,22 @@ def _ms(w: dict[str, Any]) -> str:
     return f"{w['claim_p50_ms']:.2f} / {w['claim_p99_ms']:.2f}"
 
 
+def bytes_markdown(rows: list[dict]) -> list[str]:
+    rows = [r for r in rows if r["group"] == "bytes"]
+    if not rows:
+        return []
+    lines = ["", "| storage per processed job (tables, indexes, TOAST) | jobs processed |"
+             " database growth | bytes per job |", "| --- | --- | --- | --- |"]
+    for r in rows:
+        if "skipped" in r:
+            lines.append(f"| {r['name']} | {r['skipped']} | | |")
+            continue
+        lines.append(f"| {r['name']} ({r['clients']} clients, {r['secs']:g} s) | {r['jobs']:,} |"
+                     f" {(r['bytes_after'] - r['bytes_before']) / 2**20:,.1f} MiB |"
+                     f" {r['per_job']:,.0f} |")
+    return lines
+
+
 def _dead(r: dict[str, Any]) -> str:
     return "" if r.get("dead") is None else f"{r['dead']:,}"
 
@@ -200,6 +216,7 @@ def markdown(rows: list[dict], meta: dict[str, Any], tg: list[dict]) -> str:
         cells = [_cell(x, "jobs/s") for x in rows if x.get("key") == r["key"]
                  and x["group"] == "throughput"]
         lines.append(f"| {r['name']}, jobs/s | " + " | ".join(cells) + " |")
+    lines += bytes_markdown(rows)
     lat = [r for r in rows if r["group"] in ("growth", "storm", "reads", "metrics")]
     if lat:
         lines += ["", "| latency (one client) | p50 ms | p95 ms | user/owner p50 |",
