@@ -123,14 +123,15 @@ def _one(env: Env, prog: Progress, design: str, held: bool, secs: float) -> dict
         holder.execute(snapshot_read).fetchone()  # the snapshot is taken; now idle in transaction
     label = f"{design}, {'with' if held else 'without'} an open repeatable read transaction"
     prog.step(f"longtx: {label}, {secs:g} s at {CLIENTS} clients")
+    probe = Probe(env, design)
     try:
-        probe = Probe(env, design)
         p = pgbench.start(env.url(DBS[db], OWNER), script, CLIENTS, secs, progress=WINDOW)
         probe.start()
         tps, jobs, windows = pgbench.finish_windows(p, script)
         samples = probe.finish()
         rels = _relations(env, design)
     finally:
+        probe.stop.set()
         if holder:
             holder.execute("rollback")
             holder.close()
