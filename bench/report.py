@@ -28,6 +28,18 @@ NOTES = """Notes
   event per transaction (pgq.insert_event) while one extra connection loops pgq.ticker('bench') /
   pgq.next_batch / pgq.get_batch_events / pgq.finish_batch (10 ms sleep when no batch); after the
   run the backlog is drained; jobs/s = events produced / (run time + drain time).
+- pgmq (Supabase Queues, SQL-only install from the PyPI package pgmq): pgmq.send / pgmq.read
+  (vt 30 s, one message) / pgmq.archive, autocommit each, as its clients call them.
+- Throughput repetitions are interleaved: each repetition runs every design once per client
+  count, the design order rotated by one per repetition.
+- Storage per processed job: each design's queue reset to the backlog and vacuumed, its
+  lifecycle run at 8 clients; growth of all its tables (heap, indexes, TOAST) / jobs processed.
+- Long transaction: lifecycle at 4 clients, without and then with a repeatable read transaction
+  held open on its own connection (snapshot taken, idle in transaction); the queue reset,
+  vacuumed and checkpointed before each run; jobs/s per 10-s window (pgbench --progress), claim
+  p50/p99 from a probe client (one lifecycle per 50 ms, the claim timed alone); the goal compares
+  each full window starting at >= 30 s with the median of the same windows without the
+  transaction.
 - Latency rows: one client (Python, psycopg, prepared), each call its own PostgREST-shaped
   transaction; the time is that of the call statement alone (not BEGIN/set_config/COMMIT).
   Figures are p50/p95 over 300 calls (200 for reads, 10 for system_metrics) per repetition.
