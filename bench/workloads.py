@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -32,7 +33,7 @@ from jobsdb.shim import apply_cluster_part, apply_shim
 SQL = Path(__file__).resolve().parent / "scripts"
 OWNER = "postgres"
 DBS = {"jobsdb": "bench_jobsdb", "raw": "bench_raw", "procrastinate": "bench_procrastinate",
-       "pgq": "bench_pgq"}
+       "pgq": "bench_pgq", "pgmq": "bench_pgmq"}
 # The growth rows' "no history" side: a copy of bench_jobsdb taken right after its setup.
 EMPTY_DB = "bench_jobsdb_empty"
 BACKLOG = 2000  # queued jobs standing in every design's queue during the throughput rows
@@ -159,6 +160,7 @@ class Env:
         self.have["raw"] = True
         self.have["procrastinate"] = self._setup_procrastinate(prog)
         self.have["pgq"] = self._setup_pgq(prog)
+        self.have["pgmq"] = self._setup_pgmq(prog)
 
     def _setup_procrastinate(self, prog: Progress) -> bool:
         try:
@@ -182,6 +184,33 @@ class Env:
             c.execute(sql_file("procrastinate_setup.sql", n=BACKLOG))
         self.meta["procrastinate"] = ver
         prog.done(f"procrastinate {ver}: its schema.sql applied to bench_procrastinate")
+        return True
+
+    def _setup_pgmq(self, prog: Progress) -> bool:
+        """pgmq (Supabase Queues) from the PyPI package `pgmq`, which ships the extension's SQL
+        for a SQL-only install (pgmq/sql/pgmq.sql). Installed without its dependencies and
+        never imported: only that file is read."""
+        spec = importlib.util.find_spec("pgmq")
+        if spec is None:
+            prog.step("installing the pgmq package (its SQL only) into the venv (pip)")
+            r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                                "pgmq"], capture_output=True, text=True)
+            importlib.invalidate_caches()
+            spec = importlib.util.find_spec("pgmq") if r.returncode == 0 else None
+        locations = list(spec.submodule_search_locations or []) if spec else []
+        sql = Path(locations[0]) / "sql" / "pgmq.sql" if locations else None
+        if not sql or not sql.is_file():
+            self.notes["pgmq"] = "skipped (not installable from the registries)"
+            prog.done(f"pgmq: {self.notes['pgmq']}")
+            return False
+        from importlib.metadata import version
+
+        ver = f"{(sql.parent / 'VERSION').read_text().strip()} (PyPI pgmq {version('pgmq')})"
+        with self.owner(DBS["pgmq"], prepared=False) as c:
+            c.execute(sql.read_text())
+            c.execute(sql_file("pgmq_setup.sql", n=BACKLOG))
+        self.meta["pgmq"] = ver
+        prog.done(f"pgmq {ver}: its SQL-only install applied to bench_pgmq")
         return True
 
     def _pgq_available(self) -> bool:
@@ -238,6 +267,8 @@ DESIGNS = [
            "pgbench_procrastinate.sql", 1),
     Design("pgq", "PgQ (insert_event; 1 consumer: ticker / next_batch / get_batch_events /"
            " finish_batch)", "pgq", "pgbench_pgq_produce.sql", 1, None),
+    Design("pgmq", "pgmq, Supabase Queues (send / read with vt / archive)", "pgmq",
+           "pgbench_pgmq.sql", 1),
     Design("jobsdb_async", "jobsdb lifecycle, async commit (synchronous_commit = off)", "jobsdb",
            "pgbench_jobsdb.sql", 1, options=ASYNC),
     Design("raw_async", "raw baseline, async commit (synchronous_commit = off)", "raw",
@@ -264,16 +295,23 @@ def _pgq_drain(env: Env) -> float:
     return time.monotonic() - t
 
 
-def _measure(env: Env, d: Design, clients: int, secs: float) -> float:
+def measure(env: Env, d: Design, clients: int, secs: float) -> tuple[float, int]:
+    """(jobs/s, jobs processed) of one pgbench run of a design."""
     ci = env.url(DBS[d.db], d.user)
     if d.key != "pgq":
-        return pgbench.run(ci, d.script, clients, secs, d.options) * d.per_tx
+        p = pgbench.start(ci, d.script, clients, secs, d.options)
+        tps, n = pgbench.finish(p, d.script)
+        return tps * d.per_tx, n * d.per_tx
     consumer = pgbench.start(ci, "pgbench_pgq_consume.sql", 1, secs)
     producer = pgbench.start(ci, d.script, clients, secs)
     _, produced = pgbench.finish(producer, d.script)
     pgbench.finish(consumer, "pgbench_pgq_consume.sql")
     drain = _pgq_drain(env)
-    return produced / (secs + drain)
+    return produced / (secs + drain), produced
+
+
+def _measure(env: Env, d: Design, clients: int, secs: float) -> float:
+    return measure(env, d, clients, secs)[0]
 
 
 def throughput(env: Env, prog: Progress, clients: list[int], secs: float,
@@ -287,8 +325,12 @@ def throughput(env: Env, prog: Progress, clients: list[int], secs: float,
         prog.done(f"warmed up {d.key} (2 s at {max(clients)} clients), vacuum analyze")
     vals: dict[tuple[str, int], list[float]] = {}
     for rep in range(reps):
+        # Interleaved: every repetition runs each design once, in an order rotated by one
+        # design per repetition, so no design always follows the same neighbour.
+        k = rep % len(designs)
+        order = designs[k:] + designs[:k]
         for n in clients:
-            for d in designs:
+            for d in order:
                 prog.step(f"rep {rep + 1}/{reps}: {d.key} at {n} clients, {secs:g} s")
                 v = _measure(env, d, n, secs)
                 vals.setdefault((d.key, n), []).append(v)
