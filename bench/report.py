@@ -20,8 +20,8 @@ NOTES = """Notes
   from json_to_record; COMMIT): queue_job as an authenticated user, claim_jobs and job_callback
   (one image asset) as jobs_worker, three transactions per job. Batched: queue_job num_images 10
   (the bench raises jobs_private.settings.max_images_per_request to 10 in its own database),
-  claim_jobs max_jobs 10, then ten job_callback calls (it reports one job per call): 12
-  transactions per 10 jobs. Raw: three autocommit statements per job (10 rows per statement when
+  claim_jobs max_jobs 10, then one job_callbacks call with the ten reports: 3 transactions per
+  10 jobs. Raw: three autocommit statements per job (10 rows per statement when
   batched). Procrastinate: its own schema.sql and SQL functions procrastinate_defer_jobs_v1 /
   procrastinate_fetch_job_v2 / procrastinate_finish_job_v1 as its library calls them.
 - PgQ is a batch consumer, not per-job claims by competing workers: N pgbench clients insert one

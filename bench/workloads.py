@@ -273,7 +273,7 @@ DESIGNS = [
            "pgbench_jobsdb.sql", 1, options=ASYNC),
     Design("raw_async", "raw baseline, async commit (synchronous_commit = off)", "raw",
            "pgbench_raw.sql", 1, options=ASYNC),
-    Design("jobsdb_batched", "jobsdb batched (queue_job x10 / claim_jobs x10 / 10 callbacks)",
+    Design("jobsdb_batched", "jobsdb batched (queue_job x10 / claim_jobs x10 / 1 job_callbacks)",
            "jobsdb", "pgbench_jobsdb_batched.sql", 10),
     Design("raw_batched", "raw baseline batched (10 rows per statement)", "raw",
            "pgbench_raw_batched.sql", 10),
