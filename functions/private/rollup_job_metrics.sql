@@ -3,7 +3,8 @@
 -- Idempotent; concurrent runs take turns (a transaction-level advisory lock), and a run after
 -- another finds nothing left to do. Run by pg_cron every five minutes (schedule_maintenance)
 -- or by the owner; system_metrics is exact without it (it reads from jobs whatever is not
--- rolled up), only slower.
+-- rolled up), only slower. from_scratch recomputes every hour: after finished jobs were
+-- inserted, changed or deleted with triggers off (session_replication_role = replica).
 --
 -- When an hour is closed: hour + 1 h <= jobs_private.job_metrics_horizon() (no transaction
 -- still open can write a completed_at before it), read before the statements that read jobs,
@@ -12,7 +13,7 @@
 -- Later changes to a finished job (retry_job, deletes, restores) mark its hour stale
 -- (jobs_private.job_metrics_stale, by trigger): its markers are deleted here and the hour is
 -- computed again; a marker committed after they were read survives for the next run.
-create function jobs_private.rollup_job_metrics()
+create function jobs_private.rollup_job_metrics(from_scratch boolean default false)
 returns integer
 language plpgsql
 volatile
@@ -21,6 +22,9 @@ as $$
 declare
     v_origin constant timestamptz := timestamptz '2000-01-01 00:00:00+00';
     v_first timestamptz := pg_catalog.date_bin(interval '1 hour', now() - interval '31 days', v_origin);
+    -- hours before this are forgotten: older than any window, or all of them from scratch
+    v_drop_before timestamptz := case when rollup_job_metrics.from_scratch
+        then 'infinity'::timestamptz else v_first end;
     v_horizon timestamptz;
     v_stale timestamptz[];
     v_hours timestamptz[];
@@ -39,10 +43,10 @@ begin
         returning s.hour
     )
     select coalesce(array_agg(distinct seen.hour), '{}') into v_stale from seen;
-    delete from jobs_private.job_metrics_hours as h where h.hour = any(v_stale) or h.hour < v_first;
-    delete from jobs_private.job_metrics_rollup as r where r.hour = any(v_stale) or r.hour < v_first;
+    delete from jobs_private.job_metrics_hours as h where h.hour = any(v_stale) or h.hour < v_drop_before;
+    delete from jobs_private.job_metrics_rollup as r where r.hour = any(v_stale) or r.hour < v_drop_before;
     delete from jobs_private.job_metrics_run_seconds as r
-    where r.hour = any(v_stale) or r.hour < v_first;
+    where r.hour = any(v_stale) or r.hour < v_drop_before;
 
     select coalesce(array_agg(g.hour order by g.hour), '{}')
     into v_hours
@@ -95,7 +99,7 @@ begin
     return pg_catalog.cardinality(v_hours);
 end;
 $$;
-comment on function jobs_private.rollup_job_metrics() is
-'Maintenance (pg_cron every five minutes, or the owner): rolls up the finished jobs of the closed hours of the last 31 days for system_metrics, recomputes hours marked stale, drops older hours; returns the number of hours rolled up. Idempotent, safe to run concurrently. 25001 outside read committed.';
-revoke all on function jobs_private.rollup_job_metrics()
+comment on function jobs_private.rollup_job_metrics(boolean) is
+'Maintenance (pg_cron every five minutes, or the owner): rolls up the finished jobs of the closed hours of the last 31 days for system_metrics, recomputes hours marked stale (every hour with from_scratch), drops older hours; returns the number of hours rolled up. Idempotent, safe to run concurrently. 25001 outside read committed.';
+revoke all on function jobs_private.rollup_job_metrics(boolean)
 from public, anon, authenticated, service_role;
