@@ -143,10 +143,11 @@ references public.videos (id) on delete set null;
 --  * the claim reads jobs_claim_idx, whose predicate and order equal claim_jobs' query;
 --  * lease rescue and "processing" figures read jobs_lease_idx (only processing rows);
 --  * per-user "queued/processing" lists and the queued cap read jobs_user_active_idx;
---  * the per-user history queries read jobs_user_created_idx.
+--  * the per-user history queries read jobs_user_created_idx, keyed by id too: list_jobs and
+--    library_items page by (created_at desc, id desc) and stop after the page, unsorted.
 -- Every status change is a non-HOT update that writes each index whose predicate the row
 -- satisfies, so the hot table keeps few indexes and FK indexes are partial on non-null values.
-create index jobs_user_created_idx on public.jobs (user_id, created_at desc);
+create index jobs_user_created_idx on public.jobs (user_id, created_at desc, id desc);
 -- jobs_claim_idx's second key is the band of fair_rank: 2^62 for every job ranked by fairness
 -- (ranks are small), and 2^62 + run_at in epoch milliseconds for a job waiting for a later
 -- run_at (the triggers put a retry's backoff and run_after there). The claim's condition on it

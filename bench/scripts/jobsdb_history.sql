@@ -38,3 +38,5 @@ select
 from generate_series(1, %(n)s) as g
 where g %% 50 > 1;
 set session_replication_role = origin;
+-- system_metrics' roll-up of the closed hours (pg_cron runs it every five minutes in a project).
+select jobs_private.rollup_job_metrics();

@@ -86,7 +86,19 @@ select job_type, count(*) as total_jobs,
 from public.jobs where user_id = %(uid)s and created_at > now() - interval '7 days'
 group by job_type
 
+-- The read RPCs as PostgREST calls them (its asJsonF: a set-returning function's rows through
+-- coalesce(json_agg(...), '[]')::character varying; a function returning one jsonb through
+-- (json_agg(...) -> 0)::text): the client gets text, as PostgREST does. "[jsonb]": list_jobs
+-- the way this file measured it before issue 14 (jsonb_agg(to_jsonb(r)), parsed by the client).
+
 -- name: rpc: list_jobs()
+-- user:
+select coalesce(json_agg(_postgrest_t), '[]')::character varying
+from public.list_jobs() as _postgrest_t
+-- owner:
+same
+
+-- name: rpc: list_jobs() [jsonb]
 -- user:
 select coalesce(jsonb_agg(to_jsonb(r)), '[]') from public.list_jobs() as r
 -- owner:
@@ -94,18 +106,21 @@ same
 
 -- name: rpc: get_job(job_id)
 -- user:
-select public.get_job(job_id := %(job_id)s)
+select coalesce((json_agg(_postgrest_t.pgrst_scalar) -> 0)::text, 'null')
+from (select public.get_job(job_id := %(job_id)s) as pgrst_scalar) as _postgrest_t
 -- owner:
 same
 
 -- name: rpc: workspace_groups()
 -- user:
-select public.workspace_groups()
+select coalesce((json_agg(_postgrest_t.pgrst_scalar) -> 0)::text, 'null')
+from (select public.workspace_groups() as pgrst_scalar) as _postgrest_t
 -- owner:
 same
 
 -- name: rpc: library_items()
 -- user:
-select public.library_items()
+select coalesce((json_agg(_postgrest_t.pgrst_scalar) -> 0)::text, 'null')
+from (select public.library_items() as pgrst_scalar) as _postgrest_t
 -- owner:
 same

@@ -16,8 +16,14 @@ declare
 begin
     return (
         with page as (
-            select j, row_number() over (order by j.created_at desc, j.id desc) as pos
+            -- each job's assets are read once, here: a job without any is not an item
+            select j, a.assets, row_number() over (order by j.created_at desc, j.id desc) as pos
             from public.jobs as j
+            cross join lateral (
+                select jsonb_agg(jobs_private.asset_json(iv, j) order by iv.asset_index) as assets
+                from public.images_videos as iv
+                where iv.job_id = j.id
+            ) as a
             where j.user_id = (select auth.uid())
                 and j.status = 'completed'
                 and (
@@ -25,7 +31,7 @@ begin
                     or j.created_at <= library_items.before
                     and (j.created_at < library_items.before or j.id < library_items.before_id)
                 )
-                and exists (select from public.images_videos as iv where iv.job_id = j.id)
+                and a.assets is not null
             order by j.created_at desc, j.id desc
             limit v_n + 1
         )
@@ -33,11 +39,7 @@ begin
             'items', coalesce(jsonb_agg(jsonb_build_object(
                 'job_id', (p.j).id, 'job_type', (p.j).job_type, 'created_at', (p.j).created_at,
                 'completed_at', (p.j).completed_at, 'prompt', (p.j).metadata -> 'prompt',
-                'assets', (
-                    select jsonb_agg(jobs_private.asset_json(iv, p.j) order by iv.asset_index)
-                    from public.images_videos as iv
-                    where iv.job_id = (p.j).id
-                )
+                'assets', p.assets
             ) order by p.pos) filter (where p.pos <= v_n), '[]'),
             'next', case when max(p.pos) > v_n then jsonb_build_object(
                 'before', (array_agg((p.j).created_at) filter (where p.pos = v_n))[1],

@@ -15,34 +15,64 @@ language plpgsql
 stable
 set search_path = ''
 as $$
+declare
+    v_uid uuid := auth.uid();
+    v_n integer := least(greatest(coalesce(workspace_groups.max_groups, 20), 1), 100);
+    v_ids text[] := '{}'::text[];
+    v_newest timestamptz[] := '{}'::timestamptz[];
+    c_recent refcursor;
+    r record;
 begin
+    -- The user's newest jobs (at most 16 per group), newest first, read only as far as needed:
+    -- once v_n groups are seen and the jobs reach an older created_at than the v_n-th group's
+    -- newest job, every group not seen yet ranks below them. A group's newest created_at is
+    -- that of its first job seen. A cursor fetched row by row (a for loop reads 10, then 50).
+    open c_recent for
+        select j.metadata ->> 'job_id' as group_id, j.created_at
+        from public.jobs as j
+        where j.user_id = v_uid
+            and (
+                workspace_groups.before is null
+                or j.created_at < workspace_groups.before
+                or j.created_at = workspace_groups.before
+                and (j.metadata ->> 'job_id') < workspace_groups.before_group::text
+            )
+            and (workspace_groups.workspace_session_id is null
+                or j.workspace_session_id = workspace_groups.workspace_session_id)
+        order by j.created_at desc
+        limit v_n * 16;
+    loop
+        fetch c_recent into r;
+        exit when not found
+            or pg_catalog.cardinality(v_ids) >= v_n and r.created_at < v_newest[v_n];
+        if pg_catalog.array_position(v_ids, r.group_id) is null then
+            v_ids := v_ids || r.group_id;
+            v_newest := v_newest || r.created_at;
+        end if;
+    end loop;
+    close c_recent;
     return (
-        with params as (
-            select
-                (select auth.uid()) as uid,
-                least(greatest(coalesce(workspace_groups.max_groups, 20), 1), 100) as n
+        with picked as (
+            select u.group_id, u.created_at
+            from rows from (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_newest))
+                as u (group_id, created_at)
+            order by u.created_at desc, u.group_id desc
+            limit v_n
         ),
-        recent as (
-            select j.metadata ->> 'job_id' as group_id, j.created_at
-            from public.jobs as j, params as p
-            where j.user_id = p.uid
-                and (
-                    workspace_groups.before is null
-                    or j.created_at < workspace_groups.before
-                    or j.created_at = workspace_groups.before
-                    and (j.metadata ->> 'job_id') < workspace_groups.before_group::text
-                )
-                and (workspace_groups.workspace_session_id is null
-                    or j.workspace_session_id = workspace_groups.workspace_session_id)
-            order by j.created_at desc
-            limit least(greatest(coalesce(workspace_groups.max_groups, 20), 1), 100) * 16
-        ),
-        picked as (
-            select r.group_id, max(r.created_at) as created_at
-            from recent as r
-            group by r.group_id
-            order by max(r.created_at) desc, r.group_id desc
-            limit (select p.n from params as p)
+        -- each picked group's jobs, read once (by user_id and created_at: under RLS, the jsonb
+        -- ->> of the group id is not leakproof and cannot be an index condition)
+        members as materialized (
+            select g.group_id, m.j
+            from picked as g
+            cross join lateral (
+                -- offset 0: one index lookup per group (joined, the planner hashed all of
+                -- the user's jobs)
+                select j
+                from public.jobs as j
+                where j.user_id = v_uid and j.created_at = g.created_at
+                    and (j.metadata ->> 'job_id') = g.group_id
+                offset 0
+            ) as m
         ),
         groups as (
             select g.group_id, g.created_at, jsonb_build_object(
@@ -50,22 +80,20 @@ begin
                 'created_at', g.created_at,
                 'jobs', (
                     select jsonb_agg(jsonb_build_object(
-                        'id', j.id, 'job_type', j.job_type, 'status', j.status,
-                        'image_index', j.metadata -> 'image_index', 'prompt', j.metadata -> 'prompt',
-                        'error_message', j.error_message, 'completed_at', j.completed_at
-                    ) order by j.metadata -> 'image_index', j.id)
-                    from public.jobs as j, params as p
-                    where j.user_id = p.uid and j.created_at = g.created_at
-                        and (j.metadata ->> 'job_id') = g.group_id
+                        'id', (m.j).id, 'job_type', (m.j).job_type, 'status', (m.j).status,
+                        'image_index', (m.j).metadata -> 'image_index',
+                        'prompt', (m.j).metadata -> 'prompt',
+                        'error_message', (m.j).error_message, 'completed_at', (m.j).completed_at
+                    ) order by (m.j).metadata -> 'image_index', (m.j).id)
+                    from members as m
+                    where m.group_id = g.group_id
                 ),
                 'assets', coalesce((
-                    select jsonb_agg(jobs_private.asset_json(iv, j)
-                        order by j.metadata -> 'image_index', iv.asset_index)
-                    from public.jobs as j
-                    cross join params as p
-                    inner join public.images_videos as iv on iv.job_id = j.id
-                    where j.user_id = p.uid and j.created_at = g.created_at
-                        and (j.metadata ->> 'job_id') = g.group_id
+                    select jsonb_agg(jobs_private.asset_json(iv, m.j)
+                        order by (m.j).metadata -> 'image_index', iv.asset_index)
+                    from members as m
+                    inner join public.images_videos as iv on iv.job_id = (m.j).id
+                    where m.group_id = g.group_id
                 ), '[]')
             ) as doc
             from picked as g

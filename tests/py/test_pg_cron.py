@@ -21,7 +21,9 @@ from jobsdb import embedded, migrate
 from jobsdb.shim import apply_shim
 
 ROOT = Path(__file__).resolve().parents[2]
-JOB_NAMES = ["jobsdb-purge-finished-jobs", "jobsdb-rescue-expired-jobs"]
+JOB_NAMES = [
+    "jobsdb-purge-finished-jobs", "jobsdb-rescue-expired-jobs", "jobsdb-rollup-job-metrics",
+]
 
 
 def _pg_cron_installed() -> bool:
@@ -119,6 +121,8 @@ def test_schedules_made_after_the_migrations_exist_and_do_the_work(
              "command": "select public.purge_finished_jobs()"},
             {"jobname": "jobsdb-rescue-expired-jobs", "schedule": "* * * * *",
              "command": "select public.rescue_expired_jobs()"},
+            {"jobname": "jobsdb-rollup-job-metrics", "schedule": "2-59/5 * * * *",
+             "command": "select jobs_private.rollup_job_metrics()"},
         ]
         jobs = conn.execute(
             "select jobid, jobname, username, database, command from cron.job order by jobname"
@@ -139,6 +143,8 @@ def test_schedules_made_after_the_migrations_exist_and_do_the_work(
         ).fetchone() == ("queued", None)
         purged = conn.execute(commands["jobsdb-purge-finished-jobs"]).fetchone()[0]
         assert purged == 1
+        # the roll-up of system_metrics runs as the owner (it owns the roll-up tables)
+        assert conn.execute(commands["jobsdb-rollup-job-metrics"]).fetchone()[0] >= 0
         assert conn.execute(
             "select count(*) from public.jobs where id = %s", (old,)
         ).fetchone()[0] == 0

@@ -1,0 +1,53 @@
+-- Where system_metrics' roll-up may close hours: a time before which no transaction still
+-- open can write a completed_at. A job's completed_at is its writer's now() (or its
+-- started_at, set by a claim committed earlier), so only a transaction that started before
+-- time t can write a completed_at before t. Every transaction holds the lock on its virtual
+-- transaction id from its start, and pg_locks lists them for every role (those of processes
+-- without a user, autovacuum, are left out: they never write a job): when no other
+-- transaction is open, now() is the horizon; otherwise the open ones are remembered with
+-- now(), and once none of them is open any more (a later run), that time becomes the horizon.
+-- Read-committed callers read jobs in later statements, so a writer that ended meanwhile is
+-- seen. now() is taken a minute early: a transaction's start time is set a few instructions
+-- before its lock is taken. Prepared (two-phase) transactions are not looked at. Called by
+-- rollup_job_metrics under its advisory lock.
+create function jobs_private.job_metrics_horizon()
+returns timestamptz
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_now timestamptz := now() - interval '1 minute';
+    v_open text[];
+    v_state jobs_private.job_metrics_horizon;
+begin
+    select coalesce(array_agg(l.virtualxid), '{}')
+    into v_open
+    from pg_catalog.pg_locks as l
+    where l.locktype = 'virtualxid' and l.pid is distinct from pg_catalog.pg_backend_pid()
+        and not exists (
+            select from pg_catalog.pg_stat_activity as a
+            where a.pid = l.pid and a.usesysid is null
+        );
+    select * into strict v_state from jobs_private.job_metrics_horizon as h where h.singleton;
+    if pg_catalog.cardinality(v_open) = 0 then
+        v_state.closed_through := v_now;
+        v_state.taken_at := null;
+        v_state.open_xacts := null;
+    elsif v_state.taken_at is null or not (v_state.open_xacts && v_open) then
+        v_state.closed_through := coalesce(v_state.taken_at, v_state.closed_through);
+        v_state.taken_at := v_now;
+        v_state.open_xacts := v_open;
+    end if;
+    update jobs_private.job_metrics_horizon as h
+    set closed_through = greatest(h.closed_through, v_state.closed_through),
+        taken_at = v_state.taken_at, open_xacts = v_state.open_xacts
+    where h.singleton
+    returning h.closed_through into v_state.closed_through;
+    return v_state.closed_through;
+end;
+$$;
+comment on function jobs_private.job_metrics_horizon() is
+'system_metrics roll-up (called by rollup_job_metrics): a time before which no open transaction can still write a completed_at, proven from the virtual transaction ids in pg_locks; null until known.';
+revoke all on function jobs_private.job_metrics_horizon()
+from public, anon, authenticated, service_role;

@@ -1,0 +1,64 @@
+-- library_items reads each job's assets once (issue 14)
+--
+-- Why: a page read every candidate job's assets twice, once to keep only jobs with outputs
+-- (exists) and once to list them: 210 of its 507 buffers at 1,000,000 jobs went to the
+-- first. The assets are now aggregated once per candidate (a lateral join) and a job without
+-- any is skipped; same items, same order, same answer.
+
+-- Keyset pages: one row more than asked is read, so the last page is known when it is served:
+-- its `next` is null (and an empty page's too). `next` is the created_at and id of the page's
+-- last item; following it never starts over.
+create or replace function public.library_items(
+    before timestamptz default null,
+    max_rows integer default 50,
+    before_id uuid default null
+)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_n integer := least(greatest(coalesce(library_items.max_rows, 50), 1), 200);
+begin
+    return (
+        with page as (
+            -- each job's assets are read once, here: a job without any is not an item
+            select j, a.assets, row_number() over (order by j.created_at desc, j.id desc) as pos
+            from public.jobs as j
+            cross join lateral (
+                select jsonb_agg(jobs_private.asset_json(iv, j) order by iv.asset_index) as assets
+                from public.images_videos as iv
+                where iv.job_id = j.id
+            ) as a
+            where j.user_id = (select auth.uid())
+                and j.status = 'completed'
+                and (
+                    library_items.before is null
+                    or j.created_at <= library_items.before
+                    and (j.created_at < library_items.before or j.id < library_items.before_id)
+                )
+                and a.assets is not null
+            order by j.created_at desc, j.id desc
+            limit v_n + 1
+        )
+        select jsonb_build_object(
+            'items', coalesce(jsonb_agg(jsonb_build_object(
+                'job_id', (p.j).id, 'job_type', (p.j).job_type, 'created_at', (p.j).created_at,
+                'completed_at', (p.j).completed_at, 'prompt', (p.j).metadata -> 'prompt',
+                'assets', p.assets
+            ) order by p.pos) filter (where p.pos <= v_n), '[]'),
+            'next', case when max(p.pos) > v_n then jsonb_build_object(
+                'before', (array_agg((p.j).created_at) filter (where p.pos = v_n))[1],
+                'before_id', (array_agg((p.j).id) filter (where p.pos = v_n))[1]
+            ) end
+        )
+        from page as p
+    );
+end;
+$$;
+comment on function public.library_items(timestamptz, integer, uuid) is
+'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before and next.before_id of the previous page; next is null on the last page.';
+revoke all on function public.library_items(timestamptz, integer, uuid)
+from public, anon, authenticated, service_role;
+grant execute on function public.library_items(timestamptz, integer, uuid) to authenticated;

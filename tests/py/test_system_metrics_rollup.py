@@ -1,0 +1,263 @@
+"""system_metrics' roll-up of closed hours (jobs_private.rollup_job_metrics) answers exactly what
+system_metrics computed from jobs alone: the same JSON, percentiles included, for windows that
+start and end inside hours and on hour edges, before and after the roll-up, after a retention
+purge and an admin retry changed rolled-up hours, and while another transaction is open.
+
+The reference is the query system_metrics ran before the roll-up, run in the same transaction
+(the same now()) as the call."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import psycopg
+import pytest
+
+from jobsdb.postgrest import as_user, rpc
+from jobsdb.urls import url_for_db
+
+# Finished jobs over the last 9 days in irregular steps, with completed_at also exactly on
+# hour edges and a microsecond either side of them; run times from a small set (ties) and
+# unique ones; 4% failed (a third of all retried), 4% cancelled (half never started). Loaded
+# as the superuser with session_replication_role = replica (as a restore would; the rows keep
+# every rule of jobs_row_is_valid), so created_at can lie in the past.
+SEED = [
+    """insert into auth.users (id, aud, role, email, created_at, updated_at)
+    values ('00000000-0000-4000-8000-0000000000a1', 'authenticated', 'authenticated',
+        'metrics@example.com', now(), now())""",
+    "insert into public.profiles (id) values ('00000000-0000-4000-8000-0000000000a1')",
+    """insert into public.user_roles (user_id, role)
+    values ('00000000-0000-4000-8000-0000000000a1', 'admin')""",
+    "set session_replication_role = replica",
+    """insert into public.jobs (
+        id, user_id, job_type, status, error_message, attempts, max_attempts, metadata,
+        format, quality, model_type, created_at, started_at, completed_at, updated_at,
+        worker_pool, fair_rank
+    )
+    select gen_random_uuid(), '00000000-0000-4000-8000-0000000000a1', t.job_type, x.status,
+        case when x.status = 'failed' then 'boom' end, 1 + g % 3, 3,
+        jsonb_build_object('g', g), t.format, t.quality, t.model_type,
+        c.at - make_interval(secs => c.run + g % 11),
+        case when x.status <> 'cancelled' or g % 2 = 0 then c.at - make_interval(secs => c.run) end,
+        c.at, c.at, t.worker_pool, g
+    from generate_series(1, 4000) as g
+    cross join lateral (
+        select case g % 25 when 0 then 'failed' when 1 then 'cancelled' else 'completed' end
+            as status
+    ) as x
+    cross join lateral (
+        select
+            case when g % 7 = 0
+                then date_bin('1 hour', now() - make_interval(hours => g % 200),
+                    timestamptz '2000-01-01 00:00:00+00')
+                    + make_interval(secs => ((g / 7) % 3 - 1) * 0.000001)
+                else now() - make_interval(secs => g * 193.7)
+            end as at,
+            case when g % 5 = 0 then 1.5 * (g % 4) + 2 else 0.001 * g + 0.5 end as run
+    ) as c
+    inner join public.job_types as t on t.job_type
+        = (array['sdxl_image_fast', 'sdxl_image_high', 'image_fast', 'video_fast'])[1 + g % 4]""",
+    "set session_replication_role = origin",
+]
+
+# What system_metrics' job_types answered before the roll-up (from jobs alone).
+REFERENCE = """
+select coalesce(jsonb_agg(to_jsonb(s) order by s.job_type), '[]')
+from public.job_types as t
+cross join lateral (
+    select
+        t.job_type,
+        count(*) filter (where f.status = 'completed') as completed,
+        count(*) filter (where f.status = 'failed') as failed,
+        count(*) filter (where f.status = 'cancelled') as cancelled,
+        round((count(*) filter (where f.status = 'failed'))::numeric
+            / nullif(count(*) filter (where f.status in ('completed', 'failed')), 0), 4)
+            as failure_rate,
+        round((count(*) filter (where f.attempts > 1))::numeric / nullif(count(*), 0), 4)
+            as retry_rate,
+        round(avg(f.run_seconds) filter (where f.status = 'completed')::numeric, 3)
+            as avg_run_seconds,
+        round((percentile_cont(0.5) within group (order by f.run_seconds)
+            filter (where f.status = 'completed'))::numeric, 3) as p50_run_seconds,
+        round((percentile_cont(0.95) within group (order by f.run_seconds)
+            filter (where f.status = 'completed'))::numeric, 3) as p95_run_seconds,
+        round(avg(f.total_seconds) filter (where f.status = 'completed')::numeric, 3)
+            as avg_total_seconds
+    from (
+        select j.status, j.attempts,
+            extract(epoch from j.completed_at - j.started_at) as run_seconds,
+            extract(epoch from j.completed_at - j.created_at) as total_seconds
+        from public.jobs as j
+        where j.job_type = t.job_type and j.completed_at is not null
+            and j.completed_at > now() - %(w)s::interval and j.completed_at <= now()
+    ) as f
+) as s
+where s.completed + s.failed + s.cancelled > 0
+"""
+
+WINDOWS = ["1 minute", "1 hour", "90 minutes", "1 day", "7 days", "31 days"]
+ADMIN = "00000000-0000-4000-8000-0000000000a1"
+
+
+def _compare(conn: psycopg.Connection[Any]) -> int:
+    """Each window: system_metrics' job_types == the reference, in one transaction; returns
+    how many job types were compared (so an empty comparison cannot pass unnoticed)."""
+    seen = 0
+    for w in WINDOWS:
+        with conn.transaction():
+            got = conn.execute("select public.system_metrics(%s::interval)", [w]).fetchone()[0]
+            want = conn.execute(REFERENCE, {"w": w}).fetchone()[0]
+        assert got["job_types"] == want, w
+        seen += len(want)
+    return seen
+
+
+def _rolled(conn: psycopg.Connection[Any]) -> int:
+    return conn.execute("select count(*) from jobs_private.job_metrics_hours").fetchone()[0]
+
+
+@pytest.fixture
+def seeded(fresh_db: str, superuser_url: str | None) -> str:
+    if superuser_url is None:
+        pytest.skip("the seed needs a superuser (session_replication_role)")
+    db = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
+    with psycopg.connect(url_for_db(superuser_url, str(db)), autocommit=True) as conn:
+        for sql in SEED:
+            conn.execute(sql)
+        conn.execute("vacuum analyze public.jobs")
+    return fresh_db
+
+
+def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: str) -> None:
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        assert _compare(conn) >= 4 * 4  # before any roll-up: all live
+        n = conn.execute("select jobs_private.rollup_job_metrics()").fetchone()[0]
+        assert n >= 31 * 24  # every closed hour of the widest window
+        assert conn.execute(
+            "select count(*) from jobs_private.job_metrics_rollup"
+        ).fetchone()[0] > 0
+        # the roll-up really is read: answers come from it (a wrong roll-up row shows)
+        assert _compare(conn) >= 16
+        conn.execute(
+            "update jobs_private.job_metrics_rollup set completed = completed + 1"
+            " where hour = (select max(hour) from jobs_private.job_metrics_rollup)"
+        )
+        with pytest.raises(AssertionError):
+            _compare(conn)
+        conn.execute(
+            "update jobs_private.job_metrics_rollup set completed = completed - 1"
+            " where hour = (select max(hour) from jobs_private.job_metrics_rollup)"
+        )
+        # a second run finds nothing to do (idempotent), answers unchanged
+        assert conn.execute("select jobs_private.rollup_job_metrics()").fetchone()[0] == 0
+        assert _compare(conn) >= 16
+
+
+def test_purge_retry_and_late_inserts_do_not_make_rolled_up_hours_stale(seeded: str) -> None:
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        conn.execute("select jobs_private.rollup_job_metrics()")
+        rolled = _rolled(conn)
+        # retention deletes failed/cancelled jobs of rolled-up hours
+        purged = rpc(conn, "purge_finished_jobs", {"older_than": "2 days", "batch_size": 10000},
+                     role="service_role")
+        assert purged > 0
+        assert conn.execute("select count(*) from jobs_private.job_metrics_stale").fetchone()[0] > 0
+        assert _compare(conn) >= 16  # stale hours read from jobs
+        # an admin retries a failed job of a rolled-up hour (completed_at becomes null)
+        failed = conn.execute(
+            "select id from public.jobs where status = 'failed'"
+            " and completed_at < now() - interval '3 hours' limit 1"
+        ).fetchone()[0]
+        rpc(conn, "retry_job", {"job_id": str(failed)}, claims=as_user(ADMIN))
+        # a finished job inserted into a rolled-up hour (a restore, an output copy)
+        conn.execute(
+            "insert into public.jobs (user_id, job_type, status, metadata, started_at,"
+            " completed_at, created_at, attempts)"
+            " values (%s, 'image_fast', 'completed', '{}', now() - interval '5 hours 1 minute',"
+            " now() - interval '5 hours', now() - interval '5 hours 2 minutes', 1)",
+            [ADMIN],
+        )
+        assert _compare(conn) >= 16
+        # the next run recomputes the marked hours and clears their markers
+        conn.execute("select jobs_private.rollup_job_metrics()")
+        stale = conn.execute("select count(*) from jobs_private.job_metrics_stale").fetchone()[0]
+        assert stale == 0
+        assert _rolled(conn) == rolled
+        assert _compare(conn) >= 16
+
+
+def test_an_open_transaction_holds_the_horizon_back(seeded: str) -> None:
+    with psycopg.connect(seeded, autocommit=True) as conn, psycopg.connect(seeded) as other:
+        other.execute("select 1")  # a transaction is open on the other connection
+        conn.execute("select jobs_private.rollup_job_metrics()")
+        # nothing is closed while a transaction that started earlier may still write
+        assert _rolled(conn) == 0
+        assert _compare(conn) >= 16
+        other.rollback()
+        # that transaction has ended: the time the first run saw it open becomes the horizon
+        assert conn.execute("select jobs_private.rollup_job_metrics()").fetchone()[0] >= 31 * 24
+        assert _compare(conn) >= 16
+
+
+def test_concurrent_runs_take_turns_and_roll_up_once(seeded: str) -> None:
+    results: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def run() -> None:
+        try:
+            with psycopg.connect(seeded, autocommit=True) as c:
+                start.wait()
+                results.append(c.execute("select jobs_private.rollup_job_metrics()").fetchone()[0])
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        # the runs may see each other's sessions open: then a later run closes the hours
+        conn.execute("select jobs_private.rollup_job_metrics()")
+        hours = _rolled(conn)
+        assert sum(results) <= hours
+        assert hours >= 31 * 24
+        assert _compare(conn) >= 16
+
+
+def test_the_roll_up_is_the_owners_alone(seeded: str) -> None:
+    with psycopg.connect(seeded) as conn:
+        for role in ("authenticated", "service_role", "anon"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                with conn.transaction():
+                    conn.execute(f"set local role {role}")
+                    conn.execute("select jobs_private.rollup_job_metrics()")
+        with pytest.raises(psycopg.errors.ActiveSqlTransaction):
+            with conn.transaction():
+                conn.execute("set transaction isolation level repeatable read")
+                conn.execute("select jobs_private.rollup_job_metrics()")
+
+
+def test_from_scratch_recomputes_what_triggers_did_not_see(
+    seeded: str, superuser_url: str | None
+) -> None:
+    assert superuser_url is not None
+    db = psycopg.conninfo.conninfo_to_dict(seeded)["dbname"]
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        conn.execute("select jobs_private.rollup_job_metrics()")
+        with psycopg.connect(url_for_db(superuser_url, str(db)), autocommit=True) as su:
+            su.execute("set session_replication_role = replica")  # no trigger marks the hours
+            su.execute(
+                "delete from public.jobs where completed_at < now() - interval '2 hours'"
+                " and (metadata ->> 'g')::int % 3 = 0"
+            )
+        with pytest.raises(AssertionError):  # the roll-up did not see the deletes
+            _compare(conn)
+        n = conn.execute(
+            "select jobs_private.rollup_job_metrics(from_scratch => true)"
+        ).fetchone()[0]
+        assert n >= 31 * 24
+        assert _compare(conn) >= 16
