@@ -26,6 +26,7 @@ DATABASE = 11  # any other error the database reported
 NOT_SUPABASE = 12  # `jobsdb test --url`: the database is not a Supabase database
 PENDING = 13  # `jobsdb test --url`: migrations pending, or applied ones differ from the files
 TRACE_LEFT = 14  # `jobsdb test --url`: the run left a trace in the database
+DOCTOR_FINDINGS = 15  # `jobsdb doctor`: the database is not healthy (one line per finding)
 INTERNAL = 70  # a bug: rerun with --debug and report the traceback
 INTERRUPTED = 130
 
