@@ -647,6 +647,49 @@ def test_command_errors(args: list[str], exit_code: int, message: str) -> None:
     assert message in r.stderr
 
 
+# ---- the operators' page -------------------------------------------------------------------
+
+
+def test_operators_page_example_runs(template_db: Template) -> None:
+    """docs/operators.md, "Checking a live project": its SQL runs as the owner and its shell
+    blocks as written (DOCTOR_URL set), in order, on a database whose migrations just ran; each
+    shell block prints the text block after it (the first line's server aside) and exits as
+    the page says (15 with the finding, 0 once it is fixed)."""
+    page = (ROOT / "docs" / "operators.md").read_text()
+    section = page.split("## Checking a live project: jobsdb doctor\n", 1)[1].split("\n## ")[0]
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
+    assert [kind for kind, _ in blocks] == ["sql", "sh", "text", "sql", "sh", "text"]
+    exit_codes = iter([15, 0])
+    login = f"doctor_doc_{secrets.token_hex(3)}"
+    header = re.compile(r'database "[^"]*" on \S+ as role ')
+    with template_db.clone() as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(PG_TEMP_LAST)
+            _release_stand_in(conn)
+        try:
+            shell = None
+            for kind, body in blocks:
+                body = body.replace("jobsdb_doctor", login)
+                if kind == "sql":
+                    with psycopg.connect(url, autocommit=True) as conn:
+                        conn.execute(body)
+                elif kind == "sh":
+                    shell = subprocess.run(
+                        ["bash", "-eu", "-c", body], capture_output=True, text=True, cwd=ROOT,
+                        timeout=60, env={**os.environ, "DOCTOR_URL": _user_url(url, login),
+                                         "PATH": f"{Path(sys.executable).parent}:"
+                                                 f"{os.environ['PATH']}"})
+                else:
+                    assert shell is not None and shell.returncode == next(exit_codes)
+                    err = shell.stderr.splitlines()
+                    printed = [header.sub("", err[0]), *shell.stdout.splitlines(), *err[1:]]
+                    lines = body.splitlines()
+                    assert printed == [header.sub("", lines[0]), *lines[1:]]
+        finally:
+            with psycopg.connect(template_db.owner_url, autocommit=True) as conn:
+                conn.execute(f"drop role if exists {login}")
+
+
 # ---- pg_cron (a cluster that preloads it) ---------------------------------------------------
 
 
