@@ -1,4 +1,4 @@
-"""The code examples of the documentation, read from its Markdown and run.
+r"""The code examples of the documentation, read from its Markdown and run.
 
 Every fenced block of README.md and docs/*.md is one of:
 
@@ -6,7 +6,8 @@ Every fenced block of README.md and docs/*.md is one of:
   template), all blocks of a page in order on the same database, as the database owner unless
   an `as` says otherwise (then with the role and JWT claims PostgREST would set for that
   caller; each statement commits on its own, as one call through PostgREST does). Users and
-  admins named in `as` are signed up on first use (an Auth user and a profile).
+  admins named in `as` are signed up on first use (an Auth user and a profile). A psql
+  variable set by `\gset` in one block is set in the blocks after it, as in one psql session.
 - ```sh: run with bash (`set -e`) from the checkout, with DATABASE_URL set to the page's
   database and JOBSDB_HOME / HOME in a scratch directory; `jobsdb` is the checkout's.
 - ```python: executed (each block in a namespace of its own).
