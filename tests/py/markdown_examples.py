@@ -12,7 +12,10 @@ Every fenced block of README.md and docs/*.md is one of:
   database and JOBSDB_HOME / HOME in a scratch directory; `jobsdb` is the checkout's.
 - ```python: executed (each block in a namespace of its own).
 - ```ts, ```typescript, ```tsx: type-checked by Deno (one `deno check` for all of them).
-- anything else (```text): an illustration, not run.
+- ```text: an illustration (a diagram, a layout, a sample), not run.
+
+Any other info string (js, bash, none at all) is refused, so no example escapes the run by the
+language it is tagged with.
 
 A directive in an HTML comment on the line right before the fence changes that:
 
