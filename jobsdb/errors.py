@@ -1,5 +1,5 @@
 """User errors of the `jobsdb` command: one line each, saying what was wrong and what to do,
-with an exit code per kind (README "Exit codes"). A traceback only with `--debug`.
+with an exit code per kind (docs/operators.md, "Exit codes"). A traceback only with `--debug`.
 
 `classify` turns what the libraries raise (psycopg, the file system) into these; whatever it does
 not recognise is an internal error (exit 70) whose traceback `--debug` shows.

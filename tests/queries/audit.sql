@@ -84,7 +84,7 @@ order by 1;
 
 -- name: authenticated_executable_functions
 -- Functions in exposed schemas that authenticated may execute: (object = name, detail =
--- signature). The test compares the names with the README's list of user RPCs.
+-- signature). The test compares the names with the user RPCs listed in docs/app.md.
 select p.proname::text as object, p.oid::regprocedure::text as detail
 from pg_catalog.pg_proc as p
 inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
