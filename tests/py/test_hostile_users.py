@@ -797,10 +797,11 @@ def test_a_body_nested_30000_deep_fails_in_postgresqls_json_parser_before_any_pa
     w: W, unchanged,
 ) -> None:
     """PostgREST passes the request body to PostgreSQL as one json parameter; PostgreSQL's
-    recursive JSON parser (PostgreSQL 15, max_stack_depth 2 MB) runs out of stack between 14,000
-    and 16,000 levels and raises 54001 while reading that parameter: no function of the package
-    has started (no PL/pgSQL context), and PostgREST answers 500 (class 54). 12,000 levels
-    still reach queue_job, which refuses them (22023). README: Limits."""
+    recursive JSON parser (PostgreSQL 15, max_stack_depth 2 MB) runs out of stack (objects
+    between 12,000 and 14,000 levels, arrays between 14,000 and 16,000) and raises 54001 while
+    reading that parameter: no function of the package has started (no PL/pgSQL context), and
+    PostgREST answers 500 (class 54). Arrays 12,000 deep still reach queue_job, which refuses
+    them (22023). README: Limits."""
     args = {"job_type": None, "prompt": None, "metadata": None}
 
     def body(depth: int) -> str:

@@ -129,7 +129,7 @@ Deno.test("queue-job: the rate of new jobs answers 429 with Retry-After", async 
 Deno.test("queue-job: JSON no reader can read is 400, never 500", async () => {
   const deep = (n: number) => "[".repeat(n) + "]".repeat(n);
   const cases: [string, number, string][] = [
-    // PostgreSQL's JSON parser runs out of stack near 15,000 levels: 54001, HTTP 500 via PostgREST
+    // PostgreSQL's JSON parser runs out of stack at 12,000-16,000 levels: 54001, HTTP 500
     [`{"job_type": "sdxl_image_fast", "prompt": "p", "metadata": {"a": ${deep(30000)}}}`, 400,
       "invalid_json"],
     [`{"job_type": "sdxl_image_fast", "prompt": "p", "metadata": {"a": ${deep(34)}}}`, 400,
