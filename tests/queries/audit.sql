@@ -7,11 +7,9 @@
 
 -- name: rls_disabled_tables
 -- Tables in exposed schemas without row level security.
-select
-    format('%I.%I', n.nspname, c.relname) as object,
-    'row level security is disabled' as detail
+select format('%I.%I', n.nspname, c.relname) as object, 'row level security is disabled' as detail
 from pg_catalog.pg_class as c
-inner join pg_catalog.pg_namespace as n on c.relnamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
 where c.relkind in ('r', 'p')
     and n.nspname in ('public', 'graphql_public')
     and not c.relrowsecurity
@@ -25,10 +23,8 @@ order by 1;
 -- Policies for INSERT/UPDATE/DELETE/ALL whose USING or WITH CHECK is the constant true.
 select
     format('%I.%I: %s', p.schemaname, p.tablename, p.policyname) as object,
-    format(
-        '%s policy with using (%s) with check (%s)', p.cmd,
-        coalesce(p.qual, '-'), coalesce(p.with_check, '-')
-    ) as detail
+    format('%s policy with using (%s) with check (%s)', p.cmd,
+        coalesce(p.qual, '-'), coalesce(p.with_check, '-')) as detail
 from pg_catalog.pg_policies as p
 where p.cmd in ('INSERT', 'UPDATE', 'DELETE', 'ALL')
     and (
@@ -44,7 +40,7 @@ select
     p.oid::regprocedure::text as object,
     format('security definer with proconfig %s', coalesce(p.proconfig::text, 'null')) as detail
 from pg_catalog.pg_proc as p
-inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
 where p.prosecdef
     and n.nspname not in ('pg_catalog', 'information_schema')
     and n.nspname !~ '^pg_(toast|temp)'
@@ -60,11 +56,9 @@ order by 1;
 -- name: functions_without_search_path
 -- Functions of the package's schemas (public, jobs_private, jobs_api) without any search_path
 -- setting.
-select
-    p.oid::regprocedure::text as object,
-    'search_path is not set' as detail
+select p.oid::regprocedure::text as object, 'search_path is not set' as detail
 from pg_catalog.pg_proc as p
-inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
 where n.nspname in ('public', 'jobs_private', 'jobs_api')
     and not exists (
         select from unnest(p.proconfig) as s (setting) where s.setting like 'search\_path=%'
@@ -77,11 +71,9 @@ order by 1;
 
 -- name: anon_executable_functions
 -- Functions in exposed schemas that anon may execute (directly or through PUBLIC).
-select
-    p.oid::regprocedure::text as object,
-    'anon has EXECUTE' as detail
+select p.oid::regprocedure::text as object, 'anon has EXECUTE' as detail
 from pg_catalog.pg_proc as p
-inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
 where n.nspname in ('public', 'graphql_public')
     and pg_catalog.has_function_privilege('anon', p.oid, 'EXECUTE')
     and not exists (
@@ -93,11 +85,9 @@ order by 1;
 -- name: authenticated_executable_functions
 -- Functions in exposed schemas that authenticated may execute: (object = name, detail =
 -- signature). The test compares the names with the README's list of user RPCs.
-select
-    p.proname::text as object,
-    p.oid::regprocedure::text as detail
+select p.proname::text as object, p.oid::regprocedure::text as detail
 from pg_catalog.pg_proc as p
-inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
 where n.nspname in ('public', 'graphql_public')
     and pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE')
     and not exists (
@@ -115,7 +105,7 @@ select
     p.oid::regprocedure::text as object,
     format('security definer, executable by anon, in exposed schema %s', n.nspname) as detail
 from pg_catalog.pg_proc as p
-inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
 where p.prosecdef
     and n.nspname in ('public', 'graphql_public')
     and pg_catalog.has_function_privilege('anon', p.oid, 'EXECUTE')
@@ -126,9 +116,9 @@ order by 1;
 select
     p.oid::regprocedure::text as object,
     format('security definer, executable by authenticated, in exposed schema %s', n.nspname)
-        as detail
+    as detail
 from pg_catalog.pg_proc as p
-inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
 where p.prosecdef
     and n.nspname in ('public', 'graphql_public')
     and pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE')
@@ -142,10 +132,10 @@ select
     format('no index leads with (%s)', (
         select string_agg(quote_ident(a.attname), ', ' order by k.ord)
         from unnest(c.conkey) with ordinality as k (attnum, ord)
-        inner join pg_catalog.pg_attribute as a on a.attrelid = c.conrelid and k.attnum = a.attnum
+        inner join pg_catalog.pg_attribute as a on a.attrelid = c.conrelid and a.attnum = k.attnum
     )) as detail
 from pg_catalog.pg_constraint as c
-inner join pg_catalog.pg_namespace as n on c.connamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = c.connamespace
 where c.contype = 'f'
     and n.nspname not in ('pg_catalog', 'information_schema')
     and not exists (
@@ -156,9 +146,7 @@ where c.contype = 'f'
             and i.indnkeyatts >= cardinality(c.conkey)
             and (
                 select array_agg(x order by x)
-                from unnest(
-                        (string_to_array(i.indkey::text, ' ')::smallint[])[1:cardinality(c.conkey)]
-                    ) as x
+                from unnest((string_to_array(i.indkey::text, ' ')::smallint [])[1:cardinality(c.conkey)]) as x
             ) = (select array_agg(y order by y) from unnest(c.conkey) as y)
     )
 order by 1;
@@ -171,10 +159,9 @@ select
     format('%I.%I', n.nspname, c.relname) as object,
     'anon has ' || string_agg(pr.privilege, ', ' order by pr.privilege) as detail
 from pg_catalog.pg_class as c
-inner join pg_catalog.pg_namespace as n on c.relnamespace = n.oid
-cross join
-    unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'])
-        as pr (privilege)
+inner join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'])
+    as pr (privilege)
 where c.relkind in ('r', 'p', 'v', 'm', 'f')
     and n.nspname not in ('pg_catalog', 'information_schema')
     and n.nspname !~ '^pg_(toast|temp)'
@@ -193,7 +180,7 @@ order by 1;
 select
     format('%I.%I: %s', p.schemaname, p.tablename, p.policyname) as object,
     format('using (%s) with check (%s)', coalesce(p.qual, '-'), coalesce(p.with_check, '-'))
-        as detail
+    as detail
 from pg_catalog.pg_policies as p
 where coalesce(p.qual, '') ~* '(?<!select )(auth\.(uid|role|jwt)|current_setting)\('
     or coalesce(p.with_check, '') ~* '(?<!select )(auth\.(uid|role|jwt)|current_setting)\('
@@ -201,20 +188,15 @@ order by 1;
 
 -- name: views_without_security_invoker
 -- Views in exposed schemas that run with their owner's privileges (no security_invoker).
-select
-    format('%I.%I', n.nspname, c.relname) as object,
-    'security_invoker is not on' as detail
+select format('%I.%I', n.nspname, c.relname) as object, 'security_invoker is not on' as detail
 from pg_catalog.pg_class as c
-inner join pg_catalog.pg_namespace as n on c.relnamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
 where c.relkind in ('v', 'm')
     and n.nspname in ('public', 'graphql_public')
     and not exists (
         select from unnest(c.reloptions) as o (opt)
-        where lower(
-                o.opt) in (
-                'security_invoker=true', 'security_invoker=on', 'security_invoker=1',
-                'security_invoker=yes'
-            )
+        where lower(o.opt) in ('security_invoker=true', 'security_invoker=on', 'security_invoker=1',
+            'security_invoker=yes')
     )
     and not exists (
         select from pg_catalog.pg_depend as d
@@ -224,11 +206,9 @@ order by 1;
 
 -- name: tables_without_comment
 -- Tables in public without a comment.
-select
-    format('%I.%I', n.nspname, c.relname) as object,
-    'no comment' as detail
+select format('%I.%I', n.nspname, c.relname) as object, 'no comment' as detail
 from pg_catalog.pg_class as c
-inner join pg_catalog.pg_namespace as n on c.relnamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
 where c.relkind in ('r', 'p')
     and n.nspname = 'public'
     and pg_catalog.obj_description(c.oid, 'pg_class') is null
@@ -236,11 +216,9 @@ order by 1;
 
 -- name: exposed_functions_without_comment
 -- Functions in exposed schemas without a comment.
-select
-    p.oid::regprocedure::text as object,
-    'no comment' as detail
+select p.oid::regprocedure::text as object, 'no comment' as detail
 from pg_catalog.pg_proc as p
-inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
 where n.nspname in ('public', 'graphql_public')
     and pg_catalog.obj_description(p.oid, 'pg_proc') is null
     and not exists (
@@ -251,32 +229,19 @@ order by 1;
 
 -- name: table_fingerprints
 -- Row count and checksum of the tables whose content must not change on a failed call.
-select
-    'jobs' as table_name,
-    count(*) as n,
+select 'jobs' as table_name, count(*) as n,
     md5(coalesce(string_agg(t::text, ',' order by t.id), '')) as checksum
 from public.jobs as t
 union all
-select
-    'images_videos',
-    count(*),
-    md5(coalesce(string_agg(t::text, ',' order by t.id), ''))
+select 'images_videos', count(*), md5(coalesce(string_agg(t::text, ',' order by t.id), ''))
 from public.images_videos as t
 union all
-select
-    'videos',
-    count(*),
-    md5(coalesce(string_agg(t::text, ',' order by t.id), ''))
+select 'videos', count(*), md5(coalesce(string_agg(t::text, ',' order by t.id), ''))
 from public.videos as t
 union all
-select
-    'profiles',
-    count(*),
-    md5(coalesce(string_agg(t::text, ',' order by t.id), ''))
+select 'profiles', count(*), md5(coalesce(string_agg(t::text, ',' order by t.id), ''))
 from public.profiles as t
 union all
-select
-    'user_roles',
-    count(*),
+select 'user_roles', count(*),
     md5(coalesce(string_agg(t::text, ',' order by t.user_id, t.role), ''))
 from public.user_roles as t;
