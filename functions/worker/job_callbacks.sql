@@ -15,7 +15,7 @@ returns table (job_id uuid, result text, answer jsonb)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- the same settings as job_callback (see its header and bench/README.md)
 set enable_seqscan = off
 set jit = off
