@@ -3,7 +3,8 @@
 -- heartbeat_jobs: only the holder of the lease (worker_id and lease_token of the claim) can
 -- release. Bounded: a job gets its attempt back at most 3 times in its life
 -- (jobs_private.job_releases); a further release counts the attempt like a retryable failure
--- (requeued, or failed when none is left), so a claim/release loop cannot pin a job.
+-- (requeued, or failed when none is left), so a claim/release loop cannot pin a job. Its jobs
+-- are locked in job id order (mine), the package's one lock order for several jobs.
 create function public.release_jobs(
     worker_id text,
     job_ids uuid[],

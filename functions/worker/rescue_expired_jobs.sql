@@ -62,7 +62,9 @@ begin
     from rescued as r;
     -- Each pool's claim floor set to the first claimable fairly ranked job exactly (it may move
     -- back: a job inserted below it by plain SQL, or whose claim rolled back). One walk of the
-    -- pool's dead index entries per run, instead of one per claim.
+    -- pool's dead index entries per run, instead of one per claim. Skip locked: a floor another
+    -- transaction is moving (a claim, a job put back below it) is left to it and to the next
+    -- run, so a rescue never waits for a floor while it holds jobs.
     with heads as (
         select f.worker_pool, h.neg_priority, h.fair_rank, h.id
         from jobs_private.claim_floors as f
@@ -74,6 +76,8 @@ begin
             order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
             limit 1
         ) as h
+        order by f.worker_pool
+        for update of f skip locked
     )
     update jobs_private.claim_floors as f
     set neg_priority = h.neg_priority, fair_rank = h.fair_rank, id = h.id, updated_at = now()
