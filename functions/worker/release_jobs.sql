@@ -64,9 +64,10 @@ begin
             lease_token = null,
             last_error_at = case when c.releases <= c_free_releases then j.last_error_at
                 else pg_catalog.now() end,
+            -- what happened, not which worker: the job's owner reads it (a broadcast carries it)
             error_message = case when c.releases <= c_free_releases then j.error_message
-                else format('released by worker %s %s times without finishing: this release counted attempt %s of %s',
-                    j.locked_by, c.releases, j.attempts, j.max_attempts) end
+                else format('released %s times without finishing: this release counted attempt %s of %s',
+                    c.releases, j.attempts, j.max_attempts) end
         from counted as c
         where j.id = c.job_id
         returning j.id, case

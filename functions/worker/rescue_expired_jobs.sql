@@ -47,11 +47,12 @@ begin
             last_error_at = now(),
             -- the abandoned attempt's token dies with its lease: a late report from it is stale
             lease_token = null,
+            -- what happened, not which worker: the job's owner reads it (a broadcast carries it)
             error_message = case when e.overran
                 then format('run time exceeded: attempt %s of %s ran past %s s (job type %s)',
                     j.attempts, j.max_attempts, e.max_run_seconds, j.job_type)
-                else format('lease expired: worker %s stopped heartbeating (attempt %s of %s)',
-                    j.locked_by, j.attempts, j.max_attempts)
+                else format('lease expired: its worker stopped heartbeating (attempt %s of %s)',
+                    j.attempts, j.max_attempts)
             end
         from expired as e
         where j.id = e.id
