@@ -295,3 +295,19 @@ def test_no_broadcast_or_reconcile_row_carries_the_workers_name(rt_db: str) -> N
     assert len(changed) == 3
     for what in (errors, payloads, changed):
         assert worker not in json.dumps(what), what
+
+
+@pytest.mark.parametrize("cursor", [
+    "yesterday", "", "5:3:", "3:5:1", "3:5:5", "3:5:4,3", "0:0:",
+    "99999999999999999999:99999999999999999999:",
+])  # fmt: skip
+def test_a_cursor_it_never_answered_is_refused_with_22023(fresh_db: str, cursor: str) -> None:
+    """As the README documents: 22023 for a string that is not a cursor, whether its shape is
+    wrong or it only looks like one (xmin after xmax, an in-progress id outside them or out of
+    order, a zero id, a snapshot from the future)."""
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        alice = _user(conn, "alice@example.com")
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match="cursor"):
+            _changes(conn, alice, cursor)
+        # control: a cursor it answered is taken
+        assert _changes(conn, alice, _changes(conn, alice, None)["cursor"])["reset"] is False
