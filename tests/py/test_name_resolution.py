@@ -141,7 +141,7 @@ class World:
     owner: psycopg.Connection[Any]
     alice: str
     admin: str
-    login: str
+    login_url: str  # the worker login's own
     worker: Planter
     user: Planter  # authenticated
     service: Planter  # service_role
@@ -383,7 +383,8 @@ def world(template_db) -> Iterator[World]:
                     with conn.transaction():
                         conn.execute(f"set local role {role}")
                         plant(conn)
-                yield World(url, owner, alice, admin, login, Planter(wconn, login, False),
+                login_url = make_conninfo(url, user=login, password=password)
+                yield World(url, owner, alice, admin, login_url, Planter(wconn, login, False),
                             Planter(uconn, "authenticated", True),
                             Planter(sconn, "service_role", True))
     finally:
@@ -459,6 +460,65 @@ def test_planted_code_never_runs_as_another_role(world: World, scenario: str) ->
     assert {f: flagged[f] for f in names(world, reached) if f in flagged} == {}
 
 
+ATTACK = """
+create function pg_temp.evil() returns boolean language plpgsql as $$
+begin
+    if current_user <> session_user then
+        execute format('grant %I to %I', current_user, session_user);
+    end if;
+    return true;
+end;
+$$;
+create domain pg_temp.jsonb as pg_catalog.jsonb check (pg_temp.evil());
+create domain pg_temp.uuid as pg_catalog.uuid check (pg_temp.evil());
+"""
+
+
+def test_the_reported_attack_makes_the_worker_login_nothing_more(world: World) -> None:
+    """As reported: a worker login plants pg_temp.jsonb and pg_temp.uuid, domains whose CHECK
+    grants the role it runs as to the login, and calls claim_jobs, heartbeat_jobs,
+    job_callback, job_callbacks and release_jobs. The login gains no role: in a new session
+    it cannot `set role` to the owner."""
+    world.reset()
+    ids = world.queue(3) + world.queue()
+    errors = []
+    with psycopg.connect(world.login_url, autocommit=True) as w:
+        w.execute(ATTACK)
+
+        def call(sql: str, params: Any = None) -> list[tuple]:
+            try:
+                return w.execute(sql, params).fetchall()
+            except psycopg.Error as e:  # the planted types may break a body that uses them
+                errors.append(f"{sql[:40]}: {e.sqlstate} {str(e).splitlines()[0]}")
+                return []
+
+        got = call("select job_id::pg_catalog.text, lease_token::pg_catalog.text"
+                   " from public.claim_jobs('sdxl', 'x', 4)")  # fmt: skip
+        tok = dict(got)
+        held = [i for i in ids if i in tok]
+        call("select public.heartbeat_jobs('x', %s, %s)", (held, [tok[i] for i in held]))
+        if ids[0] in tok:
+            call("select public.job_callback(%s, 'completed', %s, assets => %s)",
+                 (ids[0], tok[ids[0]], '["a.png"]'))  # fmt: skip
+        if ids[1] in tok:
+            call("select public.job_callbacks(%s)", (json.dumps(
+                [{"job_id": ids[1], "status": "failed", "lease_token": tok[ids[1]]}]),))
+        call("select public.release_jobs('x', %s, %s)",
+             (held[2:], [tok[i] for i in held[2:]]))  # fmt: skip
+    owner_role = world.owner.execute("select current_user").fetchone()[0]
+    with psycopg.connect(world.login_url, autocommit=True) as fresh:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            fresh.execute(f'set role "{owner_role}"')
+        # still a member of jobs_worker and of nothing else
+        assert fresh.execute(
+            "select array_agg(m.roleid::regrole::text) from pg_catalog.pg_auth_members as m"
+            " where m.member = session_user::regrole").fetchone()[0] == ["jobs_worker"]
+    assert errors == []
+    states = dict(world.owner.execute(
+        "select id::text, status from public.jobs where id = any(%s::uuid[])", (ids,)).fetchall())
+    assert [states[i] for i in ids] == ["completed", "queued", "queued", "queued"], states
+
+
 def test_any_reached_function_set_back_to_an_empty_search_path_is_caught(world: World) -> None:
     for scenario in SCENARIOS:
         if scenario not in world.reached:
@@ -495,7 +555,9 @@ def test_any_reached_function_set_back_to_an_empty_search_path_is_caught(world: 
                     what, ran_as = p.escalations()[0]
                     caught.setdefault(f, {})[scenario] = f"{what} ran as {ran_as}"
         finally:
-            world.owner.execute(f"alter function {f} set {config.replace('=', ' = ', 1)}")
+            value = config.partition("=")[2]
+            world.owner.execute(f"alter function {f} set search_path = "
+                                + ("''" if value == '""' else value))
     # each scenario catches every function it reached, but for the two kinds above
     for scenario, reached in world.reached.items():
         expected = set(names(world, reached)) - RESOLVES_NO_NAME - own[scenario]
