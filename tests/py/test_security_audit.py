@@ -238,6 +238,12 @@ def test_search_path_check_catches_every_way_to_find_a_callers_objects_first(
         ' set search_path = pg_catalog, "$user", pg_temp as \'select 1\'',
         "create function public.audit_missing() returns int language sql"
         " set search_path = pg_catalog, audit_nowhere, pg_temp as 'select 1'",
+        # the platform's facts (supabase/catalog.*.json): dashboard_user may create in
+        # extensions; in public only the database owner may (PostgreSQL 15 and Supabase alike)
+        "create function public.audit_extensions() returns int language sql"
+        " set search_path = extensions, pg_catalog, pg_temp as 'select 1'",
+        "create function public.audit_ok4() returns int language sql"
+        " set search_path = public, pg_catalog, pg_temp as 'select 1'",
         # a definer outside the package's schemas counts too
         f"create function audit_open.audit_definer() {body} security definer"
         " set search_path = ''",
@@ -254,13 +260,14 @@ def test_search_path_check_catches_every_way_to_find_a_callers_objects_first(
     assert set(found) == {
         "jobs_private.audit_none()", "audit_empty()", "jobs_api.audit_public()",
         "audit_temp_first()", "audit_temp_middle()", "audit_open()", "audit_user()",
-        "audit_missing()", "audit_open.audit_definer()",
+        "audit_missing()", "audit_open.audit_definer()", "audit_extensions()",
     }, found
     assert found["jobs_private.audit_none()"].startswith("no search_path setting")
     assert "does not list pg_temp:" in found["audit_empty()"]
     assert "does not list pg_temp last" in found["audit_temp_first()"]
     assert "lists audit_open, where others" in found["audit_open()"]
     assert "lists $user" in found["audit_user()"]
+    assert "lists extensions, where others" in found["audit_extensions()"]
 
 
 # ---- function privileges -----------------------------------------------------------------------

@@ -102,6 +102,17 @@ checked as (
                     where not r.rolsuper
                         and not pg_catalog.pg_has_role(r.oid, f.proowner, 'USAGE')
                         and pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')
+                        -- its one member is the database's owner
+                        and not (
+                            r.rolname = 'pg_database_owner'
+                            and pg_catalog.pg_has_role(
+                                (
+                                    select d.datdba from pg_catalog.pg_database as d
+                                    where d.datname = pg_catalog.current_database()
+                                ),
+                                f.proowner, 'USAGE'
+                            )
+                        )
                 )
             )
     ) as o on true
