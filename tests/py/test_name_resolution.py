@@ -7,6 +7,8 @@ the catalog (tests/queries/planted.sql: domains whose CHECK calls a planted func
 that call it when read or written, operators that would call it) and then calls every function
 of the package it may execute, with real jobs, so that the bodies run their main paths:
 - a worker login made by `jobsdb worker-login create`, over its own connection;
+- a login for `jobsdb doctor`, made as docs/operators.md says (in role jobs_doctor, read-only
+  by default: a setting of its own, which it turns off to plant);
 - `authenticated` (a user and an admin) and `service_role`, the way PostgREST calls them
   (set local role + request.jwt.claims), after planting as themselves in the same session.
 The planted function reports every run with current_user: it must never run as another role;
@@ -59,6 +61,7 @@ RESOLVES_NO_NAME = {
     "jobs_private.jobs_before_update()",
     "jobs_private.jobs_lower_claim_floor()",
     "jobs_private.json_number(jsonb,text)",
+    "jobs_private.queue_health()",
     "jobs_private.record_job_tombstones()",
     "jobs_private.retry_delay(integer)",
     "public.rescue_expired_jobs(integer)",
@@ -68,6 +71,7 @@ SCENARIOS = {
     "worker login": ("worker", "worker_scenario"),
     "authenticated": ("user", "user_scenario"),
     "service_role": ("service", "service_scenario"),
+    "doctor login": ("doctor", "doctor_scenario"),
 }
 EXECUTABLE = """
 select p.oid::int8, p.prosecdef
@@ -145,6 +149,7 @@ class World:
     worker: Planter
     user: Planter  # authenticated
     service: Planter  # service_role
+    doctor: Planter  # a login made as docs/operators.md says, in role jobs_doctor
     reached: dict[str, set[int]] = field(default_factory=dict)  # scenario -> function oids
 
     # ---- the owner's side: jobs for the scenarios, time moved the honest way -----------
@@ -336,6 +341,22 @@ class World:
         assert copied == [("completed",)]
         assert "queue" in json.dumps(s.rpc("system_metrics", {"time_window": "1 day"}, svc))
 
+    def doctor_scenario(self) -> None:
+        d = self.doctor.sql
+        self.reset()
+        ids = self.queue(3) + self.queue()
+        claims = self.claim(3)
+        self.finish(claims[0])
+        self.expire(claims[1]["job_id"])
+        self.owner.execute("update public.jobs set started_at = now() - interval '1 day'"
+                           " where id = %s", (claims[2]["job_id"],))  # fmt: skip
+        health = d("select job_type, queued, expired_leases, overrunning, completed_last_hour"
+                   " from jobs_private.queue_health() where job_type = 'sdxl_image_fast'")
+        assert health == [("sdxl_image_fast", 1, 1, 1, 1)], (health, ids)
+        assert d("select * from jobs_private.maintenance_schedules()") == []  # no pg_cron
+        history = d("select count(*) from jobs_private.migration_history()")
+        assert history[0][0] > 20
+
     def planter(self, scenario: str) -> Planter:
         return getattr(self, SCENARIOS[scenario][0])
 
@@ -355,6 +376,7 @@ def world(template_db) -> Iterator[World]:
     if embedded.superuser_url() is None:
         pytest.skip("needs a superuser (Supabase Realtime's objects, track_functions)")
     login = f"w_sdxl_{secrets.token_hex(4)}"
+    doctor = f"doctor_{secrets.token_hex(4)}"
     try:
         with template_db.clone() as url:
             dbname = conninfo_to_dict(url)["dbname"]
@@ -366,11 +388,16 @@ def world(template_db) -> Iterator[World]:
                                 "--pools", "sdxl"], capture_output=True, text=True, timeout=60)
             assert r.returncode == 0, r.stderr
             password = r.stdout.rsplit(": ", 1)[1].strip()
+            with psycopg.connect(url, autocommit=True) as owner:
+                owner.execute(f"create role {doctor} login in role jobs_doctor")
+                owner.execute(f"alter role {doctor} set default_transaction_read_only = on")
             with psycopg.connect(url, autocommit=True) as owner, \
                     psycopg.connect(make_conninfo(url, user=login, password=password),
                                     autocommit=True) as wconn, \
                     psycopg.connect(url, autocommit=True) as uconn, \
-                    psycopg.connect(url, autocommit=True) as sconn:  # fmt: skip
+                    psycopg.connect(url, autocommit=True) as sconn, \
+                    psycopg.connect(make_conninfo(url, user=doctor), autocommit=True) as dconn:
+                # fmt: skip
                 on = owner.execute("select jobs_private.enable_realtime_broadcast()").fetchone()
                 assert on == (True,)
                 owner.execute("update jobs_private.settings set max_queued_per_user = 1000")
@@ -379,6 +406,9 @@ def world(template_db) -> Iterator[World]:
                 admin = str(owner.execute("select tests.create_user('ada@example.com', true)")
                             .fetchone()[0])  # fmt: skip
                 plant(wconn)
+                # the login's read-only default is its own setting to change
+                dconn.execute("set default_transaction_read_only = off")
+                plant(dconn)
                 for conn, role in ((uconn, "authenticated"), (sconn, "service_role")):
                     with conn.transaction():
                         conn.execute(f"set local role {role}")
@@ -386,11 +416,12 @@ def world(template_db) -> Iterator[World]:
                 login_url = make_conninfo(url, user=login, password=password)
                 yield World(url, owner, alice, admin, login_url, Planter(wconn, login, False),
                             Planter(uconn, "authenticated", True),
-                            Planter(sconn, "service_role", True))
+                            Planter(sconn, "service_role", True), Planter(dconn, doctor, False))
     finally:
         # after the database is gone (the login's temporary objects with it)
         with psycopg.connect(embedded.superuser_url(), autocommit=True) as s:
             s.execute(f'drop role if exists "{login}"')
+            s.execute(f'drop role if exists "{doctor}"')
             s.execute("drop role if exists supabase_realtime_admin")
 
 
@@ -428,7 +459,7 @@ def test_every_role_with_sql_of_its_own_can_plant_in_pg_temp_and_nowhere_else(
     world: World,
 ) -> None:
     """TEMP stays granted to PUBLIC (a platform fact); no other schema takes their objects."""
-    for p in (world.worker, world.user, world.service):
+    for p in (world.worker, world.user, world.service, world.doctor):
         rows = world.owner.execute(
             "select pg_catalog.has_database_privilege(%s, current_database(), 'TEMP'),"
             " array(select n.nspname::text from pg_catalog.pg_namespace as n"
