@@ -42,6 +42,8 @@ def table(column: str = "http through") -> dict[str, str]:
     status = next(i for i, c in enumerate(header) if c.startswith(column))
     out: dict[str, str] = {}
     for cells in rows[2:]:
+        if not cells[0].startswith("`"):
+            continue  # a class of codes ("other codes of ...", "any other code")
         for code in CODE.findall(cells[0]):
             out[code] = cells[status]
     return out
