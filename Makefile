@@ -73,6 +73,19 @@ deps:
 	            "run: sudo apt-get install -y postgresql-$(PG_MAJOR)-cron"; \
 	    fi; \
 	fi
+	@# libfaketime (optional): the roll-up tests also run on a throw-away server whose clock is
+	@# set just before a full hour; they are skipped, saying why, when it is missing
+	@if ! ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: libfaketime"; \
+	        { apt-get update -q && \
+	            DEBIAN_FRONTEND=noninteractive apt-get install -y -q libfaketime; } || \
+	            echo "note: libfaketime could not be installed; the faked-clock roll-up tests are skipped"; \
+	    else \
+	        echo "note: libfaketime is missing, so the roll-up tests do not also run with a clock" \
+	            "just before a full hour; run: sudo apt-get install -y libfaketime"; \
+	    fi; \
+	fi
 
 # Deno (the npm registry's `deno` package) and postgres-meta (the generator behind
 # `supabase gen types`), pinned in tools/package*.json, into .tools/ (root or not); then every

@@ -3,8 +3,8 @@
 Every error a user can cause is one line on stderr (`error: what was wrong: what to do`) with
 an exit code per kind (jobsdb/errors.py, docs/operators.md "Exit codes"); `--debug` (or
 JOBSDB_DEBUG=1) shows the traceback instead. Read-only commands (`db status`, `db url`, `migrate
-status`, `schema dump`, `doctor`) never start or change anything; a command that changes a database names
-it first.
+status`, `schema dump`, `doctor`) never start or change anything; a command that changes a
+database names it first.
 """
 
 from __future__ import annotations

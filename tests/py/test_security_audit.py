@@ -135,8 +135,7 @@ def test_every_check_has_a_query() -> None:
     names = {
         "rls_disabled_tables",
         "permissive_write_policies",
-        "definer_functions_without_empty_search_path",
-        "functions_without_search_path",
+        "functions_that_find_callers_objects_first",
         "anon_executable_functions",
         "authenticated_executable_functions",
         "anon_security_definer_function_executable",
@@ -203,41 +202,72 @@ def test_permissive_policy_check_catches_true_write_policies(built: psycopg.Conn
     }
 
 
-# ---- SECURITY DEFINER with search_path = '' ----------------------------------------------------
+# ---- search_path: pg_catalog before, pg_temp after, nothing a caller writes in between ---------
 
 
-def test_definer_functions_pin_search_path_to_empty(built: psycopg.Connection) -> None:
-    assert findings(built, "definer_functions_without_empty_search_path") == []
-    n = built.execute("select count(*) from pg_proc where prosecdef").fetchone()[0]
-    assert n > 0  # the package has definer functions: the check looked at something
+def test_no_function_finds_a_callers_objects_first(built: psycopg.Connection) -> None:
+    assert findings(built, "functions_that_find_callers_objects_first") == []
+    # the check looked at the package: its functions, definers among them, all with the setting
+    n, definers, pinned = built.execute(
+        "select count(*), count(*) filter (where p.prosecdef),"
+        " count(*) filter (where p.proconfig @> array['search_path=pg_catalog, pg_temp'])"
+        " from pg_proc as p where p.pronamespace in"
+        " ('public'::regnamespace, 'jobs_private'::regnamespace, 'jobs_api'::regnamespace)"
+    ).fetchone()
+    assert n > 40 and definers > 10 and pinned == n, (n, definers, pinned)
 
 
-def test_definer_check_catches_unpinned_and_wrongly_pinned(built: psycopg.Connection) -> None:
+def test_search_path_check_catches_every_way_to_find_a_callers_objects_first(
+    built: psycopg.Connection,
+) -> None:
+    body = "returns int language sql as 'select 1'"
     with Broken(
         built,
-        "create function public.audit_def1() returns int language sql security definer"
-        " as 'select 1'",
-        "create function jobs_private.audit_def2() returns int language sql security definer"
-        " set search_path = public as 'select 1'",
-        "create function jobs_private.audit_ok() returns int language sql security definer"
-        " set search_path = '' as 'select 1'",
+        # a schema a non-owner role may create in (public is not one on Supabase: PG 15)
+        "create schema audit_open",
+        "grant usage, create on schema audit_open to authenticated",
+        f"create function jobs_private.audit_none() {body}",
+        f"create function public.audit_empty() {body} set search_path = ''",
+        f"create function jobs_api.audit_public() {body} set search_path = public",
+        f"create function public.audit_temp_first() {body} set search_path = pg_temp, pg_catalog",
+        "create function public.audit_temp_middle() returns int language sql"
+        " set search_path = pg_catalog, pg_temp, public as 'select 1'",
+        "create function public.audit_open() returns int language sql"
+        " set search_path = pg_catalog, audit_open, pg_temp as 'select 1'",
+        "create function public.audit_user() returns int language sql"
+        ' set search_path = pg_catalog, "$user", pg_temp as \'select 1\'',
+        "create function public.audit_missing() returns int language sql"
+        " set search_path = pg_catalog, audit_nowhere, pg_temp as 'select 1'",
+        # the platform's facts (supabase/catalog.*.json): dashboard_user may create in
+        # extensions; in public only the database owner may (PostgreSQL 15 and Supabase alike)
+        "create function public.audit_extensions() returns int language sql"
+        " set search_path = extensions, pg_catalog, pg_temp as 'select 1'",
+        "create function public.audit_ok4() returns int language sql"
+        " set search_path = public, pg_catalog, pg_temp as 'select 1'",
+        # a definer outside the package's schemas counts too
+        f"create function audit_open.audit_definer() {body} security definer"
+        " set search_path = ''",
+        # right: pg_catalog (listed or not) before pg_temp, listed last; an owner's schema
+        "create function public.audit_ok1() returns int language sql"
+        " set search_path = pg_catalog, pg_temp as 'select 1'",
+        f"create function public.audit_ok2() {body} set search_path = pg_temp",
+        "create function jobs_private.audit_ok3() returns int language sql"
+        " set search_path = jobs_private, pg_catalog, pg_temp as 'select 1'",
+        # an invoker function outside the package's schemas is the caller's own business
+        f"create function audit_open.audit_invoker() {body}",
     ) as c:
-        found = objects(c, "definer_functions_without_empty_search_path")
-    assert found == {"audit_def1()", "jobs_private.audit_def2()"}
-
-
-def test_package_functions_all_set_search_path(built: psycopg.Connection) -> None:
-    assert findings(built, "functions_without_search_path") == []
-
-
-def test_search_path_check_catches_a_function_without_it(built: psycopg.Connection) -> None:
-    with Broken(
-        built,
-        "create function jobs_private.audit_nosp() returns int language sql as 'select 1'",
-        "create function public.audit_nosp2() returns int language sql as 'select 1'",
-    ) as c:
-        found = objects(c, "functions_without_search_path")
-    assert found == {"jobs_private.audit_nosp()", "audit_nosp2()"}
+        found = dict(findings(c, "functions_that_find_callers_objects_first"))
+    assert set(found) == {
+        "jobs_private.audit_none()", "audit_empty()", "jobs_api.audit_public()",
+        "audit_temp_first()", "audit_temp_middle()", "audit_open()", "audit_user()",
+        "audit_missing()", "audit_open.audit_definer()", "audit_extensions()",
+    }, found
+    assert found["jobs_private.audit_none()"].startswith("no search_path setting")
+    assert "does not list pg_temp:" in found["audit_empty()"]
+    assert "does not list pg_temp last" in found["audit_temp_first()"]
+    assert "lists audit_open, where others" in found["audit_open()"]
+    assert "lists $user" in found["audit_user()"]
+    assert "lists extensions, where others" in found["audit_extensions()"]
 
 
 # ---- function privileges -----------------------------------------------------------------------
