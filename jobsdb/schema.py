@@ -82,15 +82,27 @@ EXTRA_QUERIES = {
 }
 
 
-def dump(url: str) -> str:
+TABLES = """
+    select format('%%I.%%I', n.nspname, c.relname) from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace
+    where c.relkind in ('r', 'p') and n.nspname = any(%s) order by 1"""
+
+
+def dump(url: str, data: bool = False) -> str:
     """A normalised schema-only dump (owners, privileges, policies, comments, triggers, function
     bodies) of the package's schemas, plus publication membership, default privileges and
-    extensions. Equal databases give identical text."""
+    extensions; with `data`, every row of their tables too (for databases holding only what
+    jobsdb seeds: job types, the state machine, settings). Equal databases give identical
+    text."""
     with psycopg.connect(url, autocommit=True) as conn:
         schemas = dumped_schemas(conn)
         extras = {
             title: [r[0] for r in conn.execute(q).fetchall()] for title, q in EXTRA_QUERIES.items()
         }
+        if data:
+            for (table,) in conn.execute(TABLES, (schemas,)).fetchall():
+                rows = conn.execute(f"select t::text from {table} as t order by 1").fetchall()
+                extras[f"rows of {table}"] = [r[0] for r in rows]
     args = [find_bin("pg_dump"), "--schema-only", "--no-publications", "-d", url]
     for s in schemas:
         args += ["--schema", s]
