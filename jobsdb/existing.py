@@ -1,12 +1,12 @@
 """`jobsdb test --url URL`: the pgTAP suite against an existing Supabase database.
 
 For a project's own database (`supabase start`'s, a branch, a staging project) where the
-package's migrations were applied by the project. Nothing is created or applied: the target
-must already have every migration and the pgtap extension, or the run refuses with one line
-and its own exit code. Each file runs in a transaction that is rolled back, with the test
-helpers (tests/helpers.sql) loaded inside that same transaction; "no trace" is then checked:
-the schema, the row count of every table and every sequence's value are the same before and
-after the run.
+project installed jobsdb. Nothing is created or applied: the target must already hold
+jobsdb's newest release (the one the checkout's tests are for) and the pgtap extension, or the
+run refuses with one line and its own exit code. Each file runs in a transaction that is
+rolled back, with the test helpers (tests/helpers.sql) loaded inside that same transaction;
+"no trace" is then checked: the schema, the row count of every table and every sequence's
+value are the same before and after the run.
 
 Only the pgTAP files can run there. The Python suites (concurrency, faults with killed
 connections and restarted servers, Realtime, retention under load, fuzzing) commit, kill
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psycopg
 
-from jobsdb import errors, migrate, queries
+from jobsdb import errors, package_migrate, queries, releases
 from jobsdb.embedded import find_bin
 from jobsdb.pgtap import FileResult, _rel, discover, parse_tap, write_junit
 from jobsdb.shim import MARK
@@ -54,28 +54,20 @@ def platform(conn: psycopg.Connection) -> str:
         return "shim"
     if not has_users:
         raise Refusal(
-            EXIT_NOT_SUPABASE, "refusing: this is not a Supabase database (no auth.users)"
+            EXIT_NOT_SUPABASE, "refusing: this is not a Supabase database (no auth.users); for"
+            " a scratch database with a stand-in for Supabase run `jobsdb db scratch`"
         )
     return "supabase"
 
 
-def check_migrations(conn: psycopg.Connection, directory: Path) -> int:
-    plan = migrate.make_plan(migrate.load_dir(directory), migrate.read_history(conn))
-    if plan.pending:
-        names = ", ".join(m.filename for m in plan.pending[:3])
-        more = f" and {len(plan.pending) - 3} more" if len(plan.pending) > 3 else ""
-        raise Refusal(
-            EXIT_PENDING,
-            f"refusing: {len(plan.pending)} migration(s) not applied to this database ({names}"
-            f"{more}); apply them first (`jobsdb migrate --url URL` or `supabase db push`)",
-        )
-    if plan.changed:
-        raise Refusal(
-            EXIT_PENDING,
-            f"refusing: applied migration(s) differ from migrations/: "
-            f"{', '.join(m.filename for m in plan.changed)}",
-        )
-    return len(plan.migrations)
+def check_release(conn: psycopg.Connection, root: Path) -> str:
+    """The release the database holds, which must be the newest of the checkout's releases/
+    (the tests are that release's)."""
+    newest = releases.latest(root / "releases")
+    try:
+        return package_migrate.require_newest(conn, newest)
+    except errors.UserError as e:
+        raise Refusal(EXIT_PENDING, str(e)) from None
 
 
 def check_pgtap(conn: psycopg.Connection) -> str:
@@ -211,7 +203,7 @@ def main(url: str, root: Path, paths: list[str], junit: str | None = None,
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             kind = platform(conn)
-            n_migrations = check_migrations(conn, root / "migrations")
+            release = check_release(conn, root)
             pgtap_schema = check_pgtap(conn)
             who = conn.execute("select current_user, current_database()").fetchone()
     except Refusal as r:
@@ -219,7 +211,7 @@ def main(url: str, root: Path, paths: list[str], junit: str | None = None,
         return r.code
     label = {"supabase": "a real Supabase database",
              "shim": "a database set up by the jobsdb shim"}[kind]
-    err(f"target: {who[1]} as {who[0]}, {label}; {n_migrations} migrations applied, "
+    err(f"target: {who[1]} as {who[0]}, {label}; jobsdb {release}, "
         f"pgtap in {pgtap_schema}; {len(files)} file(s), each rolled back")
     before = snapshot(url)
     if before.schema_dump.startswith("pg_dump failed"):
