@@ -27,7 +27,7 @@ DENO_ENV := DENO_DIR=$(CURDIR)/$(TOOLS)/deno NO_COLOR=1
 help:
 	@echo "make demo   start the embedded database (or use DATABASE_URL), migrate, show it at work"
 	@echo "make test   venv + packages + database + lint + pgTAP + pytest"
-	@echo "make types  regenerate supabase/types/database.ts (Supabase's generator, from migrations/)"
+	@echo "make types  regenerate supabase/types/database.ts (Supabase's generator, from the newest release)"
 	@echo "make lint | tools | bench | fuzz | chaos | migration-load | install-check | db-stop | clean"
 
 $(VENV)/.installed: pyproject.toml
@@ -97,7 +97,7 @@ $(TOOLS)/.installed: tools/package.json tools/package-lock.json $(FUNCTIONS)/den
 
 tools: $(TOOLS)/.installed
 
-# One command: build a database from migrations/ and write the generator's Database type.
+# One command: build a database holding the newest release and write the generator's Database type.
 types: venv db tools
 	$(PY) -m jobsdb.typegen
 
