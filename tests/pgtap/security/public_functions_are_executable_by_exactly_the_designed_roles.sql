@@ -1,19 +1,20 @@
 -- The execute matrix of the RPC surface, read from the catalog: which functions of public each
 -- role can execute. Holds with Supabase's automatic grants on (the template has them) because
--- every function revokes them and grants exactly what it means to.
+-- every function revokes them and grants exactly what it means to. In a project's database, the
+-- functions of jobsdb's (tests/helpers.sql, tests.jobsdbs_function).
 begin;
 select plan(5);
 
 
 select is_empty(
     $$select p.proname::text from pg_catalog.pg_proc as p
-    where p.pronamespace = 'public'::regnamespace
+    where p.pronamespace = 'public'::regnamespace and tests.jobsdbs_function(p.proname)
         and has_function_privilege('anon', p.oid, 'execute')$$,
     'anon can execute nothing'
 );
 select set_eq(
     $$select p.proname::text from pg_catalog.pg_proc as p
-    where p.pronamespace = 'public'::regnamespace
+    where p.pronamespace = 'public'::regnamespace and tests.jobsdbs_function(p.proname)
         and has_function_privilege('authenticated', p.oid, 'execute')$$,
     array[
         'asset_info', 'cancel_job', 'get_job', 'job_changes_since', 'library_items', 'list_jobs',
@@ -24,7 +25,7 @@ select set_eq(
 );
 select set_eq(
     $$select p.proname::text from pg_catalog.pg_proc as p
-    where p.pronamespace = 'public'::regnamespace
+    where p.pronamespace = 'public'::regnamespace and tests.jobsdbs_function(p.proname)
         and has_function_privilege('service_role', p.oid, 'execute')$$,
     array[
         'cancel_job', 'claim_jobs', 'heartbeat_jobs', 'job_callback', 'job_callbacks',
@@ -35,7 +36,7 @@ select set_eq(
 );
 select set_eq(
     $$select p.proname::text from pg_catalog.pg_proc as p
-    where p.pronamespace = 'public'::regnamespace
+    where p.pronamespace = 'public'::regnamespace and tests.jobsdbs_function(p.proname)
         and has_function_privilege('jobs_worker', p.oid, 'execute')$$,
     array[
         'claim_jobs', 'heartbeat_jobs', 'job_callback', 'job_callbacks', 'release_jobs',
@@ -46,7 +47,8 @@ select set_eq(
 select ok(
     (
         select bool_and(p.prosecdef = false or p.proconfig @> array['search_path=""'])
-        from pg_catalog.pg_proc as p where p.pronamespace = 'public'::regnamespace
+        from pg_catalog.pg_proc as p
+        where p.pronamespace = 'public'::regnamespace and tests.jobsdbs_function(p.proname)
     ),
     'every security definer function of public pins search_path to empty'
 );
