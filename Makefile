@@ -97,7 +97,7 @@ $(TOOLS)/.installed: tools/package.json tools/package-lock.json $(FUNCTIONS)/den
 
 tools: $(TOOLS)/.installed
 
-# One command: build a database holding the newest release and write the generator's Database type.
+# One command: build a database holding the newest release, write the generator's type.
 types: venv db tools
 	$(PY) -m jobsdb.typegen
 
@@ -139,7 +139,7 @@ lint-ts: tools
 	cd $(FUNCTIONS) && $(DENO_ENV) $(DENO) lint --quiet && \
 	    $(DENO_ENV) $(DENO) check --frozen */index.ts tests/*.ts
 
-# squawk over the migrations after 20261128171404 (config: .squawk.toml)
+# squawk over the migrations after 20261128171404 and the release steps (config: .squawk.toml)
 lint-migrations: venv
 	$(JOBSDB) lint-migrations
 
