@@ -163,12 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser(
         "test", help="run pgTAP files",
-        description="Run the pgTAP files on a fresh database built from migrations/ (embedded "
-        "cluster or DATABASE_URL's server), or with --url on an existing Supabase database that "
-        "already has the migrations and pgtap: one file at a time, each rolled back, nothing "
-        "left behind. "
-        "Exit codes with --url: 0 passed, 1 failed, 12 not a Supabase database, 13 migrations "
-        "pending, 10 no pgtap, 14 a trace was left.",
+        description="Run the pgTAP files on a fresh database holding jobsdb's newest release "
+        "(embedded cluster or DATABASE_URL's server), or with --url on an existing Supabase "
+        "database that already holds that release and pgtap: one file at a time, each rolled "
+        "back, nothing left behind; a file about a table that is the project's own is skipped. "
+        "Exit codes with --url: 0 passed, 1 failed, 12 not a Supabase database, 13 not the "
+        "newest release, 10 no pgtap, 14 a trace was left.",
     )
     t.add_argument("-j", "--jobs", type=_positive_int, default=2)
     t.add_argument("--url", default=None, help="an existing Supabase database to test in place")
@@ -238,6 +238,7 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         if cmd == "up" and args.release:
             raise errors.UsageError("--release goes without --dir: it names a jobsdb release")
         if cmd == "new":
+            _refuse_history_after_the_cut(args.dir, root)
             print(migrate.new(directory, args.name))
             return 0
         if not directory.is_dir():
@@ -324,6 +325,21 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         _ensure_db()
         return demo.main()
     raise AssertionError(args.cmd)
+
+
+def _refuse_history_after_the_cut(directory: Path | None, root: Path) -> None:
+    """`migrate new` in a checkout writes into migrations/, the history before 1.0.0: once a
+    release is cut, a schema change is a release step instead."""
+    if directory is not None or checkout_root() is None:
+        return
+    from jobsdb import release_build
+
+    tree = release_build.load_tree(root)
+    if tree.steps and release_build.read_sums(tree):
+        raise errors.UsageError(
+            "migrations/ is the history before 1.0.0 and a release is cut: a schema change is"
+            " a step of the next release (`jobsdb release new X.Y.Z`, docs/operators.md); for"
+            " a project's own migration pass --dir")
 
 
 def _release_arg(value: str | None) -> str | None:

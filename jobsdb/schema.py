@@ -36,20 +36,23 @@ def load_order(root: Path) -> list[Path]:
 
 
 def apply(url: str, root: Path, out=print) -> list[Path]:
-    """Apply the current-state tree in one transaction."""
+    """Apply the current-state tree in one transaction, as the newest release's install does
+    (`jobsdb release build` makes it from these files: their app-table sections wrapped)."""
+    from jobsdb import release_build
+
     files = load_order(root)
+    tree = release_build.load_tree(root)
+    text = release_build.install_text(root, tree.newest)
     with psycopg.connect(url) as conn:
-        for f in files:
-            rel = f.relative_to(root)
-            for i, stmt in enumerate(sqlsplit.split(f.read_text())):
-                if sqlsplit.is_comment_only(stmt):
-                    continue
-                try:
-                    conn.execute(stmt.encode())
-                except psycopg.Error as e:
-                    raise SchemaError(
-                        f"{rel}: statement {i + 1} failed: {e}\n--- statement ---\n{stmt[:2000]}"
-                    ) from e
+        for i, stmt in enumerate(sqlsplit.split(text)):
+            if sqlsplit.is_comment_only(stmt):
+                continue
+            try:
+                conn.execute(stmt.encode())
+            except psycopg.Error as e:
+                raise SchemaError(
+                    f"statement {i + 1} failed: {e}\n--- statement ---\n{stmt[:2000]}"
+                ) from e
         conn.commit()
     out(f"applied {len(files)} current-state file(s) from sql/load.txt")
     return files

@@ -387,3 +387,10 @@ def test_a_projects_own_table_that_lacks_what_jobsdb_needs_stops_the_install(
     with psycopg.connect(bare_db) as conn:
         assert releases.installed(conn) is None
         assert conn.execute("select to_regnamespace('jobs_private')").fetchone() == (None,)
+
+
+def test_after_a_cut_migrate_new_points_to_the_next_release(fixture: Fixture) -> None:
+    line = one_error_line(jobsdb("migrate", "new", "late_change", env=fixture.env()),
+                          errors.USAGE)
+    assert "a schema change is a step of the next release" in line
+    assert not list((fixture.root / "migrations").glob("*_late_change.sql"))
