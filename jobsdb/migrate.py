@@ -401,16 +401,20 @@ def dry_run_plan(
     with conn.transaction(force_rollback=True):
         conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout,))
         conn.execute("select set_config('statement_timeout', %s, true)", (statement_timeout,))
+        # the history rows too, as the real run writes them (a later file may check for one)
+        for stmt in HISTORY_DDL:
+            conn.execute(stmt)
         for m in plan.pending:
             if m.no_transaction:
                 out(f"dry run: NOT CHECKED {m.filename}: a `{NO_TX_MARK}` file cannot run inside"
                     " the dry run's transaction; later files run without its changes")
-                continue
-            t0 = time.monotonic()
-            for i, stmt in enumerate(m.statements):
-                _run_statement(conn, m, i, stmt, what="dry run: ")
-            out(f"dry run: ok {m.filename} ({len(m.statements)} statement(s),"
-                f" {time.monotonic() - t0:.2f}s, rolled back)")
+            else:
+                t0 = time.monotonic()
+                for i, stmt in enumerate(m.statements):
+                    _run_statement(conn, m, i, stmt, what="dry run: ")
+                out(f"dry run: ok {m.filename} ({len(m.statements)} statement(s),"
+                    f" {time.monotonic() - t0:.2f}s, rolled back)")
+            conn.execute(INSERT_HISTORY, (m.version, m.name, m.statements))
     skipped = sum(m.no_transaction for m in plan.pending)
     out(f"dry run: {len(plan.pending) - skipped} pending migration(s) checked and rolled back,"
         f" {skipped} not checked; nothing was applied")

@@ -394,3 +394,29 @@ def test_after_a_cut_migrate_new_points_to_the_next_release(fixture: Fixture) ->
                           errors.USAGE)
     assert "a schema change is a step of the next release" in line
     assert not list((fixture.root / "migrations").glob("*_late_change.sql"))
+
+
+def test_migrate_finishes_a_partial_history_then_upgrades_it(
+        bare_db: str, superuser_url: str | None, template_db: Template, tmp_path: Path) -> None:
+    """A database with only part of the migrations before 1.0.0: `jobsdb migrate` applies the
+    rest of them (each with its own version) and then the upgrade; a dry run first changes
+    nothing."""
+    part = tmp_path / "part"
+    part.mkdir()
+    history = sorted((ROOT / "migrations").glob("*.sql"))
+    for f in history[:-3]:
+        shutil.copy(f, part)
+    migrate.up(bare_db, part, out=quiet)
+    r = jobsdb("migrate", "status", "--url", bare_db)
+    assert r.returncode == 1 and f"pending  {history[-1].name}" in r.stdout, r.stdout
+    r = jobsdb("migrate", "--dry-run", "--url", bare_db)
+    assert r.returncode == 0 and "rolled back" in r.stdout, r.stdout + r.stderr
+    assert len(history_rows(bare_db)) == len(history) - 3
+    assert jobsdb("migrate", "--url", bare_db).returncode == 0
+    assert [v for v, _ in history_rows(bare_db)][:len(history)] == [
+        f.name.split("_", 1)[0] for f in history]
+    with template_db.clone() as installed:
+        with psycopg.connect(installed, autocommit=True) as c:
+            c.execute("drop schema tests cascade")
+            c.execute("drop extension pgtap")
+        assert dump(bare_db, superuser_url) == dump(installed, superuser_url)
