@@ -50,6 +50,8 @@ $jobsdb_guard$;
 -- jobs_api      the privileged bodies of the user/admin RPCs, behind their public entry points.
 -- jobs_worker   NOLOGIN role for GPU workers: DBAs grant it to their workers' login users.
 --               It may execute the worker functions and nothing else; no BYPASSRLS.
+-- jobs_doctor   NOLOGIN role for `jobsdb doctor`, the read-only health check: figures and
+--               catalog facts only, never a job's content.
 
 create schema if not exists jobs_private;
 create schema if not exists jobs_api;
@@ -88,6 +90,18 @@ end
 $$;
 grant usage on schema public to jobs_worker;
 
+do $$
+begin
+    if not exists (select from pg_catalog.pg_roles where rolname = 'jobs_doctor') then
+        create role jobs_doctor nologin noinherit;
+    end if;
+end
+$$;
+comment on role jobs_doctor is
+'jobsdb doctor: may read the package''s health (jobs_private.queue_health, maintenance_schedules, migration_history, the roll-up''s hours and the worker logins'' scopes) and nothing of a job''s content. DBAs grant it to a read-only login.';
+-- The owner acts as jobs_doctor in tests.
+grant jobs_doctor to current_user;
+
 -- jobsdb:source sql/05_app_tables.sql
 -- Tables of the spec that a project may already have. Most Supabase apps have their own
 -- public.profiles (often filled by a handle_new_user trigger on auth.users) and many their own
@@ -110,6 +124,8 @@ create table jobs_private.app_tables (
 comment on table jobs_private.app_tables is
 'Tables of the spec the project had before jobsdb was installed: jobsdb references them and writes its outputs there, and leaves their columns, triggers, row level security, grants and policies to the project.';
 revoke all on table jobs_private.app_tables from public, anon, authenticated, service_role;
+-- jobsdb doctor judges jobsdb's tables, not these (names only, no job content)
+grant select on table jobs_private.app_tables to jobs_doctor;
 
 -- jobsdb:source functions/private/app_table_problems.sql
 -- What jobsdb needs of a table of the spec that the project had before jobsdb was installed
@@ -393,6 +409,9 @@ create table public.job_types (
     constraint job_types_max_lease_seconds_check check (max_lease_seconds between 10 and 86400),
     max_run_seconds integer not null default 7200
     constraint job_types_max_run_seconds_check check (max_run_seconds between 10 and 604800),
+    asset_path_prefix text default '{user_id}/'
+    constraint job_types_asset_path_prefix_check
+    check (char_length(asset_path_prefix) between 1 and 200),
     constraint job_types_lease_bounds_check
     check (lease_seconds <= max_lease_seconds and max_lease_seconds <= max_run_seconds)
 );
@@ -406,6 +425,8 @@ comment on column public.job_types.max_lease_seconds is
 'Longest lease one claim or heartbeat may take; a longer lease_seconds is clamped to it.';
 comment on column public.job_types.max_run_seconds is
 'Longest an attempt may run (from its claim): heartbeats never extend a lease past started_at + max_run_seconds, and rescue_expired_jobs then requeues or fails the job.';
+comment on column public.job_types.asset_path_prefix is
+'Where a report''s asset paths (url and thumbnail_url) must lie in the output bucket: each must start with this prefix, {user_id} and {job_id} replaced by the job''s, and be a key Supabase Storage accepts (characters A-Za-z0-9 and _/!-.*''() &$@=;:+,?, no empty, "." or ".." segment). Default: the job owner''s folder, as the app lays out Storage. Null: paths are not checked (outputs kept outside Storage).';
 
 -- jobsdb:source sql/20_jobs.sql
 -- public.jobs: the spec's 35 columns, updated_at, and the queue columns of the worker protocol.
@@ -651,11 +672,56 @@ create table jobs_private.settings (
     constraint settings_retry_max_seconds_check check (retry_max_seconds between 0 and 86400),
     purge_failed_after interval not null default '30 days',
     purge_batch_size integer not null default 500
-    constraint settings_purge_batch_size_check check (purge_batch_size between 1 and 10000)
+    constraint settings_purge_batch_size_check check (purge_batch_size between 1 and 10000),
+    -- Per-user limits (README: Limits). New jobs per user: a token bucket of job_burst jobs
+    -- refilled at jobs_per_minute (null: no rate limit); PT429 past it.
+    jobs_per_minute integer default 60
+    constraint settings_jobs_per_minute_check check (jobs_per_minute between 1 and 100000),
+    job_burst integer not null default 30
+    constraint settings_job_burst_check check (job_burst between 1 and 100000),
+    -- What one queue_job may copy into its jobs: metadata (with the prompt) times num_images.
+    max_set_metadata_bytes integer not null default 131072
+    constraint settings_max_set_metadata_bytes_check
+    check (max_set_metadata_bytes between 1024 and 16777216),
+    -- What one job's report may store: its assets, and their metadata all together.
+    max_assets_per_job integer not null default 10
+    constraint settings_max_assets_per_job_check check (max_assets_per_job between 1 and 100),
+    max_asset_metadata_bytes integer not null default 32768
+    constraint settings_max_asset_metadata_bytes_check
+    check (max_asset_metadata_bytes between 2 and 16777216),
+    -- A request of max_images_per_request images must fit in a full bucket.
+    constraint settings_job_burst_covers_a_request_check
+    check (job_burst >= max_images_per_request)
 );
 comment on table jobs_private.settings is
-'One row of tunables: per-user cap on queued jobs, images per request, retry backoff (exponential from retry_base_seconds, capped at retry_max_seconds, +-25% jitter), retention of failed/cancelled jobs.';
+'One row of tunables: per-user cap on queued jobs, images per request, retry backoff (exponential from retry_base_seconds, capped at retry_max_seconds, +-25% jitter), retention of failed/cancelled jobs, and the per-user limits: new jobs per minute with a burst, metadata a request may copy into its jobs, assets and asset metadata a job may store.';
+comment on column jobs_private.settings.jobs_per_minute is
+'New jobs per user per minute, sustained (a token bucket refilled at this rate; queue_job takes num_images tokens or refuses with PT429). Null: no rate limit.';
+comment on column jobs_private.settings.job_burst is
+'Tokens of a full bucket: the jobs a user may queue at once after being idle. At least max_images_per_request.';
+comment on column jobs_private.settings.max_set_metadata_bytes is
+'Bytes of metadata (with the prompt) one queue_job may copy into its jobs: (metadata + prompt) x num_images; 22023 past it.';
+comment on column jobs_private.settings.max_assets_per_job is
+'Assets one job may get (job_callback); 22023 past it.';
+comment on column jobs_private.settings.max_asset_metadata_bytes is
+'Bytes of asset metadata one job may store, all its assets together (job_callback); 22023 past it.';
 insert into jobs_private.settings default values;
+
+-- The per-user rate of new jobs (jobs_private.settings.jobs_per_minute, job_burst) as one
+-- timestamp per user: the moment the user's bucket is full again. Tokens now = job_burst -
+-- (refilled_at - now()) * jobs_per_minute / 60 (all of them once refilled_at is past), so a row
+-- whose refilled_at is past means the same as no row and may be deleted at any time. queue_job
+-- takes num_images tokens by moving refilled_at forward, in one statement that also refuses
+-- (a generic cell rate algorithm); the row lock and queue_job's per-user lock make it exact
+-- under concurrent calls of one user. Refunds nothing: cancelling a job gives no token back.
+create table jobs_private.job_rates (
+    user_id uuid primary key references public.profiles (id) on delete cascade,
+    refilled_at timestamptz not null
+)
+-- updated by every queue_job of its user: room on the page for HOT updates
+with (fillfactor = 70);
+comment on table jobs_private.job_rates is
+'Per user, when the token bucket of new jobs (settings.jobs_per_minute, job_burst) is full again; written only by queue_job. A row whose refilled_at is past may be deleted.';
 
 -- Scoped worker credentials: a direct SQL worker login (session_user) with a row here may claim
 -- only from its pools. The owner manages it; no API role can read or write it.
@@ -702,6 +768,8 @@ comment on sequence jobs_private.claim_floor_tick is
 'Counts claim_jobs calls: a call moves its pool''s claim floor when tick % 64 < max_jobs.';
 
 revoke all on all tables in schema jobs_private from public;
+-- jobsdb doctor checks the scopes (logins whose role is gone, pools no job type uses).
+grant select on table jobs_private.worker_logins to jobs_doctor;
 revoke all on sequence jobs_private.claim_floor_tick from public;
 revoke all on sequence jobs_private.job_id_seq from public;
 -- the default of jobs.id (new_job_id) runs as the inserting role: the service role inserts jobs
@@ -903,6 +971,8 @@ insert into jobs_private.job_metrics_horizon default values;
 comment on table jobs_private.job_metrics_horizon is
 'system_metrics roll-up: closed_through, before which no completed_at can still be written, and the transactions (virtual ids) open at taken_at that must end before taken_at becomes the next closed_through.';
 revoke all on table jobs_private.job_metrics_horizon from public, anon, authenticated, service_role;
+-- jobsdb doctor measures the roll-up's lag: hours and stale markers hold no job's content.
+grant select on table jobs_private.job_metrics_hours, jobs_private.job_metrics_stale to jobs_doctor;
 
 -- jobsdb:source functions/private/is_admin.sql
 -- Security definer: it reads public.user_roles whatever the caller's own rows there say, and is
@@ -1095,6 +1165,50 @@ $$;
 comment on function jobs_private.json_number(jsonb, text) is
 'doc->key as numeric; null when absent; 22023 naming the key when it is not a JSON number.';
 revoke all on function jobs_private.json_number(jsonb, text)
+from public, anon, authenticated, service_role;
+
+-- jobsdb:source functions/private/json_violation.sql
+-- The JSON rule: what a client may store as JSON (queue_job's metadata, a report's metadata,
+-- each asset's metadata), so that every consumer can read it back. PostgreSQL accepts JSON
+-- that common readers cannot: a document nested 2,000 deep makes Python's json raise
+-- RecursionError (JavaScript engines and other parsers have limits too), and jsonb keeps any
+-- numeric, so {"n": 1e5000} comes back as a 5,001-digit integer that Python's json refuses
+-- (int-string limit: 4,300 digits) and JSON.parse reads as Infinity. The rule:
+--   * nested at most 32 levels (each array or object is a level: {"a": [1]} has 2);
+--   * every number has an absolute value below 1e308, so it is finite as an IEEE double
+--     (JSON.parse, Python's float) and, written out by PostgreSQL (never with an exponent),
+--     an integer of at most 308 digits (Python's int-string limit is 4,300).
+-- Null when doc follows the rule (or is null), else what is wrong, to follow the name of the
+-- document in a 22023 message. Both checks read at most 33 levels, so a document nested
+-- deeper than PostgreSQL's stack allows elsewhere is refused here without running out of it.
+create function jobs_private.json_violation(doc jsonb)
+returns text
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    -- the common case in one expression: a container at level 32 means 33 levels, and a
+    -- number inside 32 levels is at level 32
+    if json_violation.doc is null or not pg_catalog.jsonb_path_match(
+        json_violation.doc,
+        'strict exists($.**{32} ? (@.type() == "object" || @.type() == "array"))'
+        ' || exists($.**{0 to 32} ? (@.type() == "number" && (@ >= 1e308 || @ <= -1e308)))'
+    ) then
+        return null;
+    end if;
+    if pg_catalog.jsonb_path_exists(
+        json_violation.doc, 'strict $.**{32} ? (@.type() == "object" || @.type() == "array")'
+    ) then
+        return 'is nested deeper than 32 levels of arrays and objects';
+    end if;
+    return 'holds a number whose absolute value is 1e308 or more: JSON readers (JSON.parse, '
+        'Python''s json) cannot read it as a finite number';
+end;
+$$;
+comment on function jobs_private.json_violation(jsonb) is
+'The JSON rule for what clients store: nested at most 32 levels, every number of absolute value below 1e308 (finite as a double, an integer of at most 308 digits). Null when doc follows it, else what is wrong.';
+revoke all on function jobs_private.json_violation(jsonb)
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/job_group_json.sql
@@ -2054,7 +2168,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
@@ -2067,8 +2181,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_uid uuid := auth.uid();
-    -- the job type's row and the two settings queue_job needs (max_images_per_request,
-    -- max_queued_per_user), read by one statement
+    -- the job type's row and the settings queue_job needs (max_images_per_request,
+    -- max_queued_per_user, the rate and the set's metadata bound), read by one statement
     v_type record;
     v_prompt text := coalesce(queue_job.prompt, queue_job.metadata ->> 'prompt');
     v_group uuid;
@@ -2081,6 +2195,10 @@ declare
     v_head_rank bigint;
     v_head_run_at timestamptz;
     v_answer jsonb;
+    v_problem text;
+    v_metadata_bytes integer;
+    v_refilled_at timestamptz;
+    v_wait integer;
 begin
     if v_uid is null then
         raise exception using errcode = '42501', message = 'queue_job needs a signed-in user',
@@ -2090,7 +2208,8 @@ begin
     -- executor start-up on the hot path.
     -- The pool's claim floor too (jobs_private.claim_floors): the head of the queue is read
     -- from it, and a new job ranks at or above it.
-    select t.*, s.max_images_per_request, s.max_queued_per_user,
+    select t.*, s.max_images_per_request, s.max_queued_per_user, s.jobs_per_minute, s.job_burst,
+        s.max_set_metadata_bytes,
         coalesce(f.neg_priority, -32768) as floor_np,
         coalesce(f.fair_rank, -9223372036854775808) as floor_rank,
         coalesce(f.id, '00000000-0000-0000-0000-000000000000') as floor_id,
@@ -2110,8 +2229,16 @@ begin
     if queue_job.metadata is null or jsonb_typeof(queue_job.metadata) <> 'object' then
         raise exception using errcode = '22023', message = 'metadata must be a JSON object';
     end if;
-    if octet_length(queue_job.metadata::text) > 65536 then
+    v_metadata_bytes := octet_length(queue_job.metadata::text);
+    if v_metadata_bytes > 65536 then
         raise exception using errcode = '22023', message = 'metadata is larger than 64 KiB';
+    end if;
+    -- The JSON rule (jobs_private.json_violation): every worker and browser must be able to
+    -- read what is stored, or one job stops every worker of its pool.
+    v_problem := jobs_private.json_violation(queue_job.metadata);
+    if v_problem is not null then
+        raise exception using errcode = '22023', message = 'metadata ' || v_problem,
+            hint = 'Nest metadata at most 32 levels; keep numbers between -1e308 and 1e308 (exclusive).';
     end if;
     if char_length(v_prompt) > 10000 then
         raise exception using errcode = '22023',
@@ -2134,6 +2261,18 @@ begin
         or queue_job.num_images not between 1 and v_type.max_images_per_request then
         raise exception using errcode = '22023',
             message = format('num_images must be between 1 and %s', v_type.max_images_per_request);
+    end if;
+    -- Every job of the set stores the metadata and the prompt (metadata.prompt): bound the copy.
+    if (v_metadata_bytes + octet_length(v_prompt)) * queue_job.num_images
+        > v_type.max_set_metadata_bytes then
+        raise exception using errcode = '22023',
+            message = format(
+                'metadata and prompt of %s bytes copied into %s jobs come to %s bytes: at most %s per request (jobs_private.settings.max_set_metadata_bytes)',
+                v_metadata_bytes + octet_length(v_prompt), queue_job.num_images,
+                (v_metadata_bytes + octet_length(v_prompt)) * queue_job.num_images,
+                v_type.max_set_metadata_bytes
+            ),
+            hint = 'Ask for fewer images, or send less metadata.';
     end if;
     if queue_job.quality is not null and queue_job.quality is distinct from v_type.quality then
         raise exception using errcode = '22023',
@@ -2231,6 +2370,38 @@ begin
             message = format('too many queued jobs: %s queued, at most %s per user',
                 v_queued, v_type.max_queued_per_user),
             hint = 'Wait for queued jobs to start, or cancel some.';
+    end if;
+    -- The rate of new jobs (jobs_private.job_rates): take num_images tokens of the user's bucket
+    -- or take nothing, in one statement. A replayed idempotency key returned above and costs
+    -- nothing; a cancelled job gives nothing back, so queueing and cancelling in rounds is held
+    -- to the rate too. Exact under concurrency: the per-user lock above and the row's lock.
+    if v_type.jobs_per_minute is not null then
+        insert into jobs_private.job_rates as r (user_id, refilled_at)
+        values (
+            v_uid, v_now + make_interval(secs => 60.0 * queue_job.num_images / v_type.jobs_per_minute)
+        )
+        on conflict (user_id) do update
+        set refilled_at = greatest(r.refilled_at, v_now)
+            + make_interval(secs => 60.0 * queue_job.num_images / v_type.jobs_per_minute)
+        where greatest(r.refilled_at, v_now) + make_interval(
+            secs => 60.0 * (queue_job.num_images - v_type.job_burst) / v_type.jobs_per_minute
+        ) <= v_now;
+        if not found then
+            select r.refilled_at into v_refilled_at
+            from jobs_private.job_rates as r where r.user_id = v_uid;
+            -- seconds until num_images tokens are back (at least 1: the bucket refills continuously)
+            v_wait := greatest(1, ceil(
+                extract(epoch from v_refilled_at - v_now)
+                - 60.0 * (v_type.job_burst - queue_job.num_images) / v_type.jobs_per_minute
+            ));
+            raise exception using errcode = 'PT429',
+                message = format(
+                    'too many new jobs: at most %s per minute per user, %s at once; retry in %s s',
+                    v_type.jobs_per_minute, v_type.job_burst, v_wait
+                ),
+                detail = format('retry_after_seconds=%s', v_wait),
+                hint = 'Retry after retry_after_seconds (the queue-job edge function sends it as Retry-After).';
+        end if;
     end if;
 
     -- Fair rank: after the user's own latest job in this pool and level with the head of the
@@ -2836,7 +3007,7 @@ create function public.queue_job(
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.queue_job(
@@ -2859,7 +3030,7 @@ $$;
 comment on function public.queue_job(
     text, text, jsonb, text, integer, uuid, text, uuid, text, uuid, text, integer, timestamptz
 ) is
-'Queue a generation job (num_images jobs sharing metadata.job_id) for the signed-in user. Returns {group_id, deduplicated, jobs:[...]}. Errors: 22023 bad input, 42501 not signed in or priority/run_after without admin, PT429 per-user queued cap.';
+'Queue a generation job (num_images jobs sharing metadata.job_id) for the signed-in user. Returns {group_id, deduplicated, jobs:[...]}. Errors: 22023 bad input (the message names it: a bound, the JSON rule), 42501 not signed in or priority/run_after without admin, PT429 per-user queued cap or rate of new jobs (detail retry_after_seconds=N for the rate).';
 revoke all on function public.queue_job(
     text, text, jsonb, text, integer, uuid, text, uuid, text, uuid, text, integer, timestamptz
 ) from public, anon, authenticated, service_role;
@@ -3230,7 +3401,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
@@ -3253,6 +3424,9 @@ declare
     v_video_id uuid;
     v_asset_ids jsonb;
     v_delay interval;
+    v_problem text;
+    -- the job type's asset_path_prefix with the job's {user_id} and {job_id}
+    v_prefix text;
 begin
     if job_callback.lease_token is null then
         -- evaluated only without a token: the fenced hot path does not pay for it
@@ -3269,6 +3443,12 @@ begin
     if jsonb_typeof(v_meta) <> 'object' or octet_length(v_meta::text) > 65536 then
         raise exception using errcode = '22023', message = 'metadata must be a JSON object of at most 64 KiB';
     end if;
+    -- The JSON rule (jobs_private.json_violation): the owner's app reads it back.
+    v_problem := jobs_private.json_violation(v_meta);
+    if v_problem is not null then
+        raise exception using errcode = '22023', message = 'metadata ' || v_problem,
+            hint = 'Nest metadata at most 32 levels; keep numbers between -1e308 and 1e308 (exclusive).';
+    end if;
     if job_callback.assets is not null and (
         jsonb_typeof(job_callback.assets) <> 'array'
         or jsonb_array_length(job_callback.assets) > 100
@@ -3280,6 +3460,8 @@ begin
                 or (jsonb_typeof(a.value) = 'object' and jsonb_typeof(a.value -> 'url') = 'string'
                     and char_length(a.value ->> 'url') between 1 and 2000
                     and coalesce(a.value ->> 'type', 'image') in ('image', 'video')
+                    and coalesce(jsonb_typeof(a.value -> 'thumbnail_url'), 'null') in ('string', 'null')
+                    and coalesce(char_length(a.value ->> 'thumbnail_url'), 1) between 1 and 2000
                     and coalesce(jsonb_typeof(a.value -> 'metadata'), 'object') in ('object', 'null')),
                 false
             )
@@ -3289,10 +3471,15 @@ begin
             message = 'assets must be an array (at most 100) of paths or of {type: image|video, url, thumbnail_url, metadata}';
     end if;
 
-    -- The job and its type in one statement (every statement here is an executor start-up).
-    select j.*, t.media_type, t.output_bucket into v_job
+    -- The job, its type and the bounds on its outputs in one statement (every statement here is
+    -- an executor start-up).
+    select j.*, t.media_type, t.output_bucket, t.asset_path_prefix, s.max_assets_per_job,
+        s.max_asset_metadata_bytes
+    into v_job
     from public.jobs as j
     join public.job_types as t on t.job_type = j.job_type
+    -- on its key, not "on true" (see queue_job: no JIT for a sequential scan's price)
+    left join jobs_private.settings as s on s.singleton
     where j.id = job_callback.job_id
     for update of j;
     if not found then
@@ -3333,29 +3520,79 @@ begin
         return jsonb_build_object('job_id', v_job.id, 'result', 'failed', 'attempts', v_job.attempts);
     end if;
 
-    with inserted as (
-        insert into public.images_videos (
-            user_id, job_id, asset_index, asset_type, bucket, file_path, file_name,
-            thumbnail_path, metadata
-        )
-        select
-            v_job.user_id, v_job.id, (a.ord - 1)::integer,
-            coalesce(a.value ->> 'type', v_job.media_type), v_job.output_bucket,
-            p.path, regexp_replace(p.path, '^.*/', ''), a.value ->> 'thumbnail_url',
-            coalesce(nullif(a.value -> 'metadata', 'null'::jsonb), '{}')
+    -- What one job may store (README: Limits): at most max_assets_per_job assets, whose
+    -- metadata come to at most max_asset_metadata_bytes and follow the JSON rule, at paths
+    -- under the job type's asset_path_prefix (default: the owner's folder), so a worker cannot
+    -- attach another user's file. Checked in the statement that inserts: the first bad asset
+    -- is named and nothing is inserted (the exception then rolls back the call).
+    if jsonb_array_length(coalesce(job_callback.assets, '[]')) > v_job.max_assets_per_job then
+        raise exception using errcode = '22023',
+            message = format('assets has %s elements: at most %s per job (jobs_private.settings.max_assets_per_job)',
+                jsonb_array_length(job_callback.assets), v_job.max_assets_per_job);
+    end if;
+    v_prefix := replace(replace(v_job.asset_path_prefix, '{user_id}', v_job.user_id::text),
+        '{job_id}', v_job.id::text);
+    with asset as (
+        select a.ord, a.value, p.path, a.value ->> 'thumbnail_url' as thumbnail,
+            coalesce(nullif(a.value -> 'metadata', 'null'::jsonb), '{}') as metadata
         from jsonb_array_elements(coalesce(job_callback.assets, '[]')) with ordinality as a (value, ord)
         cross join lateral (
             select case when jsonb_typeof(a.value) = 'string' then a.value #>> '{}'
                 else a.value ->> 'url' end as path
         ) as p
+    ),
+    checked as (
+        select a.*, case
+            when v_prefix is not null and not starts_with(a.path, v_prefix)
+                then format('url %L is not under %L (job_types.asset_path_prefix of %s)',
+                    left(a.path, 300), v_prefix, v_job.job_type)
+            when v_prefix is not null and (
+                a.path !~ '^[A-Za-z0-9_/!.*''() &$@=;:+,?-]+$' or a.path ~ '(^|/)[.]{0,2}(/|$)'
+            ) then format('url %L is not a Storage object key (characters A-Za-z0-9 and _/!-.*''() &$@=;:+,?; no empty, "." or ".." segment)',
+                left(a.path, 300))
+            when v_prefix is not null and a.thumbnail is not null and not starts_with(a.thumbnail, v_prefix)
+                then format('thumbnail_url %L is not under %L (job_types.asset_path_prefix of %s)',
+                    left(a.thumbnail, 300), v_prefix, v_job.job_type)
+            when v_prefix is not null and (
+                a.thumbnail !~ '^[A-Za-z0-9_/!.*''() &$@=;:+,?-]+$'
+                or a.thumbnail ~ '(^|/)[.]{0,2}(/|$)'
+            ) then format('thumbnail_url %L is not a Storage object key (characters A-Za-z0-9 and _/!-.*''() &$@=;:+,?; no empty, "." or ".." segment)',
+                left(a.thumbnail, 300))
+            when sum(octet_length(a.metadata::text)) over (order by a.ord) > v_job.max_asset_metadata_bytes
+                then format('the metadata of assets[0..%s] come to %s bytes: at most %s per job (jobs_private.settings.max_asset_metadata_bytes)',
+                    a.ord - 1, sum(octet_length(a.metadata::text)) over (order by a.ord),
+                    v_job.max_asset_metadata_bytes)
+            when jobs_private.json_violation(a.metadata) is not null
+                then 'metadata ' || jobs_private.json_violation(a.metadata)
+        end as problem
+        from asset as a
+    ),
+    bad as (
+        select c.ord, c.problem from checked as c where c.problem is not null order by c.ord limit 1
+    ),
+    inserted as (
+        insert into public.images_videos (
+            user_id, job_id, asset_index, asset_type, bucket, file_path, file_name,
+            thumbnail_path, metadata
+        )
+        select
+            v_job.user_id, v_job.id, (c.ord - 1)::integer,
+            coalesce(c.value ->> 'type', v_job.media_type), v_job.output_bucket,
+            c.path, regexp_replace(c.path, '^.*/', ''), c.thumbnail, c.metadata
+        from checked as c
+        where not exists (select from bad)
         on conflict on constraint images_videos_job_asset_key do nothing
         returning id, asset_index, asset_type, file_path, thumbnail_path
     )
-    select (select jsonb_agg(i.id order by i.asset_index) from inserted as i),
+    select (select format('assets[%s]: %s', b.ord - 1, b.problem) from bad as b),
+        (select jsonb_agg(i.id order by i.asset_index) from inserted as i),
         f.id, f.asset_type, f.file_path, f.thumbnail_path
-    into v_asset_ids, v_first_id, v_first_type, v_first_path, v_first_thumbnail
+    into v_problem, v_asset_ids, v_first_id, v_first_type, v_first_path, v_first_thumbnail
     from (select) as one
     left join inserted as f on f.asset_index = 0;
+    if v_problem is not null then
+        raise exception using errcode = '22023', message = v_problem;
+    end if;
     -- Not inserted now: there were no assets, or the job already had a first asset (written
     -- directly by the service role). Read it, if any.
     if v_first_id is null then
@@ -3397,7 +3634,7 @@ begin
 end;
 $$;
 comment on function public.job_callback(uuid, text, uuid, text, jsonb, jsonb, boolean) is
-'Worker / job-callback edge function: report the outcome of a claim. completed: one images_videos row per asset (path or {type,url,thumbnail_url,metadata}), the first linked as image_id or video_id, metadata merged, analytics columns filled. failed: requeued with backoff while attempts remain and retryable, else failed. Answers result = completed | requeued | failed | duplicate | stale | ignored_cancelled | unknown_job. Errors: 42501 a jobs_worker report without lease_token (only service_role may omit it), 22023 bad payload, PT409 a report conflicting with the recorded outcome.';
+'Worker / job-callback edge function: report the outcome of a claim. completed: one images_videos row per asset (path or {type,url,thumbnail_url,metadata}), the first linked as image_id or video_id, metadata merged, analytics columns filled. failed: requeued with backoff while attempts remain and retryable, else failed. Answers result = completed | requeued | failed | duplicate | stale | ignored_cancelled | unknown_job. Errors: 42501 a jobs_worker report without lease_token (only service_role may omit it), 22023 bad payload (the message names it: more assets than settings.max_assets_per_job, asset metadata over settings.max_asset_metadata_bytes, a path outside job_types.asset_path_prefix, the JSON rule), PT409 a report conflicting with the recorded outcome.';
 revoke all on function public.job_callback(
     uuid, text, uuid, text, jsonb, jsonb, boolean
 ) from public, anon, authenticated, service_role;
@@ -4195,6 +4432,210 @@ comment on function jobs_private.schedule_maintenance() is
 revoke all on function jobs_private.schedule_maintenance()
 from public, anon, authenticated, service_role;
 
+-- jobsdb:source functions/doctor/queue_health.sql
+-- jobsdb doctor: the queue's health per job type, as counts and times only. Security definer:
+-- jobs is under row level security and holds every user's prompts; the doctor's role
+-- (jobs_doctor) sees neither, only these figures. Reads the queued and processing rows through
+-- their partial indexes, and each type's last hour of finished jobs through jobs_job_type_idx.
+-- A processing job counts once: as overrunning when its attempt ran past its type's
+-- max_run_seconds (its lease can last no longer), else as holding an expired lease when it does.
+create function jobs_private.queue_health()
+returns table (
+    job_type text,
+    worker_pool text,
+    max_run_seconds integer,
+    queued bigint,
+    oldest_runnable_at timestamptz,
+    expired_leases bigint,
+    oldest_lease_expired_at timestamptz,
+    overrunning bigint,
+    earliest_overrun_at timestamptz,
+    completed_last_hour bigint,
+    failed_last_hour bigint
+)
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+    with waiting as (
+        select
+            j.job_type,
+            count(*) as queued,
+            min(j.run_at) filter (where j.run_at <= now()) as oldest_runnable_at
+        from public.jobs as j
+        where j.status = 'queued'
+        group by j.job_type
+    ),
+
+    running as (
+        select
+            j.job_type,
+            j.lease_expires_at,
+            j.started_at + make_interval(secs => t.max_run_seconds) as overrun_at
+        from public.jobs as j
+        inner join public.job_types as t on j.job_type = t.job_type
+        where j.status = 'processing'
+    ),
+
+    running_per_type as (
+        select
+            r.job_type,
+            count(*) filter (
+                where r.lease_expires_at < now() and r.overrun_at >= now()
+            ) as expired_leases,
+            min(r.lease_expires_at) filter (
+                where r.lease_expires_at < now() and r.overrun_at >= now()
+            ) as oldest_lease_expired_at,
+            count(*) filter (where r.overrun_at < now()) as overrunning,
+            min(r.overrun_at) filter (where r.overrun_at < now()) as earliest_overrun_at
+        from running as r
+        group by r.job_type
+    )
+
+    select
+        t.job_type,
+        t.worker_pool,
+        t.max_run_seconds,
+        coalesce(w.queued, 0),
+        w.oldest_runnable_at,
+        coalesce(r.expired_leases, 0),
+        r.oldest_lease_expired_at,
+        coalesce(r.overrunning, 0),
+        r.earliest_overrun_at,
+        f.completed,
+        f.failed
+    from public.job_types as t
+    left join waiting as w on t.job_type = w.job_type
+    left join running_per_type as r on t.job_type = r.job_type
+    cross join lateral (
+        select
+            count(*) filter (where j.status = 'completed') as completed,
+            count(*) filter (where j.status = 'failed') as failed
+        from public.jobs as j
+        where
+            j.job_type = t.job_type
+            and j.completed_at >= now() - interval '1 hour'
+            and j.completed_at is not null
+    ) as f
+    order by t.job_type;
+$$;
+comment on function jobs_private.queue_health() is
+'jobsdb doctor: per job type, its pool and max_run_seconds; queued jobs and since when the oldest runnable one waits; processing jobs holding an expired lease (and the oldest expiry) and jobs running past max_run_seconds (and the earliest such time); completed and failed jobs of the last hour. Counts and times only.';
+revoke all on function jobs_private.queue_health()
+from public, anon, authenticated, service_role;
+grant execute on function jobs_private.queue_health() to jobs_doctor;
+-- The doctor's functions live in jobs_private (every other function there is closed to it).
+grant usage on schema jobs_private to jobs_doctor;
+
+-- jobsdb:source functions/doctor/maintenance_schedules.sql
+-- jobsdb doctor: the package's pg_cron jobs and how their last run ended. Security definer:
+-- pg_cron shows a role only its own rows of cron.job and cron.job_run_details, and the jobs run
+-- as the owner (jobs_private.schedule_maintenance schedules them as the caller); nothing but
+-- the jobsdb-* jobs of the owner is read. Dynamic SQL: schema cron exists only where pg_cron is
+-- installed, and job_run_details only from pg_cron 1.3 on. No rows without pg_cron.
+create function jobs_private.maintenance_schedules()
+returns table (
+    jobname text,
+    schedule text,
+    command text,
+    active boolean,
+    last_status text,
+    last_start_time timestamptz,
+    last_message text
+)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+-- the columns come from return query execute, which plpgsql_check cannot follow
+-- @plpgsql_check_options: extra_warnings = false
+declare
+    v_job regclass;
+    v_runs regclass;
+begin
+    if not exists (select from pg_catalog.pg_extension as e where e.extname = 'pg_cron') then
+        return;
+    end if;
+    v_job := pg_catalog.to_regclass('cron.job');
+    v_runs := pg_catalog.to_regclass('cron.job_run_details');
+    if v_runs is null then
+        return query execute format(
+            'select j.jobname::text, j.schedule::text, j.command::text, j.active,'
+            ' null::text, null::timestamptz, null::text'
+            ' from %s as j where j.jobname like $1 and j.username = current_user'
+            ' order by j.jobname', v_job)
+        using 'jobsdb-%';
+        return;
+    end if;
+    return query execute format(
+        'select j.jobname::text, j.schedule::text, j.command::text, j.active,'
+        ' r.status::text, r.start_time, r.return_message::text'
+        ' from %s as j'
+        ' left join lateral (select d.status, d.start_time, d.return_message from %s as d'
+        ' where d.jobid = j.jobid order by d.start_time desc nulls last limit 1) as r on true'
+        ' where j.jobname like $1 and j.username = current_user'
+        ' order by j.jobname', v_job, v_runs)
+    using 'jobsdb-%';
+end;
+$$;
+comment on function jobs_private.maintenance_schedules() is
+'jobsdb doctor: the owner''s jobsdb-* pg_cron jobs (name, schedule, command, active) with the status, start time and message of each one''s last run; no rows without pg_cron.';
+revoke all on function jobs_private.maintenance_schedules()
+from public, anon, authenticated, service_role;
+grant execute on function jobs_private.maintenance_schedules() to jobs_doctor;
+
+-- jobsdb:source functions/doctor/migration_history.sql
+-- jobsdb doctor: the migration history (the Supabase CLI's table, which `jobsdb migrate`
+-- shares), as version, name and a digest of the statements: enough to tell pending and changed
+-- package migrations apart, without handing a monitoring role the SQL of every migration (the
+-- app's own ones included). Security definer: the history belongs to the owner and is granted
+-- to nobody. The digest is md5 of the statements joined by the character 30 (record
+-- separator); null when the row holds none (`migrate repair`, older CLIs: not checked). No rows
+-- when there is no history table.
+create function jobs_private.migration_history()
+returns table (version text, name text, statements_md5 text)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+-- the columns come from return query execute, which plpgsql_check cannot follow
+-- @plpgsql_check_options: extra_warnings = false
+declare
+    v_history regclass := pg_catalog.to_regclass('supabase_migrations.schema_migrations');
+    v_name text := 'null::text';
+    v_digest text := 'null::text';
+begin
+    if v_history is null then
+        return;
+    end if;
+    -- older Supabase CLIs made the table with the version column only
+    if exists (
+        select from pg_catalog.pg_attribute as a
+        where a.attrelid = v_history and a.attname = 'name' and not a.attisdropped
+    ) then
+        v_name := 'h.name::text';
+    end if;
+    if exists (
+        select from pg_catalog.pg_attribute as a
+        where a.attrelid = v_history and a.attname = 'statements' and not a.attisdropped
+    ) then
+        v_digest := 'case when cardinality(h.statements) > 0'
+            ' then md5(array_to_string(h.statements, chr(30))) end';
+    end if;
+    return query execute format(
+        'select h.version::text, %s, %s from %s as h order by h.version', v_name, v_digest,
+        v_history);
+end;
+$$;
+comment on function jobs_private.migration_history() is
+'jobsdb doctor: each applied migration''s version, name and the md5 of its statements joined by chr(30) (null when not recorded); no rows without a history table.';
+revoke all on function jobs_private.migration_history()
+from public, anon, authenticated, service_role;
+grant execute on function jobs_private.migration_history() to jobs_doctor;
+
 -- jobsdb:source sql/90_realtime.sql
 -- Realtime, two ways (README, "Using it from an app"):
 -- Postgres Changes: jobs is in the supabase_realtime publication; the SELECT policy decides
@@ -4237,3 +4678,5 @@ comment on function jobs_private.installed_release() is
 'The jobsdb release this database holds: `jobsdb migrate`, `jobsdb install` and `jobsdb doctor` read it to know which step applies next.';
 revoke all on function jobs_private.installed_release()
 from public, anon, authenticated, service_role;
+-- jobsdb doctor compares it with the newest release the toolkit carries
+grant execute on function jobs_private.installed_release() to jobs_doctor;

@@ -13,10 +13,10 @@ begin
     if pg_catalog.to_regclass('supabase_migrations.schema_migrations') is not null
         and not exists (
             select from supabase_migrations.schema_migrations as m
-            where m.version = '20261201180503'
+            where m.version = '20261204182541'
         ) then
         raise exception using errcode = '55000', message = 'this database has jobsdb''s'
-        || ' migrations before 1.0.0 only in part (20261201180503 is not applied): apply'
+        || ' migrations before 1.0.0 only in part (20261204182541 is not applied): apply'
         || ' the rest of them first (`jobsdb migrate` does)';
     end if;
 end
@@ -52,6 +52,8 @@ create table jobs_private.app_tables (
 comment on table jobs_private.app_tables is
 'Tables of the spec the project had before jobsdb was installed: jobsdb references them and writes its outputs there, and leaves their columns, triggers, row level security, grants and policies to the project.';
 revoke all on table jobs_private.app_tables from public, anon, authenticated, service_role;
+-- jobsdb doctor judges jobsdb's tables, not these (names only, no job content)
+grant select on table jobs_private.app_tables to jobs_doctor;
 -- jobsdb:source functions/private/app_table_problems.sql
 -- What jobsdb needs of a table of the spec that the project had before jobsdb was installed
 -- (jobs_private.app_tables): the few columns its functions and foreign keys use, the key its
@@ -188,7 +190,19 @@ from public, anon, authenticated, service_role;
 comment on table jobs_private.job_status_transitions is
 'The job state machine: an update of jobs.status from one state to another is allowed iff the pair is here (for every role, service role included). Staying in the same state is always allowed.';
 comment on table jobs_private.settings is
-'One row of tunables: per-user cap on queued jobs, images per request, retry backoff (exponential from retry_base_seconds, capped at retry_max_seconds, +-25% jitter), retention of failed/cancelled jobs.';
+'One row of tunables: per-user cap on queued jobs, images per request, retry backoff (exponential from retry_base_seconds, capped at retry_max_seconds, +-25% jitter), retention of failed/cancelled jobs, and the per-user limits: new jobs per minute with a burst, metadata a request may copy into its jobs, assets and asset metadata a job may store.';
+comment on column jobs_private.settings.jobs_per_minute is
+'New jobs per user per minute, sustained (a token bucket refilled at this rate; queue_job takes num_images tokens or refuses with PT429). Null: no rate limit.';
+comment on column jobs_private.settings.job_burst is
+'Tokens of a full bucket: the jobs a user may queue at once after being idle. At least max_images_per_request.';
+comment on column jobs_private.settings.max_set_metadata_bytes is
+'Bytes of metadata (with the prompt) one queue_job may copy into its jobs: (metadata + prompt) x num_images; 22023 past it.';
+comment on column jobs_private.settings.max_assets_per_job is
+'Assets one job may get (job_callback); 22023 past it.';
+comment on column jobs_private.settings.max_asset_metadata_bytes is
+'Bytes of asset metadata one job may store, all its assets together (job_callback); 22023 past it.';
+comment on table jobs_private.job_rates is
+'Per user, when the token bucket of new jobs (settings.jobs_per_minute, job_burst) is full again; written only by queue_job. A row whose refilled_at is past may be deleted.';
 comment on table jobs_private.worker_logins is
 'Scoped worker logins: login (a role granted jobs_worker) may claim only from worker_pools (null = every pool). A login without a row may serve every pool. Workers through PostgREST are scoped by their JWT claim worker_pools instead.';
 comment on sequence jobs_private.job_id_seq is
@@ -217,3 +231,5 @@ comment on function jobs_private.installed_release() is
 'The jobsdb release this database holds: `jobsdb migrate`, `jobsdb install` and `jobsdb doctor` read it to know which step applies next.';
 revoke all on function jobs_private.installed_release()
 from public, anon, authenticated, service_role;
+-- jobsdb doctor compares it with the newest release the toolkit carries
+grant execute on function jobs_private.installed_release() to jobs_doctor;

@@ -19,3 +19,5 @@ create table jobs_private.app_tables (
 comment on table jobs_private.app_tables is
 'Tables of the spec the project had before jobsdb was installed: jobsdb references them and writes its outputs there, and leaves their columns, triggers, row level security, grants and policies to the project.';
 revoke all on table jobs_private.app_tables from public, anon, authenticated, service_role;
+-- jobsdb doctor judges jobsdb's tables, not these (names only, no job content)
+grant select on table jobs_private.app_tables to jobs_doctor;

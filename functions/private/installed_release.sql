@@ -15,3 +15,5 @@ comment on function jobs_private.installed_release() is
 'The jobsdb release this database holds: `jobsdb migrate`, `jobsdb install` and `jobsdb doctor` read it to know which step applies next.';
 revoke all on function jobs_private.installed_release()
 from public, anon, authenticated, service_role;
+-- jobsdb doctor compares it with the newest release the toolkit carries
+grant execute on function jobs_private.installed_release() to jobs_doctor;

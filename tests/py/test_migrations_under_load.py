@@ -240,7 +240,9 @@ class Load:
                         t0 = time.monotonic()
                         rpc(conn, "job_callback",
                             {"job_id": r["job_id"], "status": "completed",
-                             "lease_token": r["lease_token"], "assets": ["out.png"]},
+                             "lease_token": r["lease_token"],
+                             # in the owner's folder: valid before and after every migration
+                             "assets": [f"{r['user_id']}/out.png"]},
                             role="jobs_worker")
                         self._timed(time.monotonic() - t0, completed=1)
                     if not rows:
