@@ -28,7 +28,7 @@ DENO_ENV := DENO_DIR=$(CURDIR)/$(TOOLS)/deno NO_COLOR=1
 help:
 	@echo "make demo   start the embedded database (or use DATABASE_URL), migrate, show it at work"
 	@echo "make test   venv + packages + database + lint + pgTAP + pytest"
-	@echo "make types  regenerate supabase/types/database.ts (Supabase's generator, from migrations/)"
+	@echo "make types  regenerate supabase/types/database.ts (Supabase's generator, from the newest release)"
 	@echo "make lint | tools | bench | fuzz | chaos | migration-load | install-check | db-stop | clean"
 
 $(VENV)/.installed: pyproject.toml
@@ -111,7 +111,7 @@ $(TOOLS)/.installed: tools/package.json tools/package-lock.json $(FUNCTIONS)/den
 
 tools: $(TOOLS)/.installed
 
-# One command: build a database from migrations/ and write the generator's Database type.
+# One command: build a database holding the newest release, write the generator's type.
 types: venv db tools
 	$(PY) -m jobsdb.typegen
 
@@ -153,7 +153,7 @@ lint-ts: tools
 	cd $(FUNCTIONS) && $(DENO_ENV) $(DENO) lint --quiet && \
 	    $(DENO_ENV) $(DENO) check --frozen */index.ts tests/*.ts
 
-# squawk over the migrations after 20261128171404 (config: .squawk.toml)
+# squawk over the migrations after 20261128171404 and the release steps (config: .squawk.toml)
 lint-migrations: venv
 	$(JOBSDB) lint-migrations
 

@@ -26,7 +26,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from bench import pgbench
 from bench.cluster import Cluster
 from bench.progress import Progress
-from jobsdb import migrate
+from jobsdb import package_migrate
 from jobsdb.paths import repo_root
 from jobsdb.shim import apply_cluster_part, apply_shim
 
@@ -145,7 +145,8 @@ class Env:
         self.meta["machine"] = f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs"
         # jobsdb: the Supabase shim, the migrations, bench users and settings.
         apply_shim(self.url(admin_db), DBS["jobsdb"], quiet=True)
-        migrate.up(self.url(DBS["jobsdb"], OWNER), repo_root() / "migrations", out=lambda s: None)
+        package_migrate.up(self.url(DBS["jobsdb"], OWNER), rdir=repo_root() / "releases",
+                           mdir=repo_root() / "migrations", out=lambda s: None)
         with self.su(DBS["jobsdb"]) as c:
             c.execute(sql_file("jobsdb_setup.sql"))
             c.execute("create extension if not exists pg_stat_statements")

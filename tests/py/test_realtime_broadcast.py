@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from jobsdb import embedded, migrate
+from jobsdb import embedded, package_migrate
 from jobsdb.embedded import url_for_db
 from jobsdb.pgtap import _janitor
 from jobsdb.postgrest import as_user, rpc
@@ -100,7 +100,8 @@ def test_realtime_installed_before_the_migrations_is_set_up_by_them(owner_url: s
         apply_shim(embedded.superuser_url() or owner_url, name, quiet=True)
         with psycopg.connect(_superuser(url), autocommit=True) as su:
             su.execute(FIXTURE)
-        migrate.up(url, ROOT / "migrations", out=lambda s: None)
+        package_migrate.up(url, rdir=ROOT / "releases", mdir=ROOT / "migrations",
+                           out=lambda s: None)
         with psycopg.connect(url, autocommit=True) as conn:
             n = conn.execute("select count(*) from pg_trigger where tgname ="
                              " 'jobs_status_broadcast_trg'").fetchone()[0]

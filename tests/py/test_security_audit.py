@@ -1,7 +1,7 @@
 """Security audit as a test: the checks of Supabase's Security Advisor over the built database.
 
 Each check is a named query in tests/queries/audit.sql that returns the offending objects (no row =
-pass). Every check runs twice over a database built from migrations/ only (shim + `jobsdb
+pass). Every check runs twice over a database holding jobsdb's newest release only (shim + `jobsdb
 migrate`, no test helpers): once with Supabase's automatic default grants ON (hosted default) and
 once with them OFF (`apply_shim(..., auto_grants=False)`). Every check also has a `*_catches_*`
 test that breaks the database on purpose inside a transaction that is rolled back (a table
@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from jobsdb import migrate, queries
+from jobsdb import package_migrate, queries
 from jobsdb.shim import apply_shim
 from jobsdb.testdb import _janitor
 from jobsdb.urls import url_for_db
@@ -95,7 +95,7 @@ def objects(conn: psycopg.Connection, check: str) -> set[str]:
 
 @pytest.fixture(scope="module", params=["auto_grants_on", "auto_grants_off"])
 def built(request, owner_url: str, superuser_url: str | None) -> Iterator[psycopg.Connection]:
-    """Owner connection to a database built from migrations/ (shim + migrate), autocommit."""
+    """Owner connection to a database holding the newest release (shim + migrate), autocommit."""
     name = f"jobsdb_audit_{secrets.token_hex(4)}"
     j = _janitor(owner_url, name)
     j.init()
@@ -107,7 +107,8 @@ def built(request, owner_url: str, superuser_url: str | None) -> Iterator[psycop
             quiet=True,
         )
         url = url_for_db(owner_url, name)
-        migrate.up(url, ROOT / "migrations", out=lambda s: None)
+        package_migrate.up(url, rdir=ROOT / "releases", mdir=ROOT / "migrations",
+                           out=lambda s: None)
         with psycopg.connect(url, autocommit=True) as conn:
             yield conn
     finally:
