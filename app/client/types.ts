@@ -11,7 +11,7 @@
 // either side fails `make test`.
 import type { Database, Json, Tables } from "../../supabase/types/database.ts";
 
-export type { Database, Json };
+export type { Database, Json, Tables };
 
 /** The error body of PostgREST and of the package's edge functions (and of JobsError). */
 export interface ErrorBody {

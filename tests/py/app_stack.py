@@ -304,8 +304,10 @@ class Stack:
         role = str(claims.get("role", "anon"))
         with psycopg.connect(self._authenticator, autocommit=True) as conn:
             columns = {r[0] for r in conn.execute(
-                "select column_name from information_schema.columns"
-                " where table_schema = 'public' and table_name = %s", (table,))}
+                "select a.attname from pg_catalog.pg_attribute as a"
+                " join pg_catalog.pg_class as c on c.oid = a.attrelid"
+                " where c.relnamespace = 'public'::regnamespace and c.relname = %s"
+                " and a.attnum > 0 and not a.attisdropped", (table,))}
             if not columns:
                 return Reply(404, _error("42P01", f'relation "public.{table}" does not exist'))
             select, where, order, limit, params = ["*"], [], [], None, []
@@ -629,7 +631,10 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(
                 sql.Identifier(args.database)))
         with psycopg.connect(su, autocommit=True) as conn:
-            conn.execute("drop role if exists supabase_realtime_admin")
+            try:  # Realtime's role, unless another database of the cluster still uses it
+                conn.execute("drop role if exists supabase_realtime_admin")
+            except psycopg.errors.DependentObjectsStillExist:
+                pass
     return 0
 
 

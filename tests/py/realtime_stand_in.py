@@ -297,6 +297,7 @@ class Realtime:
                             "message_id": message[4]["meta"]["id"],
                             "job_id": message[4]["payload"].get("job_id"),
                             "status": message[4]["payload"].get("status"),
+                            "previous_status": message[4]["payload"].get("previous_status"),
                             "committed_at": committed_at, "relayed_at": relayed_at,
                             "sent_at": time.time(),
                         })

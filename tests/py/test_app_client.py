@@ -65,10 +65,10 @@ def stack(fresh_db: str) -> Iterator[Stack]:
         s.close()
 
 
-def test_the_client_type_checks_and_lints() -> None:
+def test_the_client_and_the_example_app_type_check_and_lint() -> None:
     r = deno("lint", "--quiet")
     assert r.returncode == 0, r.stdout + r.stderr
-    r = deno("check", "--frozen", "client/mod.ts", "client/react.ts", "tests/")
+    r = deno("check", "--frozen", "client/mod.ts", "client/react.ts", "web/main.tsx", "tests/")
     assert r.returncode == 0, r.stdout + r.stderr
 
 

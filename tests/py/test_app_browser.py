@@ -1,0 +1,118 @@
+"""The example web app (app/web) in headless Chromium, on the local stack: the real database,
+the stand-ins for PostgREST, Auth, Realtime and Storage, the edge functions' own handlers, and
+real `jobsdb worker` processes running jobsdb.examples:render.
+
+A user signs in, queues a 1x3 set, watches its three jobs go from queued through processing to
+completed live (no reload), and finds them in the Library; an admin sees the queue and retries
+a failed job. Screenshots and the time from each job's completion (its commit) to its display
+are kept in .jobsdb-artifacts/app/ (git-ignored): the latency is a measurement for docs/app.md,
+not a test.
+
+Chromium is Debian's `chromium`: `make deps` installs it as root; without it this test skips,
+saying which command installs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from app_stack import Stack, Workers, build_web, enable_realtime
+
+from jobsdb import embedded
+from jobsdb.urls import url_for_db
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / ".jobsdb-artifacts" / "app"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_the_realtime_role() -> Iterator[None]:
+    """Realtime's role (the fixture) is cluster-wide: drop it once this module's databases are
+    gone, as tests/py/test_realtime_broadcast.py does."""
+    yield
+    su = embedded.superuser_url()
+    if su:
+        with psycopg.connect(su, autocommit=True) as conn:
+            conn.execute("drop role if exists supabase_realtime_admin")
+
+
+def test_a_user_and_an_admin_use_the_example_app_in_chromium(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is missing: run `sudo apt-get install -y chromium`"
+                    " (make deps installs it when run as root)")
+    su = url_for_db(embedded.superuser_url() or "",
+                    psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"])
+    enable_realtime(fresh_db, su)
+    dist = build_web(tmp_path / "web")
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    stack = Stack(fresh_db, su, functions=True, static_dir=dist, controls=True)
+    workers = Workers(fresh_db, {"sdxl": 3}, log=ARTIFACTS / "workers.log")
+    try:
+        password = secrets.token_urlsafe(12)
+        user = stack.create_user("user@example.com", password)
+        stack.create_user("admin@example.com", password, admin=True)
+        r = subprocess.run(
+            ["node", str(ROOT / "app" / "tests" / "browser.mjs"),
+             str(ROOT / ".tools" / "node_modules"), str(ARTIFACTS)],
+            capture_output=True, text=True, timeout=240,
+            env={**os.environ, "APP_URL": stack.url, "USER_EMAIL": "user@example.com",
+                 "ADMIN_EMAIL": "admin@example.com", "PASSWORD": password,
+                 "CHROMIUM": CHROMIUM})
+        assert r.returncode == 0, (r.stdout + r.stderr)[-6000:]
+        seen = json.loads(r.stdout.strip().splitlines()[-1])
+        deliveries = list(stack.realtime.deliveries)
+        with psycopg.connect(fresh_db, autocommit=True) as conn:
+            db = dict(conn.execute(
+                "select id::text, status from public.jobs where user_id = %s",
+                (user,)).fetchall())
+            changes = [r[0] for r in conn.execute(
+                "select payload from realtime.messages where topic = %s order by inserted_at",
+                (f"jobs:{user}",))]
+    finally:
+        workers.stop()
+        stack.close()
+
+    assert seen["problems"] == []
+    set_jobs = seen["set_jobs"]
+    assert len(set_jobs) == 3 and all(db[j] == "completed" for j in set_jobs)
+    # live: each job of the set was shown processing, then completed, without a reload
+    for job in set_jobs:
+        shown = [s["status"] for s in seen["shown"] if s["job_id"] == job]
+        assert shown[-2:] == ["processing", "completed"], (job, shown)
+    assert set(set_jobs) <= set(seen["library"])
+    # the admin saw the waiting job's pool in the queue, and the retry reached the database
+    assert any(row[:2] == ["rv51", "queued"] for row in seen["queue"]), seen["queue"]
+    assert any(c["job_id"] == seen["retried"] and c["status"] == "queued"
+               and c["previous_status"] == "failed" for c in changes)
+
+    # the time from each completion's commit to the page showing it (a figure, not a test)
+    shown_at = {s["job_id"]: s["at"] / 1000 for s in seen["shown"] if s["status"] == "completed"}
+    latency = []
+    for d in deliveries:
+        if d["status"] == "completed" and d["job_id"] in set_jobs:
+            latency.append({
+                "job_id": d["job_id"],
+                "commit_to_relay_ms": round((d["relayed_at"] - d["committed_at"]) * 1000, 1),
+                "relay_to_socket_ms": round((d["sent_at"] - d["relayed_at"]) * 1000, 1),
+                "commit_to_display_ms": round((shown_at[d["job_id"]] - d["committed_at"]) * 1000,
+                                              1),
+            })
+    assert len(latency) == 3
+    (ARTIFACTS / "latency.json").write_text(json.dumps({
+        "jobs": latency,
+        "median_commit_to_display_ms": statistics.median(
+            x["commit_to_display_ms"] for x in latency),
+    }, indent=1))
