@@ -184,7 +184,8 @@ test: venv deps tools db lint pgtap pytest
 # The spec's pages on a database of their own (jobsdb_app_example, dropped at the end) with
 # the stand-ins of tests/py/app_stack.py and two `jobsdb worker` processes (docs/app.md).
 app-example: db tools
-	$(PY) tests/py/app_stack.py
+	$(PY) tests/py/app_stack.py $(if $(APP_PORT),--port $(APP_PORT)) \
+	    $(if $(APP_DATABASE),--database $(APP_DATABASE))
 
 bench: venv deps
 	$(PY) -m bench

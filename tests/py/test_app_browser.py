@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,3 +120,40 @@ def test_a_user_and_an_admin_use_the_example_app_in_chromium(
         "median_commit_to_display_ms": statistics.median(
             x["commit_to_display_ms"] for x in latency),
     }, indent=1))
+
+
+def test_make_app_example_serves_the_app_until_interrupted_then_drops_its_database() -> None:
+    name = f"jobsdb_app_example_{os.getpid()}"
+    proc = subprocess.Popen(["make", "-s", "-C", str(ROOT), "app-example", "APP_PORT=0",
+                             f"APP_DATABASE={name}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if m := re.search(r"the example app: (\S+)/ .* password (\S+)\)", line):
+                break
+        else:
+            pytest.fail("make app-example did not start")
+        url, password = m.groups()
+        with urllib.request.urlopen(f"{url}/", timeout=10) as res:
+            assert b'<div id="root">' in res.read()
+        with urllib.request.urlopen(f"{url}/app-config.json", timeout=10) as res:
+            anon = json.loads(res.read())["anonKey"]
+        req = urllib.request.Request(
+            f"{url}/auth/v1/token?grant_type=password", method="POST",
+            data=json.dumps({"email": "admin@example.com", "password": password}).encode(),
+            headers={"apikey": anon, "content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as res:
+            assert json.loads(res.read())["access_token"]
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: to make and the stack alike
+        assert proc.wait(60) in (0, -signal.SIGINT)
+    with psycopg.connect(embedded.owner_url(), autocommit=True) as conn:
+        for _ in range(100):  # the stack's own clean-up, after make has gone
+            if conn.execute("select from pg_database where datname = %s",
+                            (name,)).fetchone() is None:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"make app-example left its database {name}")
