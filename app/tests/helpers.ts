@@ -50,6 +50,13 @@ export async function newUser(name: string): Promise<TestUser> {
   return { id: data.user.id, email, supabase, jobs: jobsClient(supabase) };
 }
 
+/** A new user made an admin of the package (docs/app.md, "Making a test user"). */
+export async function newAdmin(): Promise<TestUser> {
+  const admin = await newUser("admin");
+  await control("promote", { user_id: admin.id });
+  return admin;
+}
+
 /** A GPU worker calling the worker functions over HTTPS with a jobs_worker JWT. */
 export function worker(): JobsSupabaseClient {
   return createClient<JobsDatabase>(url(), env("ANON_KEY"), {

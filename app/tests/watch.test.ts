@@ -10,6 +10,7 @@ import {
   converge,
   differences,
   lifecycles,
+  newAdmin,
   newUser,
   reconcileCalls,
   seeded,
@@ -24,9 +25,7 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test("follows every status change live, with one reconcile and no call per message", opts,
   async () => {
-    const [alice, bob, admin] = [await newUser("alice"), await newUser("bob"),
-      await newUser("admin")];
-    await control("promote", { user_id: admin.id });
+    const [alice, bob, admin] = [await newUser("alice"), await newUser("bob"), await newAdmin()];
     const gpu = worker();
     const watch = watchJobs(alice.supabase, { userId: alice.id });
     try {
@@ -52,8 +51,7 @@ Deno.test("follows every status change live, with one reconcile and no call per 
 
 Deno.test("converges when messages are repeated, delayed and reordered, with no reconcile for them",
   opts, async () => {
-    const [alice, admin] = [await newUser("alice"), await newUser("admin")];
-    await control("promote", { user_id: admin.id });
+    const [alice, admin] = [await newUser("alice"), await newAdmin()];
     const gpu = worker();
     const watch = watchJobs(alice.supabase, { userId: alice.id, gapDelayMs: 1000 });
     try {
@@ -110,9 +108,7 @@ Deno.test("a lost message is found by the next one of its job, and that reconcil
   });
 
 Deno.test("converges under every fault at once and a reconnect in the middle", opts, async () => {
-  const [alice, bob, admin] = [await newUser("alice"), await newUser("bob"),
-    await newUser("admin")];
-  await control("promote", { user_id: admin.id });
+  const [alice, bob, admin] = [await newUser("alice"), await newUser("bob"), await newAdmin()];
   const gpu = worker();
   const watch = watchJobs(alice.supabase, { userId: alice.id });
   try {
@@ -190,8 +186,7 @@ Deno.test("more than 500 changes while away: one reconcile reloads, and messages
 Deno.test("never a job of another user: another user's topic is refused, their jobs never shown",
   opts, async () => {
     const [alice, mallory, admin] = [await newUser("alice"), await newUser("mallory"),
-      await newUser("admin")];
-    await control("promote", { user_id: admin.id });
+      await newAdmin()];
     const gpu = worker();
     const spy = watchJobs(mallory.supabase, { userId: alice.id, onError: () => {} });
     const own = watchJobs(mallory.supabase, { userId: mallory.id });

@@ -39,15 +39,8 @@ TYPESCRIPT = ROOT / ".tools" / "node_modules" / "typescript"
 NEVER_MET: set[tuple[str, str, str]] = set()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _drop_the_realtime_role() -> Iterator[None]:
-    """Realtime's role (the fixture) is cluster-wide: drop it once this module's databases are
-    gone, as tests/py/test_realtime_broadcast.py does."""
-    yield
-    su = embedded.superuser_url()
-    if su:
-        with psycopg.connect(su, autocommit=True) as conn:
-            conn.execute("drop role if exists supabase_realtime_admin")
+# Realtime's role is cluster-wide: dropped once this module's databases are gone (conftest).
+pytestmark = pytest.mark.usefixtures("drop_realtime_role_after")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -39,15 +38,8 @@ ARTIFACTS = ROOT / ".jobsdb-artifacts" / "app"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _drop_the_realtime_role() -> Iterator[None]:
-    """Realtime's role (the fixture) is cluster-wide: drop it once this module's databases are
-    gone, as tests/py/test_realtime_broadcast.py does."""
-    yield
-    su = embedded.superuser_url()
-    if su:
-        with psycopg.connect(su, autocommit=True) as conn:
-            conn.execute("drop role if exists supabase_realtime_admin")
+# Realtime's role is cluster-wide: dropped once this module's databases are gone (conftest).
+pytestmark = pytest.mark.usefixtures("drop_realtime_role_after")
 
 
 def test_a_user_and_an_admin_use_the_example_app_in_chromium(

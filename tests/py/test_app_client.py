@@ -37,15 +37,8 @@ def deno(*args: str, env: dict[str, str] | None = None,
     )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _drop_the_realtime_role() -> Iterator[None]:
-    """Realtime's role (the fixture) is cluster-wide: drop it once this module's databases are
-    gone, as tests/py/test_realtime_broadcast.py does."""
-    yield
-    su = embedded.superuser_url()
-    if su:
-        with psycopg.connect(su, autocommit=True) as conn:
-            conn.execute("drop role if exists supabase_realtime_admin")
+# Realtime's role is cluster-wide: dropped once this module's databases are gone (conftest).
+pytestmark = pytest.mark.usefixtures("drop_realtime_role_after")
 
 
 @pytest.fixture

@@ -13,6 +13,10 @@ type JobLine = Pick<
 
 const COLUMNS = "id,user_id,job_type,status,error_message,attempts,updated_at";
 
+function Action({ label, run }: { label: string; run: () => void }) {
+  return <button type="button" onClick={run}>{label}</button>;
+}
+
 export function Admin({ jobs }: { jobs: JobsClient }) {
   const [metrics, setMetrics] = useState<SystemMetrics | null>(null);
   const [failed, setFailed] = useState<JobLine[]>([]);
@@ -41,10 +45,9 @@ export function Admin({ jobs }: { jobs: JobsClient }) {
     return () => clearInterval(timer);
   }, [refresh]);
 
-  async function act(what: () => Promise<unknown>, done: string) {
+  async function act<T>(what: () => Promise<T>, done: (answer: T) => string) {
     try {
-      await what();
-      setNote(done);
+      setNote(done(await what()));
       await refresh();
     } catch (e) {
       setError(describe(e));
@@ -114,12 +117,10 @@ export function Admin({ jobs }: { jobs: JobsClient }) {
                 <td>{j.error_message}</td>
                 <td>{j.attempts} attempts</td>
                 <td>
-                  <button
-                    type="button"
-                    onClick={() => act(() => jobs.retryJob(j.id), `retried ${j.id}`)}
-                  >
-                    Retry
-                  </button>
+                  <Action
+                    label="Retry"
+                    run={() => act(() => jobs.retryJob(j.id), (r) => `retried ${r.id}`)}
+                  />
                 </td>
               </tr>
             ))}
@@ -136,16 +137,14 @@ export function Admin({ jobs }: { jobs: JobsClient }) {
                 <td>{j.user_id}</td>
                 {(["approved", "rejected"] as const).map((d) => (
                   <td key={d}>
-                    <button
-                      type="button"
-                      onClick={() =>
+                    <Action
+                      label={d === "approved" ? "Approve" : "Reject"}
+                      run={() =>
                         act(
                           () => jobs.reviewJob({ job_id: j.id, moderation_status: d }),
-                          `${d} ${j.id}`,
+                          (r) => `${r.moderation_status} ${r.id}`,
                         )}
-                    >
-                      {d === "approved" ? "Approve" : "Reject"}
-                    </button>
+                    />
                   </td>
                 ))}
               </tr>
@@ -155,16 +154,11 @@ export function Admin({ jobs }: { jobs: JobsClient }) {
       </section>
       <section>
         <h2>Retention</h2>
-        <button
-          type="button"
-          onClick={() =>
-            act(async () => {
-              const n = await jobs.purgeFinishedJobs();
-              setNote(`purged ${n} failed or cancelled jobs`);
-            }, "")}
-        >
-          Purge old failed and cancelled jobs
-        </button>
+        <Action
+          label="Purge old failed and cancelled jobs"
+          run={() =>
+            act(() => jobs.purgeFinishedJobs(), (n) => `purged ${n} failed or cancelled jobs`)}
+        />
       </section>
     </div>
   );
