@@ -1,4 +1,4 @@
-"""The long-transaction row (issue 14): lifecycle load at 4 clients for jobsdb and the raw
+"""The long-transaction row: lifecycle load at 4 clients for jobsdb and the raw
 baseline, each without and then with a `repeatable read` transaction held open throughout, in
 10-second windows; after each run the dead tuples and sizes of the hot relations."""
 

@@ -1,4 +1,4 @@
-"""Set up the bench databases and run every workload of issue 6."""
+"""Set up the bench databases and run every workload (bench/README.md says what each measures)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ answers with the result or the error. A job that overruns its time limit, or is 
 stopped by killing the child (a Python thread cannot be killed; a process can); the worker then
 starts a fresh one. This module imports nothing heavy: it is what every child loads.
 
-The callable's contract (see README "Running workers"):
+The callable's contract (see docs/workers.md, "jobsdb worker"):
 
     def render(job: dict) -> dict | list:
         # job: job_id, job_type, worker_pool, user_id, prompt, metadata, format, quality,

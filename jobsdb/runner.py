@@ -34,7 +34,7 @@ from jobsdb.jobproc import child_main
 from jobsdb.postgrest import CommitUncertain
 from jobsdb.worker import ClaimedJob, Worker
 
-# Exit codes (README "Running workers").
+# Exit codes (docs/workers.md, "jobsdb worker").
 EXIT_OK = 0  # stopped by a signal or --max-jobs: every job it held was reported or released
 EXIT_FAILED = 1  # an unexpected error in the worker itself (a bug: the log says what)
 EXIT_USAGE = 2  # bad option, or the job callable cannot be imported

@@ -91,6 +91,8 @@ comment on sequence jobs_private.claim_floor_tick is
 'Counts claim_jobs calls: a call moves its pool''s claim floor when tick % 64 < max_jobs.';
 
 revoke all on all tables in schema jobs_private from public;
+-- jobsdb doctor checks the scopes (logins whose role is gone, pools no job type uses).
+grant select on table jobs_private.worker_logins to jobs_doctor;
 revoke all on sequence jobs_private.claim_floor_tick from public;
 revoke all on sequence jobs_private.job_id_seq from public;
 -- the default of jobs.id (new_job_id) runs as the inserting role: the service role inserts jobs

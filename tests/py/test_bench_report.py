@@ -1,5 +1,5 @@
-"""The bench's verdicts are code: the long-transaction goal and the issue 14 ratios are computed
-from figures, so they are checked here on made-up figures (no database, no timing)."""
+"""The bench's verdicts are code: the long-transaction goal and the throughput goals' ratios are
+computed from figures, so they are checked here on made-up figures (no database, no timing)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_long_transaction_goal_met_and_partial_window_ignored() -> None:
     assert (g["status"], g["ratio"], g["base"]) == ("met", 0.5, 100)
 
 
-def test_issue_14_ratios() -> None:
+def test_throughput_goal_ratios() -> None:
     def row(key: str, v: float) -> dict:
         return {"group": "throughput", "key": key, "clients": 8, "median": v}
     rows = [row("jobsdb", 600), row("raw", 1000), row("procrastinate", 600),

@@ -1,5 +1,4 @@
-"""Faults, with nothing lost (issue 7, item 1) and the statement-timeout budget seen under them
-(item 5).
+"""Faults, with nothing lost, and the statement-timeout budget seen under them.
 
 Users queue jobs through queue_job the way PostgREST does while 8 workers (jobsdb.worker.Worker,
 short leases, background heartbeat) claim, "work", and complete them with one asset or fail them
@@ -673,7 +672,7 @@ def test_faults_nothing_lost(cluster: Cluster, size: Size) -> None:
     reconnects = stats.worker_reconnects + stats.client_reconnects
     assert reconnects > 0
 
-    # ---- statement-timeout budget (issue 7, item 5) -------------------------------------------
+    # ---- statement-timeout budget ---------------------------------------------------------------
     worst = {name: max(v) for name, v in stats.latency.items()}
     assert set(worst) == {"queue_job", "list_jobs", "workspace_groups", "get_job"}, worst
     assert max(worst.values()) < USER_TIMEOUT

@@ -319,7 +319,7 @@ def test_new_migrations_are_safe_under_load(loaded_template: Template) -> None:
         over = [r.line() for r in results if r.max_wait > BUDGET_S]
         assert not over, (
             f"migration(s) made a worker wait more than {BUDGET_S}s on {ROWS} jobs"
-            " (README: the migration checklist):\n" + "\n".join(over))
+            " (docs/operators.md: Writing a migration):\n" + "\n".join(over))
 
 
 UNSAFE = {

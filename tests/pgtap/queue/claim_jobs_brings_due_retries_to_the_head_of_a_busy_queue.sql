@@ -1,7 +1,7 @@
 -- A retry whose backoff is over waits in the deferred band, which claims read after the pool's
 -- fairly ranked jobs: in a pool that always has fresh work it would wait for ever. About once
 -- per 64 jobs claimed (always after a claim of 64 or more), a claim ranks the pool's due
--- retries with the head of the queue, so they are claimed next (issue 14).
+-- retries with the head of the queue, so they are claimed next.
 begin;
 select plan(3);
 
