@@ -15,7 +15,7 @@
 //   arrive within the delay join up and cost nothing.
 // - A message lost while the socket is down is caught by the reconcile at rejoin. A message lost
 //   on a live connection with no later message of that job is not detectable without polling:
-//   it is caught at the next rejoin or gap (docs/app.md, "What watchJobs guarantees").
+//   it is caught at the next rejoin or gap (docs/app.md, "Live status").
 import type { JobsClient, JobsSupabaseClient } from "./client.ts";
 import { jobsClient } from "./client.ts";
 import type {

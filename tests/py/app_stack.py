@@ -18,8 +18,8 @@ on one origin (http://127.0.0.1:PORT):
                       client pointed back at this stack's /rest/v1
   /                   the example app (app/web/dist), and /app-config.json (URL and anon key)
 
-What each stand-in leaves unproven is listed in docs/app.md ("What the local stack stands in
-for"). Run it by hand with `make app-example` (python tests/py/app_stack.py).
+What each stand-in leaves unproven is listed in docs/app.md ("The example app's local stack").
+Run it by hand with `make app-example` (python tests/py/app_stack.py).
 """
 
 from __future__ import annotations
