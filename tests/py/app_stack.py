@@ -449,11 +449,14 @@ class Stack:
             [str(DENO), "run", "--frozen", "--cached-only", "--no-prompt", "--allow-env",
              "--allow-net=127.0.0.1", "tests/gateway.ts"],
             cwd=ROOT / "supabase" / "functions", env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
+            stderr=subprocess.STDOUT, text=True,
+            # a group of its own: npm's `deno` is a launcher that runs the real binary as its
+            # child, which a signal to the launcher alone would leave running
+            start_new_session=True)
         assert self.gateway.stdout is not None
         line = self.gateway.stdout.readline()  # "listening on http://127.0.0.1:PORT"
         if "listening on" not in line:
-            self.gateway.kill()
+            os.killpg(self.gateway.pid, signal.SIGKILL)
             rest = self.gateway.stdout.read()
             raise RuntimeError(f"the edge functions' gateway did not start: {line}{rest}")
         self.gateway_url = line.split("listening on", 1)[1].strip()
@@ -519,12 +522,14 @@ class Stack:
                      headers={"content-type": ctype, "cache-control": "no-store"})
 
     def close(self) -> None:
-        if self.gateway and self.gateway.poll() is None:
-            self.gateway.terminate()
+        if self.gateway:
             try:
+                os.killpg(self.gateway.pid, signal.SIGTERM)
                 self.gateway.wait(10)
             except subprocess.TimeoutExpired:
-                self.gateway.kill()
+                os.killpg(self.gateway.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.realtime.close()
         self._server.shutdown()
         self._server.server_close()
