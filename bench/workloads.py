@@ -140,14 +140,14 @@ class Env:
 
     def designs(self, only: list[str] | None = None) -> list[Design]:
         """The throughput designs this run can measure: installed, asked for (`only`: keys; a
-        variant is in when the design it varies is), and one lifecycle and one batched design
-        per variant."""
+        variant is in when the design it varies is), and per variant its lifecycle, batched and
+        raw-on-jobs designs (the last shows what the variant's table changes cost alone)."""
         out = []
         for d in DESIGNS:
             if not self.have.get(d.key.split("_")[0], True):
                 continue
             out.append(d)
-            if d.key in ("jobsdb", "jobsdb_batched"):
+            if d.key in ("jobsdb", "jobsdb_batched", "raw_on_jobs"):
                 for label in self.variants:
                     out.append(Design(f"{d.key}@{label}", f"{d.name} [{label}]",
                                       f"jobsdb@{label}", d.script, d.per_tx, steps=d.steps))
