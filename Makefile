@@ -12,6 +12,7 @@ JOBSDB := $(VENV)/bin/jobsdb
 PG_MAJOR := 15
 EXTDIR := /usr/share/postgresql/$(PG_MAJOR)/extension
 SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap tests/helpers.sql tests/fixtures \
+                     jobsdb/sql/doctor.sql \
                      jobsdb/shim)
 PY_DIRS := $(wildcard jobsdb tests bench)
 # Node tools (Deno, Supabase's type generator) from the npm registry, in a project-local folder.

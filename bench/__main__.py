@@ -12,7 +12,7 @@ from pathlib import Path
 from bench import longtx, report, storage, workloads
 from bench.progress import Progress
 
-GROUPS = ["throughput", "bytes", "longtx", "storm", "growth", "reads"]
+GROUPS = ["throughput", "bytes", "longtx", "storm", "limits", "growth", "reads"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             results += longtx.longtx(env, prog, a.longtx_secs)
         if "storm" in groups:
             results += workloads.retry_storm(env, prog, a.reps)
+        if "limits" in groups:
+            results += workloads.rate_check(env, prog, a.reps)
         if "growth" in groups or "reads" in groups:
             results += workloads.growth_and_reads(env, prog, a.history, a.reps, groups)
     finally:

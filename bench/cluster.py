@@ -17,9 +17,10 @@ from jobsdb.embedded import RUN_AS, SUPERUSER, bindir
 
 DEFAULT_PORT = 54330
 
-# Durable and synchronous, as a Supabase database runs (and as the issue's anchor figures were
-# measured). The "async commit" rows repeat jobsdb and the raw baseline per connection with
-# synchronous_commit = off: without the flush wait, they show the CPU cost of each design.
+# Durable and synchronous, as a Supabase database runs (and as the anchor figures the targets
+# started from were measured). The "async commit" rows repeat jobsdb and the raw baseline per
+# connection with synchronous_commit = off: without the flush wait, they show the CPU cost of
+# each design.
 SERVER_CONF = """
 # --- jobsdb bench cluster: throw-away, tuned for queue throughput ---
 listen_addresses = '127.0.0.1'

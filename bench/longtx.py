@@ -1,4 +1,4 @@
-"""The long-transaction row (issue 14): lifecycle load at 4 clients for jobsdb and the raw
+"""The long-transaction row: lifecycle load at 4 clients for jobsdb and the raw
 baseline, each without and then with a `repeatable read` transaction held open throughout, in
 10-second windows; after each run the dead tuples and sizes of the hot relations."""
 
@@ -76,8 +76,10 @@ class Probe(threading.Thread):
                 row, dt = self._call("jobs_worker", self.sql["claim"])
                 self.samples.append((time.monotonic() - self.t0, dt))
                 if row:
+                    # jobsdb's claim also answers the owner: outputs go in their folder
                     self._call("jobs_worker", self.sql["complete"],
-                               {"job_id": str(row[0]), "token": str(row[1])})
+                               {"job_id": str(row[0]), "token": str(row[1]),
+                                "user_id": str(row[2]) if len(row) > 2 else ""})
                 nxt += PROBE_PERIOD
                 self.stop.wait(max(0.0, nxt - time.monotonic()))
         except BaseException as e:  # reported by finish(); the run's figures are then void

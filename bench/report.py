@@ -1,4 +1,4 @@
-"""The results table (Markdown), the targets of issue 6, bench/results/latest.{json,md}."""
+"""The results table (Markdown), the targets (bench/README.md), bench/results/latest.{json,md}."""
 
 from __future__ import annotations
 
@@ -165,6 +165,13 @@ def targets(rows: list[dict], clients: list[int]) -> list[dict[str, Any]]:
     if calm and storm:
         ratio_target("retry storm: claim p50 with 10,000 jobs in backoff <= 1.2 x with none",
                      storm, calm, 1.2, True, "p50")
+    on, off = _get(rows, "queue_job@rate check on"), _get(rows, "queue_job@rate check off")
+    if on and off:  # a cost to show, not a goal
+        out.append({"target": "queue_job p50 with the per-user rate check / without it",
+                    "ratio": round(on["p50"]["median"] / off["p50"]["median"], 3),
+                    "status": "measured", "detail": f"p50 {on['p50']['median']:.3f} vs"
+                    f" {off['p50']['median']:.3f} ms, p95 {on['p95']['median']:.3f} vs"
+                    f" {off['p95']['median']:.3f} ms"})
     reads = [r for r in rows if r["group"] == "reads" and r.get("path") == "user"]
     for u in reads:
         o = _get(rows, u["key"].replace("|user", "|owner"))
@@ -301,7 +308,7 @@ def markdown(rows: list[dict], meta: dict[str, Any], tg: list[dict]) -> str:
         lines.append(f"| {r['name']}, jobs/s | " + " | ".join(cells) + " |")
     lines += steps_markdown(rows)
     lines += bytes_markdown(rows)
-    lat = [r for r in rows if r["group"] in ("growth", "storm", "reads", "metrics")]
+    lat = [r for r in rows if r["group"] in ("growth", "storm", "limits", "reads", "metrics")]
     if lat:
         lines += ["", "| latency (one client) | p50 ms | p95 ms | user/owner p50 |",
                   "| --- | --- | --- | --- |"]

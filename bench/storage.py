@@ -1,4 +1,4 @@
-"""Bytes per processed job (issue 14): for jobsdb and each peer, the growth of every table of its
+"""Bytes per processed job: for jobsdb and each peer, the growth of every table of its
 database (heap, indexes, TOAST) over one lifecycle run from the backlog alone, divided by the
 jobs the run processed."""
 

@@ -1,4 +1,4 @@
-"""Set up the bench databases and run every workload of issue 6."""
+"""Set up the bench databases and run every workload (bench/README.md says what each measures)."""
 
 from __future__ import annotations
 
@@ -562,6 +562,51 @@ def retry_storm(env: Env, prog: Progress, reps: int) -> list[dict[str, Any]]:
         prog.done(f"retry storm: {waiting:,} jobs in backoff")
     return _growth(env, prog, f"{STORM:,} in backoff", reps, 300, group="storm",
                    base="none in backoff", keys=("claim",))
+
+
+RATE_USERS = 100  # users queue_job is called for in the rate-check rows (their buckets warm)
+
+
+def rate_check(env: Env, prog: Progress, reps: int, calls: int = 300) -> list[dict[str, Any]]:
+    """What the per-user rate of new jobs costs queue_job: its latency with the check
+    (jobs_per_minute set so high that it never refuses: the bucket row is read and moved on
+    every call) and without it (jobs_per_minute null: the statement does not run), alternated
+    on one database, for RATE_USERS users whose bucket rows exist after the warm-up."""
+    _load(env, prog, 0)
+    stmt = dict(sections("rpc.sql"))["queue_job"]["sql"]
+    rng = random.Random(3)
+    sides = (("rate check on", "100000"), ("rate check off", "null"))
+    out = []
+    with env.su(DBS["jobsdb"]) as su, env.owner(DBS["jobsdb"]) as c:
+        su.execute("update jobs_private.settings set max_queued_per_user = 100000,"
+                   " job_burst = 100000 where singleton")
+
+        def side(rate: str) -> None:
+            su.execute(f"update jobs_private.settings set jobs_per_minute = {rate}")
+
+        def call(_i: int) -> float:
+            return _timed(c, "authenticated", claims(rng.randint(1, RATE_USERS)), stmt, {})
+
+        res: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n, _ in sides}
+        try:
+            for _, rate in sides:  # warm-up: plans, pages and every user's bucket row
+                side(rate)
+                _series(c, 2 * RATE_USERS, call)
+            for _ in range(reps):
+                for name, rate in sides:
+                    side(rate)
+                    a, b = _series(c, calls, call)
+                    res[name][0].append(a)
+                    res[name][1].append(b)
+        finally:
+            su.execute("update jobs_private.settings set max_queued_per_user = 100,"
+                       " jobs_per_minute = 60, job_burst = 30 where singleton")
+    for name, _ in sides:
+        p50s, p95s = res[name]
+        out.append(_lat_rows("limits", f"queue_job@{name}", f"queue_job, {name}", p50s, p95s))
+        prog.done(f"limits queue_job {name:15s} p50 {statistics.median(p50s):.3f} ms"
+                  f"  p95 {statistics.median(p95s):.3f} ms")
+    return out
 
 
 def growth_and_reads(env: Env, prog: Progress, history: int, reps: int,

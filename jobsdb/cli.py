@@ -1,9 +1,10 @@
 """`jobsdb` command line.
 
 Every error a user can cause is one line on stderr (`error: what was wrong: what to do`) with
-an exit code per kind (jobsdb/errors.py, README "Exit codes"); `--debug` (or JOBSDB_DEBUG=1)
-shows the traceback instead. Read-only commands (`db status`, `db url`, `migrate status`, `schema
-dump`) never start or change anything; a command that changes a database names it first.
+an exit code per kind (jobsdb/errors.py, docs/operators.md "Exit codes"); `--debug` (or
+JOBSDB_DEBUG=1) shows the traceback instead. Read-only commands (`db status`, `db url`, `migrate
+status`, `schema dump`, `doctor`) never start or change anything; a command that changes a database names
+it first.
 """
 
 from __future__ import annotations
@@ -140,12 +141,69 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--junit", default=None)
     t.add_argument("paths", nargs="*")
 
+    _doctor_parser(sub)
     sub.add_parser("lint", help="plpgsql_check over the built database")
     lm = sub.add_parser("lint-migrations", help="squawk over the migrations after the baseline")
     lm.add_argument("--dir", type=Path, default=None, help="migrations directory")
     sub.add_parser("demo", help="show the package at work")
     worker_cli.register(sub)
     return ap
+
+
+def _doctor_parser(sub) -> None:
+    from jobsdb.doctor import Limits
+
+    d = sub.add_parser(
+        "doctor", help="check a live project, read-only (exit 0 healthy, 15 findings)",
+        description="The DBA's check of a live project: installed release and pending upgrade,"
+        " migrations, pg_cron schedules, Realtime broadcast, the metrics roll-up, expired leases,"
+        " stuck jobs, queue age, failure rate, worker logins, the Security Advisor's lints on"
+        " the package's objects and app tables referencing jobs. Read-only; run it as a login"
+        " granted jobs_doctor. One line per finding on stdout. Exit codes: 0 healthy, 15"
+        " findings, 7 the role lacks jobs_doctor, 5 cannot connect.",
+    )
+    d.add_argument("--url", default=None,
+                   help="database URL (default: $DATABASE_URL, else the embedded database)")
+    lim = Limits()
+    for flag, default, what in (
+        ("--lease-grace", lim.lease_grace, "how long an expired lease may wait for rescue"),
+        ("--max-overrun", lim.max_overrun,
+         "how far past its type's max_run_seconds a job may still be processing"),
+        ("--max-queue-age", lim.max_queue_age,
+         "how long a pool's oldest runnable queued job may wait"),
+        ("--max-rollup-lag", lim.max_rollup_lag,
+         "how far the system_metrics roll-up may lag behind"),
+    ):
+        d.add_argument(flag, type=_threshold, default=default, metavar="DURATION",
+                       help=f"{what} (default {default})")
+    d.add_argument("--max-failure-rate", type=_percent, default=lim.max_failure_rate,
+                   metavar="PERCENT", help="failed share of a job type's jobs finished in the"
+                   f" last hour (default {lim.max_failure_rate})")
+    d.add_argument("--min-finished", type=_positive_int, default=lim.min_finished, metavar="N",
+                   help="jobs a type must have finished in the last hour before its failure"
+                   f" rate counts (default {lim.min_finished})")
+    d.add_argument("--exposed-schemas", default=lim.exposed_schemas, metavar="LIST",
+                   help="schemas PostgREST exposes, comma-separated (default"
+                   f" {lim.exposed_schemas!r})")
+
+
+def _threshold(value: str) -> str:
+    from jobsdb.doctor import threshold
+
+    try:
+        return threshold(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _percent(value: str) -> str:
+    try:
+        v = float(value)
+    except ValueError:
+        v = -1.0
+    if not 0 <= v <= 100:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a percentage (0 to 100, e.g. 25)")
+    return value.strip()
 
 
 def _positive_int(value: str) -> int:
@@ -251,6 +309,17 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         _name_server("creating throw-away test databases beside")
         return pgtap.main(embedded.owner_url(), embedded.superuser_url(), root, args.paths,
                           jobs=args.jobs, junit=args.junit)
+
+    if args.cmd == "doctor":
+        from jobsdb import doctor
+
+        limits = doctor.Limits(
+            lease_grace=args.lease_grace, max_overrun=args.max_overrun,
+            max_queue_age=args.max_queue_age, max_failure_rate=args.max_failure_rate,
+            min_finished=str(args.min_finished), max_rollup_lag=args.max_rollup_lag,
+            exposed_schemas=args.exposed_schemas,
+        )
+        return doctor.main(_target(args, changes=None), limits)
 
     if args.cmd == "lint":
         lint = _dev_module("lint")

@@ -1,5 +1,5 @@
 """User errors of the `jobsdb` command: one line each, saying what was wrong and what to do,
-with an exit code per kind (README "Exit codes"). A traceback only with `--debug`.
+with an exit code per kind (docs/operators.md, "Exit codes"). A traceback only with `--debug`.
 
 `classify` turns what the libraries raise (psycopg, the file system) into these; whatever it does
 not recognise is an internal error (exit 70) whose traceback `--debug` shows.
@@ -26,6 +26,7 @@ DATABASE = 11  # any other error the database reported
 NOT_SUPABASE = 12  # `jobsdb test --url`: the database is not a Supabase database
 PENDING = 13  # `jobsdb test --url`: migrations pending, or applied ones differ from the files
 TRACE_LEFT = 14  # `jobsdb test --url`: the run left a trace in the database
+DOCTOR_FINDINGS = 15  # `jobsdb doctor`: the database is not healthy (one line per finding)
 INTERNAL = 70  # a bug: rerun with --debug and report the traceback
 INTERRUPTED = 130
 

@@ -7,6 +7,8 @@ uploaded). A job's metadata can steer it, for demos and tests:
   fake_fail: "once" | "always" | "permanent"   raise JobFailed on the first attempt, on every
                         attempt, or PermanentJobFailure
   fake_hang: true       never return (the worker's --job-timeout stops it)
+  fake_path: str        report this asset path instead of <user_id>/<job_id>.png
+  fake_nan: true        return metadata holding NaN (not JSON: the worker fails the job for good)
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ def render(job: dict[str, Any]) -> dict[str, Any]:
         raise JobFailed(f"CUDA out of memory (fake, attempt {job['attempt']})")
     time.sleep(float(meta.get("fake_seconds", 0.2)))
     video = job["job_type"].startswith(("video", "wan_video"))
-    path = f"{job['user_id']}/{job['job_id']}.{'mp4' if video else 'png'}"
+    path = meta.get("fake_path") or f"{job['user_id']}/{job['job_id']}.{'mp4' if video else 'png'}"
     return {
         "assets": [{
             "type": "video" if video else "image", "url": path,
             "thumbnail_url": f"{path}.thumb.png", "metadata": {"seed": 42},
         }],
         "metadata": {"enhanced_prompt": f"{job.get('prompt') or ''}, highly detailed",
-                     "enhancement_time_ms": 12, "quality_rating": 80},
+                     "enhancement_time_ms": 12,
+                     "quality_rating": float("nan") if meta.get("fake_nan") else 80},
     }

@@ -7,7 +7,7 @@ answers with the result or the error. A job that overruns its time limit, or is 
 stopped by killing the child (a Python thread cannot be killed; a process can); the worker then
 starts a fresh one. This module imports nothing heavy: it is what every child loads.
 
-The callable's contract (see README "Running workers"):
+The callable's contract (see docs/workers.md, "jobsdb worker"):
 
     def render(job: dict) -> dict | list:
         # job: job_id, job_type, worker_pool, user_id, prompt, metadata, format, quality,
@@ -17,13 +17,16 @@ The callable's contract (see README "Running workers"):
                 "metadata": {"enhanced_prompt": "...", "quality_rating": 87.5}}
 
 It may return a plain list of assets, or raise JobFailed (retryable) / PermanentJobFailure (not
-retryable). Any other exception counts as a retryable failure.
+retryable). Any other exception counts as a retryable failure. A result that is not JSON (NaN,
+a cycle, nesting past the recursion limit) and a job this process cannot even read are failures
+another attempt would repeat: not retryable.
 """
 
 from __future__ import annotations
 
 import ctypes
 import importlib
+import json
 import os
 import signal
 import sys
@@ -81,7 +84,15 @@ def normalize(result: Any) -> dict[str, Any]:
     for a in assets:
         if not isinstance(a, str | dict):
             raise PermanentJobFailure("each asset must be a path string or a dict with url")
-    return {"assets": assets, "metadata": metadata}
+    out = {"assets": assets, "metadata": metadata}
+    try:  # what the worker will send (jobsdb.postgrest.rpc: json.dumps with default=str)
+        json.dumps(out, default=str, allow_nan=False)
+    except (ValueError, TypeError, RecursionError) as e:
+        raise PermanentJobFailure(
+            f"the job callable's result is not JSON ({type(e).__name__}: {e}); a retry cannot"
+            " fix it"[:2000]
+        ) from None
+    return out
 
 
 def _die_with_parent() -> None:
@@ -112,12 +123,29 @@ def child_main(target: str, conn: Connection, parent_pid: int) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return
+        except Exception as e:  # noqa: BLE001 - the job arrived but cannot be unpickled
+            conn.send(("error", {"message": _unreadable(e), "retryable": False}))
+            continue
         try:
-            conn.send(("ok", normalize(fn(job))))
+            result = normalize(fn(job))
         except JobFailed as e:
             conn.send(("error", {"message": str(e) or type(e).__name__,
                                  "retryable": e.retryable}))
         except Exception as e:  # noqa: BLE001 - every other error is a retryable failure
             tb = traceback.format_exception_only(type(e), e)[-1].strip()
             conn.send(("error", {"message": tb[:2000], "retryable": True}))
+        else:
+            try:
+                conn.send(("ok", result))
+            except (OSError, EOFError):
+                return
+            except Exception as e:  # noqa: BLE001 - pickling failed before anything was sent
+                conn.send(("error", {
+                    "message": f"the job callable's result cannot be sent to the worker: "
+                               f"{type(e).__name__}: {e}"[:2000], "retryable": False}))
         sys.stdout.flush()
+
+
+def _unreadable(e: BaseException) -> str:
+    return (f"the job process cannot read this job: {type(e).__name__}: {e}; a retry cannot "
+            "fix it")[:2000]

@@ -5,6 +5,11 @@ and `request.method`; then the function called with named arguments taken from t
 keys (PostgREST turns the body into a record typed by the parameters: json_to_record); the
 result read as JSON (an array for set-returning functions); commit. On error the transaction
 is rolled back and the psycopg error (with its sqlstate) is re-raised.
+
+A caller that must survive any stored value (a worker reading jobs other clients wrote) asks
+for the rows of a set-returning function with each field left as its JSON text
+(`fields_as_text=True`) and decodes them one by one: one value it cannot decode then does not
+hide the rows and fields it can.
 """
 
 from __future__ import annotations
@@ -66,7 +71,9 @@ def _signature(conn: psycopg.Connection[Any], name: str) -> _Sig:
     return _SIGS[key]
 
 
-def _query(name: str, args: dict[str, Any], sig: _Sig) -> sql.Composed:
+def _query(
+    name: str, args: dict[str, Any], sig: _Sig, fields_as_text: bool = False
+) -> sql.Composed:
     for key in (name, *args):
         if not _IDENT.match(key):
             raise ValueError(f"not an identifier: {key!r}")
@@ -83,6 +90,12 @@ def _query(name: str, args: dict[str, Any], sig: _Sig) -> sql.Composed:
         cols = sql.SQL("_unused text")
     call = sql.SQL("public.{}({})").format(sql.Identifier(name), named)
     rec = sql.SQL("json_to_record(%(body)s::json) as a ({})").format(cols)
+    if sig.retset and fields_as_text:
+        return sql.SQL(
+            "select coalesce(jsonb_agg(t.fields), '[]') from {}, lateral {} as r,"
+            " lateral (select jsonb_object_agg(f.key, f.value::text) as fields"
+            " from jsonb_each(to_jsonb(r)) as f) as t"
+        ).format(rec, call)
     if sig.retset:
         return sql.SQL(
             "select coalesce(jsonb_agg(to_jsonb(r)), '[]') from {}, lateral {} as r"
@@ -96,12 +109,18 @@ def rpc(
     args: dict[str, Any] | None = None,
     role: str = "authenticated",
     claims: dict[str, Any] | None = None,
+    fields_as_text: bool = False,
+    body: str | None = None,
 ) -> Any:
     """Call public.<name>(k := v, ...) as PostgREST would; return the JSON result.
 
     `conn` must be outside a transaction. If COMMIT itself fails (typically a lost connection)
     CommitUncertain is raised: the call may or may not have taken effect. Any other error means
     nothing was committed. Values are sent as JSON (UUIDs, datetimes: their str()).
+    With `fields_as_text` a set-returning function's rows come as {column: JSON text}.
+    `body` sends that JSON text as the request body instead of json.dumps(args), the way a
+    client's bytes reach PostgREST (e.g. numbers no Python type holds); args then only name
+    the parameters, their values unused.
     """
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raise psycopg.ProgrammingError("rpc() needs a connection outside a transaction")
@@ -116,8 +135,9 @@ def rpc(
                 " set_config('request.method', 'POST', true)",
                 (role, json.dumps(claims) if claims is not None else ""),
             )
-            body = json.dumps(args, default=str)
-            row = conn.execute(_query(name, args, sig), {"body": body}).fetchone()
+            text = json.dumps(args, default=str) if body is None else body
+            row = conn.execute(_query(name, args, sig, fields_as_text),
+                               {"body": text}).fetchone()
             body_done = True
     except psycopg.Error as e:
         if body_done:

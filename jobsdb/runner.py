@@ -8,6 +8,10 @@ Database errors never stop the worker: calls are retried with exponential backof
 finished jobs are kept until they are delivered (they are fenced by the lease token, so a
 replay is harmless). On SIGTERM/SIGINT it stops claiming, lets running jobs finish within the
 grace period and hands back the rest with release_jobs; a second signal stops at once.
+
+No job stops the worker: a job it cannot decode, or cannot hand to a job process, or whose
+process cannot read it, is reported failed with retryable=false (a retry would fail the same
+way) and the rest of the claim runs; so is a result the database refuses or that is not JSON.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from jobsdb.jobproc import child_main
 from jobsdb.postgrest import CommitUncertain
 from jobsdb.worker import ClaimedJob, Worker
 
-# Exit codes (README "Running workers").
+# Exit codes (docs/workers.md, "jobsdb worker").
 EXIT_OK = 0  # stopped by a signal or --max-jobs: every job it held was reported or released
 EXIT_FAILED = 1  # an unexpected error in the worker itself (a bug: the log says what)
 EXIT_USAGE = 2  # bad option, or the job callable cannot be imported
@@ -378,12 +382,34 @@ class Runner:
             return
         if len(jobs) < len(free):
             self.next_claim_at = now + self.o.poll
-        for slot, job in zip(free, jobs, strict=False):
+        for job in jobs:
+            if job.undecodable is not None:
+                self._fail_for_good(job, "job_undecodable",
+                                    f"the worker cannot decode this job ({job.undecodable})")
+                continue
+            slot = free.pop(0)
+            try:
+                slot.conn.send(self._payload(job))
+            except OSError as e:  # the job process is gone: restart it, the job may run again
+                self._replace(slot)
+                self.reports.append(Report(job, "failed", {
+                    "error": f"the job process was gone ({type(e).__name__})", "retryable": True}))
+                continue
+            except Exception as e:  # noqa: BLE001 - the payload cannot be pickled (e.g. too deep)
+                free.insert(0, slot)  # nothing was sent: the slot is still free
+                self._fail_for_good(job, "job_not_handed_over",
+                                    f"the job cannot be handed to a job process ({_one_line(e)})")
+                continue
             slot.job, slot.started = job, time.monotonic()
             slot.deadline = slot.started + self.o.job_timeout
-            slot.conn.send(self._payload(job))
             self.log("job_started", job_id=job.job_id, job_type=job.job_type,
                      attempt=job.attempt, max_attempts=job.max_attempts)
+
+    def _fail_for_good(self, job: ClaimedJob, event: str, why: str) -> None:
+        """Report a job failed with retryable=false: another attempt would fail the same way."""
+        message = f"{why}; a retry cannot fix it"[:2000]
+        self.log(event, "error", job_id=job.job_id, error=message)
+        self.reports.append(Report(job, "failed", {"error": message, "retryable": False}))
 
     def _payload(self, job: ClaimedJob) -> dict[str, Any]:
         return {
@@ -487,8 +513,9 @@ class Runner:
         except psycopg.errors.UndefinedFunction:
             self.batch_reports = False  # a database without job_callbacks: one by one
             return True
-        except psycopg.Error as e:
-            self.log("batch_refused", "warning", reports=len(batch), error=str(e).strip()[:300])
+        except (psycopg.Error, ValueError, TypeError, RecursionError) as e:
+            # refused (or not even JSON): one by one, each refusal for its own job
+            self.log("batch_refused", "warning", reports=len(batch), error=_one_line(e))
             return True
         del self.reports[: len(batch)]
         for r, res in zip(batch, answers, strict=True):
@@ -523,15 +550,14 @@ class Runner:
                 return
             except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedFunction) as e:
                 raise _Refused(str(e).strip()) from e
-            except psycopg.Error as e:
+            except (psycopg.Error, ValueError, TypeError, RecursionError) as e:
                 if r.outcome == "completed":
-                    # the database refused the callable's result (e.g. 22023 bad assets):
-                    # report the attempt as failed for good, saying why
-                    self.log("result_refused", "error", job_id=r.job.job_id,
-                             error=str(e).strip()[:300])
+                    # the database refused the callable's result (e.g. 22023 bad assets), or
+                    # it is not even JSON: report the attempt as failed for good, saying why
+                    self.log("result_refused", "error", job_id=r.job.job_id, error=_one_line(e))
                     r.outcome = "failed"
-                    r.args = {"error": f"the worker's result was refused: {e}"[:2000],
-                              "retryable": False}
+                    r.args = {"error": f"the worker's result was refused: {_one_line(e)}; a "
+                              "retry cannot fix it"[:2000], "retryable": False}
                     continue
                 self.log("report_refused", "error", job_id=r.job.job_id, error=str(e).strip())
                 res = {"result": "refused"}
@@ -601,6 +627,12 @@ def _min_remaining(w: Worker) -> float | None:
         return None
     now = datetime.now(UTC)
     return min((datetime.fromisoformat(str(e)) - now).total_seconds() for e in ends)
+
+
+def _one_line(e: BaseException) -> str:
+    """`Type: first line of the message`, at most 300 characters."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return f"{type(e).__name__}: {text}"[:300] if text else type(e).__name__
 
 
 def _where(e: BaseException) -> str:

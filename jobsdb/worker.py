@@ -9,10 +9,17 @@ bounded exponential backoff and retries the call once when that is safe:
   error is raised: jobs claimed without our knowing come back through rescue after the lease.
 * heartbeat, complete, fail, rescue: always retried. They are fenced by the lease token and
   idempotent, so a replay of a committed call answers duplicate/stale/lost and changes nothing.
+
+A claim decodes each job, and each field of it, on its own: a job whose stored JSON this
+process cannot read (an integer past Python's int-string limit, nesting past the recursion
+limit: the database's JSON rule keeps such values out, but the owner and the service role can
+write any row) comes back with `undecodable` saying why, so the caller can fail it for good
+while the rest of the claim runs.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -43,6 +50,8 @@ class ClaimedJob:
     lease_expires_at: str
     state: str = "held"  # held | cancelled | lost | done (set by heartbeat and callbacks)
     extra: dict[str, Any] = field(default_factory=dict)
+    # why a field could not be decoded (that field is None): fail the job, a retry cannot help
+    undecodable: str | None = None
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> ClaimedJob:
@@ -51,6 +60,25 @@ class ClaimedJob:
             "prompt", "metadata", "output_bucket", "lease_expires_at",
         }  # fmt: skip
         return cls(**{k: r[k] for k in known}, extra={k: v for k, v in r.items() if k not in known})
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> ClaimedJob:
+        """A claimed row whose fields are JSON texts (rpc(..., fields_as_text=True)), each
+        decoded on its own; the first that cannot be is named in `undecodable`."""
+        row: dict[str, Any] = {}
+        problem = None
+        for key, text in fields.items():
+            try:
+                row[key] = json.loads(text)
+            except (ValueError, RecursionError, MemoryError) as e:
+                row[key] = None
+                detail = str(e).splitlines()[0][:300] if str(e) else ""
+                problem = problem or f"{key}: {type(e).__name__}: {detail}".rstrip(": ")
+        job = cls.from_row(row)
+        job.undecodable = problem
+        if problem and not isinstance(job.metadata, dict):
+            job.metadata = {}
+        return job
 
 
 class Worker:
@@ -99,14 +127,14 @@ class Worker:
                     raise
                 time.sleep(min(0.1 * 2**i, 2.0))
 
-    def _call(self, name: str, args: dict[str, Any], *, retry_unsure: bool) -> Any:
+    def _call(self, name: str, args: dict[str, Any], *, retry_unsure: bool, **kw: Any) -> Any:
         for attempt in (1, 2):
             if self._conn.closed or self._conn.broken:
                 # an earlier reconnect gave up (the server was down longer than the backoff):
                 # try again now instead of calling rpc() on a dead connection forever
                 self._reconnect()
             try:
-                return rpc(self._conn, name, args, role=self.role)
+                return rpc(self._conn, name, args, role=self.role, **kw)
             except psycopg.OperationalError as e:
                 if not (self._conn.closed or self._conn.broken):
                     raise  # e.g. statement timeout: the connection is fine, not ours to retry
@@ -133,11 +161,14 @@ class Worker:
 
     # ---- the protocol ------------------------------------------------------------------
     def claim(self, max_jobs: int = 1) -> list[ClaimedJob]:
+        """Claim up to max_jobs jobs. A job this process cannot decode is returned too, with
+        `undecodable` set (report it failed, retryable=False): it is held like the others."""
         args: dict[str, Any] = {
             "worker_pool": self.pool, "worker_id": self.worker_id, "max_jobs": max_jobs,
             "lease_seconds": self.lease_seconds,
         }  # fmt: skip
-        jobs = [ClaimedJob.from_row(r) for r in self._call("claim_jobs", args, retry_unsure=False)]
+        rows = self._call("claim_jobs", args, retry_unsure=False, fields_as_text=True)
+        jobs = [ClaimedJob.from_fields(r) for r in rows]
         with self._lock:
             self.held.update((j.job_id, j) for j in jobs)
         return jobs

@@ -6,6 +6,8 @@
 -- jobs_api      the privileged bodies of the user/admin RPCs, behind their public entry points.
 -- jobs_worker   NOLOGIN role for GPU workers: DBAs grant it to their workers' login users.
 --               It may execute the worker functions and nothing else; no BYPASSRLS.
+-- jobs_doctor   NOLOGIN role for `jobsdb doctor`, the read-only health check: figures and
+--               catalog facts only, never a job's content.
 
 create schema if not exists jobs_private;
 create schema if not exists jobs_api;
@@ -43,3 +45,15 @@ begin
 end
 $$;
 grant usage on schema public to jobs_worker;
+
+do $$
+begin
+    if not exists (select from pg_catalog.pg_roles where rolname = 'jobs_doctor') then
+        create role jobs_doctor nologin noinherit;
+    end if;
+end
+$$;
+comment on role jobs_doctor is
+'jobsdb doctor: may read the package''s health (jobs_private.queue_health, maintenance_schedules, migration_history, the roll-up''s hours and the worker logins'' scopes) and nothing of a job''s content. DBAs grant it to a read-only login.';
+-- The owner acts as jobs_doctor in tests.
+grant jobs_doctor to current_user;

@@ -74,6 +74,9 @@ create table public.job_types (
     constraint job_types_max_lease_seconds_check check (max_lease_seconds between 10 and 86400),
     max_run_seconds integer not null default 7200
     constraint job_types_max_run_seconds_check check (max_run_seconds between 10 and 604800),
+    asset_path_prefix text default '{user_id}/'
+    constraint job_types_asset_path_prefix_check
+    check (char_length(asset_path_prefix) between 1 and 200),
     constraint job_types_lease_bounds_check
     check (lease_seconds <= max_lease_seconds and max_lease_seconds <= max_run_seconds)
 );
@@ -87,3 +90,5 @@ comment on column public.job_types.max_lease_seconds is
 'Longest lease one claim or heartbeat may take; a longer lease_seconds is clamped to it.';
 comment on column public.job_types.max_run_seconds is
 'Longest an attempt may run (from its claim): heartbeats never extend a lease past started_at + max_run_seconds, and rescue_expired_jobs then requeues or fails the job.';
+comment on column public.job_types.asset_path_prefix is
+'Where a report''s asset paths (url and thumbnail_url) must lie in the output bucket: each must start with this prefix, {user_id} and {job_id} replaced by the job''s, and be a key Supabase Storage accepts (characters A-Za-z0-9 and _/!-.*''() &$@=;:+,?, no empty, "." or ".." segment). Default: the job owner''s folder, as the app lays out Storage. Null: paths are not checked (outputs kept outside Storage).';

@@ -39,11 +39,56 @@ create table jobs_private.settings (
     constraint settings_retry_max_seconds_check check (retry_max_seconds between 0 and 86400),
     purge_failed_after interval not null default '30 days',
     purge_batch_size integer not null default 500
-    constraint settings_purge_batch_size_check check (purge_batch_size between 1 and 10000)
+    constraint settings_purge_batch_size_check check (purge_batch_size between 1 and 10000),
+    -- Per-user limits (README: Limits). New jobs per user: a token bucket of job_burst jobs
+    -- refilled at jobs_per_minute (null: no rate limit); PT429 past it.
+    jobs_per_minute integer default 60
+    constraint settings_jobs_per_minute_check check (jobs_per_minute between 1 and 100000),
+    job_burst integer not null default 30
+    constraint settings_job_burst_check check (job_burst between 1 and 100000),
+    -- What one queue_job may copy into its jobs: metadata (with the prompt) times num_images.
+    max_set_metadata_bytes integer not null default 131072
+    constraint settings_max_set_metadata_bytes_check
+    check (max_set_metadata_bytes between 1024 and 16777216),
+    -- What one job's report may store: its assets, and their metadata all together.
+    max_assets_per_job integer not null default 10
+    constraint settings_max_assets_per_job_check check (max_assets_per_job between 1 and 100),
+    max_asset_metadata_bytes integer not null default 32768
+    constraint settings_max_asset_metadata_bytes_check
+    check (max_asset_metadata_bytes between 2 and 16777216),
+    -- A request of max_images_per_request images must fit in a full bucket.
+    constraint settings_job_burst_covers_a_request_check
+    check (job_burst >= max_images_per_request)
 );
 comment on table jobs_private.settings is
-'One row of tunables: per-user cap on queued jobs, images per request, retry backoff (exponential from retry_base_seconds, capped at retry_max_seconds, +-25% jitter), retention of failed/cancelled jobs.';
+'One row of tunables: per-user cap on queued jobs, images per request, retry backoff (exponential from retry_base_seconds, capped at retry_max_seconds, +-25% jitter), retention of failed/cancelled jobs, and the per-user limits: new jobs per minute with a burst, metadata a request may copy into its jobs, assets and asset metadata a job may store.';
+comment on column jobs_private.settings.jobs_per_minute is
+'New jobs per user per minute, sustained (a token bucket refilled at this rate; queue_job takes num_images tokens or refuses with PT429). Null: no rate limit.';
+comment on column jobs_private.settings.job_burst is
+'Tokens of a full bucket: the jobs a user may queue at once after being idle. At least max_images_per_request.';
+comment on column jobs_private.settings.max_set_metadata_bytes is
+'Bytes of metadata (with the prompt) one queue_job may copy into its jobs: (metadata + prompt) x num_images; 22023 past it.';
+comment on column jobs_private.settings.max_assets_per_job is
+'Assets one job may get (job_callback); 22023 past it.';
+comment on column jobs_private.settings.max_asset_metadata_bytes is
+'Bytes of asset metadata one job may store, all its assets together (job_callback); 22023 past it.';
 insert into jobs_private.settings default values;
+
+-- The per-user rate of new jobs (jobs_private.settings.jobs_per_minute, job_burst) as one
+-- timestamp per user: the moment the user's bucket is full again. Tokens now = job_burst -
+-- (refilled_at - now()) * jobs_per_minute / 60 (all of them once refilled_at is past), so a row
+-- whose refilled_at is past means the same as no row and may be deleted at any time. queue_job
+-- takes num_images tokens by moving refilled_at forward, in one statement that also refuses
+-- (a generic cell rate algorithm); the row lock and queue_job's per-user lock make it exact
+-- under concurrent calls of one user. Refunds nothing: cancelling a job gives no token back.
+create table jobs_private.job_rates (
+    user_id uuid primary key references public.profiles (id) on delete cascade,
+    refilled_at timestamptz not null
+)
+-- updated by every queue_job of its user: room on the page for HOT updates
+with (fillfactor = 70);
+comment on table jobs_private.job_rates is
+'Per user, when the token bucket of new jobs (settings.jobs_per_minute, job_burst) is full again; written only by queue_job. A row whose refilled_at is past may be deleted.';
 
 -- Scoped worker credentials: a direct SQL worker login (session_user) with a row here may claim
 -- only from its pools. The owner manages it; no API role can read or write it.
@@ -91,6 +136,8 @@ comment on sequence jobs_private.claim_floor_tick is
 'Counts claim_jobs calls: a call moves its pool''s claim floor when tick % 64 < max_jobs.';
 
 revoke all on all tables in schema jobs_private from public;
+-- jobsdb doctor checks the scopes (logins whose role is gone, pools no job type uses).
+grant select on table jobs_private.worker_logins to jobs_doctor;
 revoke all on sequence jobs_private.claim_floor_tick from public;
 revoke all on sequence jobs_private.job_id_seq from public;
 -- the default of jobs.id (new_job_id) runs as the inserting role: the service role inserts jobs

@@ -10,7 +10,7 @@ select to_jsonb(public.queue_job(job_type := a.job_type, prompt := a.prompt))
 from json_to_record('{"job_type":"sdxl_image_fast","prompt":"a red fox in the snow"}'::json)
     as a (job_type text, prompt text)
 -- claim:
-select c.job_id, c.lease_token
+select c.job_id, c.lease_token, c.user_id
 from json_to_record('{"worker_pool":"sdxl","worker_id":"bench-probe","max_jobs":1}'::json)
     as a (worker_pool text, worker_id text, max_jobs integer),
     lateral public.claim_jobs(worker_pool := a.worker_pool, worker_id := a.worker_id,
@@ -19,7 +19,8 @@ from json_to_record('{"worker_pool":"sdxl","worker_id":"bench-probe","max_jobs":
 select to_jsonb(public.job_callback(job_id := a.job_id, status := a.status,
     lease_token := a.lease_token, assets := a.assets))
 from json_to_record(json_build_object('job_id', %(job_id)s::text, 'status', 'completed',
-    'lease_token', %(token)s::text, 'assets', json_build_array('u/' || %(job_id)s::text || '/0.png')))
+    'lease_token', %(token)s::text,
+    'assets', json_build_array(%(user_id)s::text || '/' || %(job_id)s::text || '/0.png')))
     as a (job_id uuid, status text, lease_token uuid, assets jsonb)
 
 -- name: raw

@@ -27,7 +27,7 @@ select set_config('search_path', 'public, extensions', true), set_config('role',
 with r as (
     select coalesce(jsonb_agg(to_jsonb(c)), '[]') as body
     from json_to_record(json_build_object('reports', (
-            select json_agg(json_build_object('job_id', e ->> 'job_id', 'status', 'completed', 'lease_token', e ->> 'lease_token', 'assets', json_build_array('u/' || (e ->> 'job_id') || '/0.png')))
+            select json_agg(json_build_object('job_id', e ->> 'job_id', 'status', 'completed', 'lease_token', e ->> 'lease_token', 'assets', json_build_array((e ->> 'user_id') || '/' || (e ->> 'job_id') || '/0.png')))
             from jsonb_array_elements(:claimed::jsonb) as e
         ))) as a (reports jsonb),
         lateral public.job_callbacks(reports := a.reports) as c

@@ -14,10 +14,10 @@ with r as (
     from json_to_record('{"worker_pool":"sdxl","worker_id":"bench-worker","max_jobs":1}'::json) as a (worker_pool text, worker_id text, max_jobs integer),
         lateral public.claim_jobs(worker_pool := a.worker_pool, worker_id := a.worker_id, max_jobs := a.max_jobs) as c
 )
-select r.body -> 0 ->> 'job_id' as j0, r.body -> 0 ->> 'lease_token' as t0 from r \gset
+select r.body -> 0 ->> 'job_id' as j0, r.body -> 0 ->> 'lease_token' as t0, r.body -> 0 ->> 'user_id' as u0 from r \gset
 COMMIT;
 BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE;
 select set_config('search_path', 'public, extensions', true), set_config('role', 'jobs_worker', true), set_config('request.jwt.claims', '{"role":"jobs_worker"}', true), set_config('request.method', 'POST', true);
 select to_jsonb(public.job_callback(job_id := a.job_id, status := a.status, lease_token := a.lease_token, assets := a.assets))
-from json_to_record(json_build_object('job_id', :j0::text, 'status', 'completed', 'lease_token', :t0::text, 'assets', json_build_array('u/' || :j0::text || '/0.png'))) as a (job_id uuid, status text, lease_token uuid, assets jsonb);
+from json_to_record(json_build_object('job_id', :j0::text, 'status', 'completed', 'lease_token', :t0::text, 'assets', json_build_array(:u0::text || '/' || :j0::text || '/0.png'))) as a (job_id uuid, status text, lease_token uuid, assets jsonb);
 COMMIT;

@@ -89,7 +89,7 @@ group by job_type
 -- The read RPCs as PostgREST calls them (its asJsonF: a set-returning function's rows through
 -- coalesce(json_agg(...), '[]')::character varying; a function returning one jsonb through
 -- (json_agg(...) -> 0)::text): the client gets text, as PostgREST does. "[jsonb]": list_jobs
--- the way this file measured it before issue 14 (jsonb_agg(to_jsonb(r)), parsed by the client).
+-- the way this file first measured it (jsonb_agg(to_jsonb(r)), parsed by the client).
 
 -- name: rpc: list_jobs()
 -- user:

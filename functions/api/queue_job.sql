@@ -19,7 +19,7 @@ create function public.queue_job(
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.queue_job(
@@ -42,7 +42,7 @@ $$;
 comment on function public.queue_job(
     text, text, jsonb, text, integer, uuid, text, uuid, text, uuid, text, integer, timestamptz
 ) is
-'Queue a generation job (num_images jobs sharing metadata.job_id) for the signed-in user. Returns {group_id, deduplicated, jobs:[...]}. Errors: 22023 bad input, 42501 not signed in or priority/run_after without admin, PT429 per-user queued cap.';
+'Queue a generation job (num_images jobs sharing metadata.job_id) for the signed-in user. Returns {group_id, deduplicated, jobs:[...]}. Errors: 22023 bad input (the message names it: a bound, the JSON rule), 42501 not signed in or priority/run_after without admin, PT429 per-user queued cap or rate of new jobs (detail retry_after_seconds=N for the rate).';
 revoke all on function public.queue_job(
     text, text, jsonb, text, integer, uuid, text, uuid, text, uuid, text, integer, timestamptz
 ) from public, anon, authenticated, service_role;

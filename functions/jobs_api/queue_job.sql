@@ -23,7 +23,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
@@ -36,8 +36,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_uid uuid := auth.uid();
-    -- the job type's row and the two settings queue_job needs (max_images_per_request,
-    -- max_queued_per_user), read by one statement
+    -- the job type's row and the settings queue_job needs (max_images_per_request,
+    -- max_queued_per_user, the rate and the set's metadata bound), read by one statement
     v_type record;
     v_prompt text := coalesce(queue_job.prompt, queue_job.metadata ->> 'prompt');
     v_group uuid;
@@ -50,6 +50,10 @@ declare
     v_head_rank bigint;
     v_head_run_at timestamptz;
     v_answer jsonb;
+    v_problem text;
+    v_metadata_bytes integer;
+    v_refilled_at timestamptz;
+    v_wait integer;
 begin
     if v_uid is null then
         raise exception using errcode = '42501', message = 'queue_job needs a signed-in user',
@@ -59,7 +63,8 @@ begin
     -- executor start-up on the hot path.
     -- The pool's claim floor too (jobs_private.claim_floors): the head of the queue is read
     -- from it, and a new job ranks at or above it.
-    select t.*, s.max_images_per_request, s.max_queued_per_user,
+    select t.*, s.max_images_per_request, s.max_queued_per_user, s.jobs_per_minute, s.job_burst,
+        s.max_set_metadata_bytes,
         coalesce(f.neg_priority, -32768) as floor_np,
         coalesce(f.fair_rank, -9223372036854775808) as floor_rank,
         coalesce(f.id, '00000000-0000-0000-0000-000000000000') as floor_id,
@@ -79,8 +84,16 @@ begin
     if queue_job.metadata is null or jsonb_typeof(queue_job.metadata) <> 'object' then
         raise exception using errcode = '22023', message = 'metadata must be a JSON object';
     end if;
-    if octet_length(queue_job.metadata::text) > 65536 then
+    v_metadata_bytes := octet_length(queue_job.metadata::text);
+    if v_metadata_bytes > 65536 then
         raise exception using errcode = '22023', message = 'metadata is larger than 64 KiB';
+    end if;
+    -- The JSON rule (jobs_private.json_violation): every worker and browser must be able to
+    -- read what is stored, or one job stops every worker of its pool.
+    v_problem := jobs_private.json_violation(queue_job.metadata);
+    if v_problem is not null then
+        raise exception using errcode = '22023', message = 'metadata ' || v_problem,
+            hint = 'Nest metadata at most 32 levels; keep numbers between -1e308 and 1e308 (exclusive).';
     end if;
     if char_length(v_prompt) > 10000 then
         raise exception using errcode = '22023',
@@ -103,6 +116,18 @@ begin
         or queue_job.num_images not between 1 and v_type.max_images_per_request then
         raise exception using errcode = '22023',
             message = format('num_images must be between 1 and %s', v_type.max_images_per_request);
+    end if;
+    -- Every job of the set stores the metadata and the prompt (metadata.prompt): bound the copy.
+    if (v_metadata_bytes + octet_length(v_prompt)) * queue_job.num_images
+        > v_type.max_set_metadata_bytes then
+        raise exception using errcode = '22023',
+            message = format(
+                'metadata and prompt of %s bytes copied into %s jobs come to %s bytes: at most %s per request (jobs_private.settings.max_set_metadata_bytes)',
+                v_metadata_bytes + octet_length(v_prompt), queue_job.num_images,
+                (v_metadata_bytes + octet_length(v_prompt)) * queue_job.num_images,
+                v_type.max_set_metadata_bytes
+            ),
+            hint = 'Ask for fewer images, or send less metadata.';
     end if;
     if queue_job.quality is not null and queue_job.quality is distinct from v_type.quality then
         raise exception using errcode = '22023',
@@ -200,6 +225,38 @@ begin
             message = format('too many queued jobs: %s queued, at most %s per user',
                 v_queued, v_type.max_queued_per_user),
             hint = 'Wait for queued jobs to start, or cancel some.';
+    end if;
+    -- The rate of new jobs (jobs_private.job_rates): take num_images tokens of the user's bucket
+    -- or take nothing, in one statement. A replayed idempotency key returned above and costs
+    -- nothing; a cancelled job gives nothing back, so queueing and cancelling in rounds is held
+    -- to the rate too. Exact under concurrency: the per-user lock above and the row's lock.
+    if v_type.jobs_per_minute is not null then
+        insert into jobs_private.job_rates as r (user_id, refilled_at)
+        values (
+            v_uid, v_now + make_interval(secs => 60.0 * queue_job.num_images / v_type.jobs_per_minute)
+        )
+        on conflict (user_id) do update
+        set refilled_at = greatest(r.refilled_at, v_now)
+            + make_interval(secs => 60.0 * queue_job.num_images / v_type.jobs_per_minute)
+        where greatest(r.refilled_at, v_now) + make_interval(
+            secs => 60.0 * (queue_job.num_images - v_type.job_burst) / v_type.jobs_per_minute
+        ) <= v_now;
+        if not found then
+            select r.refilled_at into v_refilled_at
+            from jobs_private.job_rates as r where r.user_id = v_uid;
+            -- seconds until num_images tokens are back (at least 1: the bucket refills continuously)
+            v_wait := greatest(1, ceil(
+                extract(epoch from v_refilled_at - v_now)
+                - 60.0 * (v_type.job_burst - queue_job.num_images) / v_type.jobs_per_minute
+            ));
+            raise exception using errcode = 'PT429',
+                message = format(
+                    'too many new jobs: at most %s per minute per user, %s at once; retry in %s s',
+                    v_type.jobs_per_minute, v_type.job_burst, v_wait
+                ),
+                detail = format('retry_after_seconds=%s', v_wait),
+                hint = 'Retry after retry_after_seconds (the queue-job edge function sends it as Retry-After).';
+        end if;
     end if;
 
     -- Fair rank: after the user's own latest job in this pool and level with the head of the

@@ -95,6 +95,7 @@ export type Database = {
       }
       job_types: {
         Row: {
+          asset_path_prefix: string | null
           default_max_attempts: number
           description: string | null
           enhanced: boolean
@@ -110,6 +111,7 @@ export type Database = {
           worker_pool: string
         }
         Insert: {
+          asset_path_prefix?: string | null
           default_max_attempts?: number
           description?: string | null
           enhanced?: boolean
@@ -125,6 +127,7 @@ export type Database = {
           worker_pool: string
         }
         Update: {
+          asset_path_prefix?: string | null
           default_max_attempts?: number
           description?: string | null
           enhanced?: boolean

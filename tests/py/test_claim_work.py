@@ -1,4 +1,4 @@
-"""The work of one claim does not grow with what it cannot take (issue 14).
+"""The work of one claim does not grow with what it cannot take.
 
 Timings live in `make bench`; the claim's work is deterministic and is checked here: the shared
 buffers one claim_jobs call touches (EXPLAIN (ANALYZE, BUFFERS) of the call: the function scan

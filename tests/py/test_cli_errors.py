@@ -1,6 +1,6 @@
 """The `jobsdb` command as a user meets it: each mistake is one line on stderr saying what was
-wrong and what to do, with its own exit code (README "Exit codes"), and no traceback unless
-`--debug`. Run as subprocesses, the way a user runs them."""
+wrong and what to do, with its own exit code (docs/operators.md, "Exit codes"), and no traceback
+unless `--debug`. Run as subprocesses, the way a user runs them."""
 
 from __future__ import annotations
 

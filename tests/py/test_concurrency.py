@@ -23,7 +23,9 @@ def make_user(url: str, email: str) -> str:
         return str(c.execute("select tests.create_user(%s)", (email,)).fetchone()[0])
 
 
-def settings(url: str, **values: int) -> None:
+def settings(url: str, **values: int | None) -> None:
+    """Set jobs_private.settings; the tests that queue many jobs for one user switch the rate
+    of new jobs off (jobs_per_minute=None): it has tests of its own (test_hostile_users)."""
     with psycopg.connect(url, autocommit=True) as c:
         for k, v in values.items():
             c.execute(f"update jobs_private.settings set {k} = %s where singleton", (v,))
@@ -128,7 +130,7 @@ def run_workers(
                             if x < abandon_rate + fail_rate:
                                 res = w.fail(j, "transient")
                             else:
-                                res = w.complete(j, [f"{j.job_id}/{j.attempt}.png"])
+                                res = w.complete(j, [f"{j.user_id}/{j.job_id}/{j.attempt}.png"])
                             log.answered(j, res)
                     except psycopg.OperationalError as e:
                         if not tolerate_faults:
@@ -166,7 +168,7 @@ def check_claims(url: str, log: Log) -> dict[str, int]:
 
 
 def test_8_workers_5000_jobs(fresh_db: str) -> None:
-    settings(fresh_db, max_queued_per_user=100000, retry_base_seconds=0)
+    settings(fresh_db, max_queued_per_user=100000, retry_base_seconds=0, jobs_per_minute=None)
     users = [make_user(fresh_db, f"u{i}@example.com") for i in range(5)]
     t0 = time.monotonic()
     queue_many(fresh_db, users, calls_per_user=250, num_images=4)  # 5 users x 250 calls x 4
@@ -270,18 +272,19 @@ def test_killed_worker_job_is_rescued_and_late_callback_is_stale(fresh_db: str) 
         assert dead.fail(job, "I was away")["result"] == "stale"
         assert dead.reconnects == 1
         assert dead.heartbeat([job]) == {job.job_id: "lost"}
-        assert alive.complete(again, ["alive.png"])["result"] == "completed"
+        assert alive.complete(again, [f"{again.user_id}/alive.png"])["result"] == "completed"
         # and after it was completed: still stale, nothing changes
         before = query(fresh_db, "select to_jsonb(j) from public.jobs as j")[0][0]
-        assert dead.complete(job, ["dead.png"])["result"] == "stale"
+        assert dead.complete(job, [f"{job.user_id}/dead.png"])["result"] == "stale"
         assert query(fresh_db, "select to_jsonb(j) from public.jobs as j")[0][0] == before
     dead.close()
-    assert query(fresh_db, "select file_path from public.images_videos") == [("alive.png",)]
+    assert query(fresh_db, "select file_path from public.images_videos") == [
+        (f"{job.user_id}/alive.png",)]
     assert query(fresh_db, "select status, attempts from public.jobs") == [("completed", 2)]
 
 
 def test_fairness_second_user_not_starved(fresh_db: str) -> None:
-    settings(fresh_db, max_queued_per_user=1000)
+    settings(fresh_db, max_queued_per_user=1000, jobs_per_minute=None)
     a, b = make_user(fresh_db, "a@example.com"), make_user(fresh_db, "b@example.com")
     queue_many(fresh_db, [a], 200, 1)
     queue_many(fresh_db, [b], 1, 1)
@@ -292,7 +295,7 @@ def test_fairness_second_user_not_starved(fresh_db: str) -> None:
 
 
 def test_concurrent_rescue_while_claiming(fresh_db: str) -> None:
-    settings(fresh_db, max_queued_per_user=10000, retry_base_seconds=0)
+    settings(fresh_db, max_queued_per_user=10000, retry_base_seconds=0, jobs_per_minute=None)
     users = [make_user(fresh_db, f"u{i}@example.com") for i in range(2)]
     queue_many(fresh_db, users, 75, 4)  # 600 jobs
     done, log = threading.Event(), Log()
@@ -343,7 +346,7 @@ def test_concurrent_rescue_while_claiming(fresh_db: str) -> None:
 @pytest.mark.chaos
 def test_chaos_workers_killed_at_random(fresh_db: str) -> None:
     """Bigger variant: 8 workers over 3,000 jobs while their connections are killed at random."""
-    settings(fresh_db, max_queued_per_user=100000, retry_base_seconds=0)
+    settings(fresh_db, max_queued_per_user=100000, retry_base_seconds=0, jobs_per_minute=None)
     users = [make_user(fresh_db, f"u{i}@example.com") for i in range(3)]
     queue_many(fresh_db, users, 250, 4)
     done, log = threading.Event(), Log()

@@ -61,10 +61,15 @@ def test_edge_function_handlers_against_the_database(fresh_db: str) -> None:
 
         alice, admin, capped = user("alice@example.com"), user("admin@example.com", True), \
             user("capped@example.com")
+        rated = user("rated@example.com")
         conn.execute("update jobs_private.settings set max_queued_per_user = 5")
         for i in range(5):  # the capped user's queue is full
             rpc(conn, "queue_job", {"job_type": "sdxl_image_fast", "prompt": f"p{i}"},
                 claims=as_user(capped))
+        # the rated user's bucket of new jobs is empty (default 30 at once, 60 per minute):
+        # full again in 40 s, one job back in 11 s
+        conn.execute("insert into jobs_private.job_rates (user_id, refilled_at)"
+                     " values (%s, now() + interval '40 seconds')", (rated,))
     bridge = Bridge(fresh_db, jwt_secret)
     try:
         env = {
@@ -72,6 +77,7 @@ def test_edge_function_handlers_against_the_database(fresh_db: str) -> None:
             "USER_JWT": _jwt(as_user(alice), jwt_secret),
             "ADMIN_JWT": _jwt(as_user(admin), jwt_secret),
             "CAPPED_JWT": _jwt(as_user(capped), jwt_secret),
+            "RATED_JWT": _jwt(as_user(rated), jwt_secret),
             "ANON_JWT": _jwt({"role": "anon", "iss": "supabase"}, jwt_secret),
             "SERVICE_JWT": _jwt({"role": "service_role", "iss": "supabase"}, jwt_secret),
             "FORGED_JWT": _jwt(as_user(alice), "not-the-project-secret"),
@@ -80,7 +86,7 @@ def test_edge_function_handlers_against_the_database(fresh_db: str) -> None:
         r = deno("test", "--frozen", "--cached-only", "--no-prompt", "--allow-env",
                  "--allow-net=127.0.0.1", "tests/", env=env)
         assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
-        assert " 8 passed" in r.stdout and " 0 failed" in r.stdout, r.stdout
+        assert " 11 passed" in r.stdout and " 0 failed" in r.stdout, r.stdout
         # the user's calls ran as authenticated, the relay's as service_role, never mixed
         roles = {(fn, role) for fn, role in bridge.calls}
         assert ("queue_job", "authenticated") in roles

@@ -216,11 +216,11 @@ def seed(conn: psycopg.Connection) -> World:
                     "assets": [
                         {
                             "type": "video" if "video" in c["job_type"] else "image",
-                            "url": f"u/{c['job_id']}/0.png",
-                            "thumbnail_url": "t.png",
+                            "url": f"{c['user_id']}/{c['job_id']}/0.png",
+                            "thumbnail_url": f"{c['user_id']}/{c['job_id']}/t.png",
                             "metadata": {"seed": n},
                         },
-                        f"u/{c['job_id']}/1.png",
+                        f"{c['user_id']}/{c['job_id']}/1.png",
                     ],
                 },
                 role="jobs_worker",
@@ -579,14 +579,16 @@ def valid(name: str, pgtype: str, world: World) -> st.SearchStrategy[Any]:
         "assets": st.lists(
             st.one_of(
                 st.fixed_dictionaries(
-                    {"url": st.sampled_from(["o/a.png", "o/b.mp4", "x"])},
+                    # the owners' folders (job_types.asset_path_prefix) and elsewhere
+                    {"url": st.sampled_from([f"{world.user}/a.png", f"{world.other}/b.mp4",
+                                             "o/a.png", "x", f"{world.user}/../x.png"])},
                     optional={
                         "type": st.sampled_from(["image", "video"]),
-                        "thumbnail_url": st.just("t.png"),
+                        "thumbnail_url": st.sampled_from([f"{world.user}/t.png", "t.png"]),
                         "metadata": st.dictionaries(text, text, max_size=2),
                     },
                 ),
-                st.just("o/p.png"),
+                st.sampled_from([f"{world.user}/p.png", f"{world.other}/p.png", "o/p.png"]),
             ),
             max_size=3,
         ),
@@ -848,7 +850,7 @@ def test_worker_metadata_cannot_break_the_owners_reads(world_conn) -> None:
                 "prompt": [1],
                 "job_id": "not-a-uuid",
             },
-            "assets": ["o/0.png"],
+            "assets": [f"{w.user}/0.png"],
         },
         role="jobs_worker",
     )

@@ -12,6 +12,9 @@ control (the victim or an admin doing the same succeeds), so the tests can fail.
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -96,7 +99,7 @@ class W:
                 "job_id": ids[0],
                 "status": "completed",
                 "lease_token": by_id[ids[0]]["lease_token"],
-                "assets": [{"url": "v/0.png", "metadata": {"s": 1}}],
+                "assets": [{"url": f"{self.victim}/0.png", "metadata": {"s": 1}}],
             },
             role="jobs_worker",
         )
@@ -109,7 +112,7 @@ class W:
                 "job_id": self.video_job,
                 "status": "completed",
                 "lease_token": by_id[self.video_job]["lease_token"],
-                "assets": [{"type": "video", "url": "v/0.mp4"}],
+                "assets": [{"type": "video", "url": f"{self.victim}/0.mp4"}],
             },
             role="jobs_worker",
         )
@@ -236,7 +239,10 @@ def test_metadata_filters_find_nothing_of_the_victim(w: W) -> None:
         ),
         ("select count(*) from public.jobs where metadata::text like '%%victim%%'", None),
         ("select count(*) from public.jobs where idempotency_key = 'victim-key'", None),
-        ("select count(*) from public.images_videos where file_path like 'v/%%'", None),
+        (
+            "select count(*) from public.images_videos where file_path like %s",
+            (f"{w.victim}/%",),
+        ),
     ]:
         assert as_role(w.conn, "authenticated", w.attacker_claims, q, p) == ("ok", (1, [(0,)])), q
         status, (_, rows) = as_role(w.conn, "authenticated", as_user(w.admin), q, p)
@@ -665,8 +671,8 @@ def test_callback_payload_owner_fields_do_not_change_ownership(template_db) -> N
                 "lease_token": ww.token,
                 "metadata": planted,
                 "assets": [
-                    {"url": "o/0.png", "metadata": planted},
-                    {"type": "video", "url": "o/1.mp4", "metadata": {"user_id": a}},
+                    {"url": f"{v}/0.png", "metadata": planted},
+                    {"type": "video", "url": f"{v}/1.mp4", "metadata": {"user_id": a}},
                 ],
             },
             role="jobs_worker",
@@ -693,3 +699,120 @@ def test_callback_payload_owner_fields_do_not_change_ownership(template_db) -> N
         )
         _, groups = call(conn, "workspace_groups", {}, claims=as_user(a))
         assert all(g["group_id"] != ww.group_id for g in groups["groups"])
+
+
+# ---- one user's load and what no reader can read ----------------------------------------------
+
+
+def _new_user(conn: psycopg.Connection, email: str) -> str:
+    return str(_one(conn, "select tests.create_user(%s)", (email,)))
+
+
+def test_queueing_and_cancelling_in_rounds_is_held_to_the_rate_of_new_jobs(w: W) -> None:
+    """The attack: rounds of 25 queue_job calls, each job cancelled at once, so the queued cap
+    never bites (500 jobs in 1.7 s before). Now the token bucket (default: 30 at once, then 60
+    per minute) counts every job made, cancelled or not: PT429 with the wait, and the jobs made
+    stay within burst + rate x elapsed."""
+    spammer = _new_user(w.conn, "rounds@example.com")
+    made, refused = 0, []
+    started = time.monotonic()
+    for _round in range(5):
+        for i in range(25):
+            got = call(w.conn, "queue_job", {"job_type": "sdxl_image_fast", "prompt": f"s{i}"},
+                       claims=as_user(spammer))
+            if got[0] == "err":
+                refused.append(got)
+                continue
+            made += 1
+            assert call(w.conn, "cancel_job", {"job_id": got[1]["jobs"][0]["id"]},
+                        claims=as_user(spammer))[0] == "ok"
+    elapsed = time.monotonic() - started
+    assert made <= 30 + 60 * elapsed / 60, (made, elapsed)
+    assert made >= 30 and len(refused) == 125 - made
+    code, message, detail, hint = refused[0][1:]
+    assert code == "PT429" and message.startswith("too many new jobs: at most 60 per minute")
+    assert re.fullmatch(r"retry_after_seconds=[1-9][0-9]*", detail) and "Retry-After" in hint
+    assert _one(w.conn, "select count(*) from public.jobs where user_id = %s", (spammer,)) == made
+    # another user is not held back by the spammer's bucket
+    assert call(w.conn, "queue_job", {"job_type": "rv51_fast", "prompt": "mine"},
+                claims=as_user(_new_user(w.conn, "bystander@example.com")))[0] == "ok"
+
+
+def test_concurrent_connections_of_one_user_cannot_pass_the_rate(template_db) -> None:
+    """Eight connections of one user queue and cancel as fast as they can for 2 s: the jobs made
+    never exceed burst + rate x elapsed (queue_job's per-user lock and the bucket row's lock
+    make the check exact), and the rate is reached, not merely refused."""
+    with template_db.clone() as url, psycopg.connect(url, autocommit=True) as owner:
+        owner.execute("update jobs_private.settings set jobs_per_minute = 600, job_burst = 5")
+        user = _new_user(owner, "racer@example.com")
+        made: list[int] = []
+        errors: list[str] = []
+        barrier = threading.Barrier(8)
+
+        def hammer() -> None:
+            n = 0
+            with psycopg.connect(url, autocommit=True) as c:
+                barrier.wait()
+                stop = time.monotonic() + 2.0
+                while time.monotonic() < stop:
+                    try:
+                        r = rpc(c, "queue_job", {"job_type": "sdxl_image_fast", "prompt": "r"},
+                                claims=as_user(user))
+                        rpc(c, "cancel_job", {"job_id": r["jobs"][0]["id"]},
+                            claims=as_user(user))
+                        n += 1
+                    except psycopg.Error as e:
+                        if e.sqlstate != "PT429":
+                            errors.append(f"{e.sqlstate}: {e}")
+            made.append(n)
+
+        threads = [threading.Thread(target=hammer) for _ in range(8)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - started
+        total = _one(owner, "select count(*) from public.jobs where user_id = %s", (user,))
+    assert errors == [] and total == sum(made)
+    assert total <= 5 + 10 * elapsed, (total, elapsed)  # 600 per minute: 10 per second
+    assert total >= 5 + 10 * 1.5, (total, elapsed)  # the bucket refilled and was used
+
+
+def test_metadata_no_reader_can_read_is_refused_with_22023(w: W, unchanged) -> None:
+    """{"n": 1e5000} (13 bytes; stored, a 5,001-digit integer) and arrays nested 2,000 deep
+    stopped every Python worker of a pool. Both are refused, as PostgREST sends them."""
+    args = {"job_type": None, "prompt": None, "metadata": None}
+    for metadata, why in (
+        ('{"n": 1e5000}', "absolute value is 1e308 or more"),
+        ('{"a": ' + "[" * 2000 + "]" * 2000 + "}", "nested deeper than 32 levels"),
+    ):
+        body = f'{{"job_type": "sdxl_image_fast", "prompt": "p", "metadata": {metadata}}}'
+        with pytest.raises(psycopg.Error) as e:
+            rpc(w.conn, "queue_job", args, claims=w.attacker_claims, body=body)
+        assert e.value.sqlstate == "22023" and why in str(e.value)
+
+
+def test_a_body_nested_30000_deep_fails_in_postgresqls_json_parser_before_any_package_code(
+    w: W, unchanged,
+) -> None:
+    """PostgREST passes the request body to PostgreSQL as one json parameter; PostgreSQL's
+    recursive JSON parser (PostgreSQL 15, max_stack_depth 2 MB) runs out of stack (objects
+    between 12,000 and 14,000 levels, arrays between 14,000 and 16,000) and raises 54001 while
+    reading that parameter: no function of the package has started (no PL/pgSQL context), and
+    PostgREST answers 500 (class 54). Arrays 12,000 deep still reach queue_job, which refuses
+    them (22023). README: Limits."""
+    args = {"job_type": None, "prompt": None, "metadata": None}
+
+    def body(depth: int) -> str:
+        deep = "[" * depth + "]" * depth
+        return f'{{"job_type": "sdxl_image_fast", "prompt": "p", "metadata": {{"a": {deep}}}}}'
+
+    with pytest.raises(psycopg.Error) as e:
+        rpc(w.conn, "queue_job", args, claims=w.attacker_claims, body=body(30_000))
+    assert e.value.sqlstate == "54001"
+    context = e.value.diag.context or ""
+    assert "parameter $1" in context and "PL/pgSQL" not in context, context
+    with pytest.raises(psycopg.Error) as e:
+        rpc(w.conn, "queue_job", args, claims=w.attacker_claims, body=body(12_000))
+    assert e.value.sqlstate == "22023" and "jobs_api.queue_job" in (e.value.diag.context or "")

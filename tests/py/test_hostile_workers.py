@@ -390,8 +390,9 @@ def test_it_cannot_heartbeat_complete_or_fail_a_job_it_does_not_hold(env: Env) -
             assert got == ("ok", [("lost",)]), (token, worker, got)
         for status in ("completed", "failed"):
             got = call(env.hostile,
-                       "select public.job_callback(%s, %s, %s::uuid, 'x', '{}', '[\"evil.png\"]',"
-                       " false)", (a, status, token))  # fmt: skip
+                       "select public.job_callback(%s, %s, %s::uuid, 'x', '{}',"
+                       " jsonb_build_array(%s || '/evil.png'), false)",
+                       (a, status, token, env.alice))  # fmt: skip
             if token is None:
                 assert got[:3] == ("err", "42501", "a worker must present its lease_token")
             else:
@@ -409,13 +410,15 @@ def test_it_cannot_heartbeat_complete_or_fail_a_job_it_does_not_hold(env: Env) -
     assert again["job_id"] == b and again["attempt"] == 2
     before = env.fingerprint()
     got = call(env.hostile,
-               "select public.job_callback(%s, 'completed', %s::uuid, assets => '[\"x.png\"]')",
-               (b, mine[1]))  # fmt: skip
+               "select public.job_callback(%s, 'completed', %s::uuid,"
+               " assets => jsonb_build_array(%s || '/x.png'))",
+               (b, mine[1], env.alice))  # fmt: skip
     assert got[1][0][0]["result"] == "stale" and env.fingerprint() == before
     # control: the holder's own token works
     got = call(env.hostile,
-               "select public.job_callback(%s, 'completed', %s::uuid, assets => '[\"x.png\"]')",
-               (a, honest["lease_token"]))  # fmt: skip
+               "select public.job_callback(%s, 'completed', %s::uuid,"
+               " assets => jsonb_build_array(%s || '/x.png'))",
+               (a, honest["lease_token"], env.alice))  # fmt: skip
     assert got[1][0][0]["result"] == "completed"
 
 
@@ -478,7 +481,8 @@ def test_it_cannot_report_a_batch_for_jobs_it_does_not_hold(env: Env) -> None:
     batch = "select job_id::text, result from public.job_callbacks(%s::jsonb)"
 
     def report(job: str, token: str | None, status: str = "completed") -> dict:
-        r = {"job_id": job, "status": status, "assets": ["evil.png"], "retryable": False}
+        r = {"job_id": job, "status": status, "assets": [f"{env.alice}/evil.png"],
+             "retryable": False}
         return r if token is None else r | {"lease_token": token}
 
     before = env.fingerprint()
@@ -500,3 +504,63 @@ def test_it_cannot_report_a_batch_for_jobs_it_does_not_hold(env: Env) -> None:
     # control: the holder's own token works in a batch
     got = call(env.hostile, batch, (json.dumps([report(a, honest["lease_token"])]),))
     assert got == ("ok", [(a, "completed")])
+
+
+def test_it_cannot_attach_another_users_file_to_a_job(env: Env) -> None:
+    """Asset paths lie in the job owner's folder (job_types.asset_path_prefix '{user_id}/'):
+    a path, a thumbnail or a climb out of it into another user's folder is 22023 naming the
+    asset, alone or in a batch, and nothing is written."""
+    bob = str(env.owner.execute("select tests.create_user('bob@example.com')").fetchone()[0])
+    job = env.queue()
+    ((_, token),) = call(env.hostile, "select job_id::text, lease_token::text"
+                                      " from public.claim_jobs('sdxl', 'hostile')")[1]  # fmt: skip
+    before = env.fingerprint()
+    one = "select public.job_callback(%s, 'completed', %s::uuid, assets => %s::jsonb)"
+    for assets in (
+        [f"{bob}/private.png"],
+        [{"url": f"{env.alice}/ok.png", "thumbnail_url": f"{bob}/private.png"}],
+        [f"{env.alice}/../{bob}/private.png"],
+        [f"{env.alice}/ok.png", f"{bob}/private.png"],
+    ):
+        got = call(env.hostile, one, (job, token, json.dumps(assets)))
+        assert got[:2] == ("err", "22023"), got
+        assert got[2].startswith(f"assets[{len(assets) - 1}]: "), got
+        assert f"is not under '{env.alice}/'" in got[2] or '".." segment' in got[2], got
+    batch = [{"job_id": job, "status": "completed", "lease_token": token,
+              "assets": [f"{bob}/private.png"]}]
+    got = call(env.hostile, "select * from public.job_callbacks(%s::jsonb)", (json.dumps(batch),))
+    assert got[:2] == ("err", "22023") and got[2].startswith(f"reports[0] (job {job}): "), got
+    assert env.fingerprint() == before and env.job(job)[0] == "processing"
+    # control: the owner's folder is taken
+    got = call(env.hostile, one, (job, token, json.dumps([f"{env.alice}/{job}.png"])))
+    assert got[0] == "ok" and got[1][0][0]["result"] == "completed", got
+
+
+def test_it_cannot_make_a_job_store_unbounded_outputs(env: Env) -> None:
+    """A worker attached 100 assets with 900 KB of metadata each (90 MB in the owner's reads).
+    Now: at most 10 assets (settings.max_assets_per_job) and 32 KiB of asset metadata per job
+    (settings.max_asset_metadata_bytes), each refusal naming the bound; nothing written."""
+    job = env.queue()
+    ((_, token),) = call(env.hostile, "select job_id::text, lease_token::text"
+                                      " from public.claim_jobs('sdxl', 'hostile')")[1]  # fmt: skip
+    before = env.fingerprint()
+    one = "select public.job_callback(%s, 'completed', %s::uuid, assets => %s::jsonb)"
+    many = [f"{env.alice}/{i}.png" for i in range(100)]
+    got = call(env.hostile, one, (job, token, json.dumps(many)))
+    assert got[:2] == ("err", "22023") and "at most 10 per job" in got[2], got
+    fat = [{"url": f"{env.alice}/{i}.png", "metadata": {"exif": "x" * 900_000}}
+           for i in range(2)]
+    got = call(env.hostile, one, (job, token, json.dumps(fat)))
+    assert got[:2] == ("err", "22023") and got[2].startswith("assets[0]: the metadata of"), got
+    assert "at most 32768 per job" in got[2]
+    deep = [{"url": f"{env.alice}/0.png", "metadata": {"a": json.loads("[" * 40 + "]" * 40)}}]
+    got = call(env.hostile, one, (job, token, json.dumps(deep)))
+    assert got[:2] == ("err", "22023") and "nested deeper than 32 levels" in got[2], got
+    got = call(env.hostile, "select public.job_callback(%s, 'completed', %s::uuid,"
+                            " metadata => '{\"n\": 1e5000}')", (job, token))  # fmt: skip
+    assert got[:2] == ("err", "22023") and "1e308 or more" in got[2], got
+    assert env.fingerprint() == before and env.job(job)[0] == "processing"
+    # control: ten assets with a little metadata each are stored
+    ten = [{"url": f"{env.alice}/{i}.png", "metadata": {"seed": i}} for i in range(10)]
+    got = call(env.hostile, one, (job, token, json.dumps(ten)))
+    assert got[0] == "ok" and len(got[1][0][0]["asset_ids"]) == 10, got

@@ -199,7 +199,7 @@ def _check(work: Work, expected: dict[str, tuple[int, int]], most_buffers: int) 
 # ---- the figures: (calls, rows) of each statement beneath one call ----------------------------
 
 # queue_job of one image, by a user with a profile, the pool's queue claimable (no wake-up):
-# 7 statements, 37-38 buffers when written.
+# 8 statements, 43 buffers when written.
 QUEUE_JOB = {
     # the job type, the settings and the pool's claim floor, in one statement
     "select public.job_types, jobs_private.settings, jobs_private.claim_floors": (1, 1),
@@ -207,6 +207,8 @@ QUEUE_JOB = {
     "select pg_advisory_xact_lock": (1, 1),
     # profile, queued count for the cap, head of the queue, the user's fair rank
     "select public.profiles, public.jobs": (1, 1),
+    # the user's rate of new jobs: the token bucket row taken (insert ... on conflict update)
+    "insert jobs_private.job_rates": (1, 1),
     # the job row: its before-insert trigger and row check run no statement
     "insert public.jobs": (1, 1),
     "FK check public.profiles": (1, 1),
@@ -242,12 +244,12 @@ CLAIM_TEN = CLAIM | {
     "expression reading jobs_private.job_status_transitions": (10, 10),
 }
 
-# job_callback completed with one image asset: 8 statements, 40 buffers.
+# job_callback completed with one image asset: 8 statements, 42 buffers.
 REPORT = {
     # the assets' validation (an `exists` over their elements: a query)
     "expression jsonb_typeof": (1, 1),
-    # the job and its type, for update
-    "select public.jobs, public.job_types": (1, 1),
+    # the job, its type and the asset bounds (settings), for update
+    "select public.jobs, public.job_types, jobs_private.settings": (1, 1),
     # the output row
     "insert public.images_videos": (1, 1),
     "FK check public.profiles": (1, 1),
@@ -259,7 +261,7 @@ REPORT = {
 }
 # job_callbacks of three reports: job_callback's statements three times, plus its own
 # validation (two reads of the elements), duplicate check, loop and answer: 29 statements,
-# 120 buffers.
+# 126 buffers.
 REPORT_THREE = {k: (3 * c, 3 * r) for k, (c, r) in REPORT.items()} | {
     "select jsonb_array_elements": (3, 0),
     "select min": (1, 0),

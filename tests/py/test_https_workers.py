@@ -52,10 +52,11 @@ def test_a_worker_claims_heartbeats_and_reports_over_https(world) -> None:
     # a report under another token is fenced off
     stale = _ok(bridge.call("job_callback", {"jwt": jwt, "args": {
         "job_id": job, "status": "completed", "lease_token": str(uuid.uuid4()),
-        "assets": ["u/x.png"]}}))
+        "assets": [f"{alice}/x.png"]}}))
     assert stale["result"] == "stale"
     done = _ok(bridge.call("job_callback", {"jwt": jwt, "args": {
-        "job_id": job, "status": "completed", "lease_token": lease, "assets": ["u/x.png"]}}))
+        "job_id": job, "status": "completed", "lease_token": lease,
+        "assets": [f"{alice}/x.png"]}}))
     assert done["result"] == "completed"
     assert ("claim_jobs", "jobs_worker") in bridge.calls
 

@@ -20,7 +20,8 @@ BATCH = 10
 def test_overlapping_batches_complete_each_job_once(fresh_db: str) -> None:
     with psycopg.connect(fresh_db, autocommit=True) as owner:
         user = str(owner.execute("select tests.create_user('a@example.com')").fetchone()[0])
-        owner.execute("update jobs_private.settings set max_queued_per_user = 1000")
+        owner.execute("update jobs_private.settings set max_queued_per_user = 1000,"
+                      " jobs_per_minute = null")
         for i in range(JOBS):
             rpc(owner, "queue_job", {"job_type": "sdxl_image_fast", "prompt": f"p{i}"},
                 claims=as_user(user))  # fmt: skip
@@ -30,7 +31,7 @@ def test_overlapping_batches_complete_each_job_once(fresh_db: str) -> None:
     assert len(claims) == JOBS
     reports = [
         {"job_id": c["job_id"], "status": "completed", "lease_token": c["lease_token"],
-         "assets": [f"u/{c['job_id']}/0.png"]}
+         "assets": [f"{user}/{c['job_id']}/0.png"]}
         for c in claims
     ]  # fmt: skip
     # worker 1: jobs 0..44 ascending; worker 2: jobs 15..59 descending (30 jobs overlap)

@@ -1,10 +1,10 @@
 """The work of one page of the read RPCs does not grow with the user's history: the shared
 buffers one call touches (EXPLAIN ANALYZE BUFFERS of the call, nested statements included), as
 the user through RLS, for a user with 300 completed jobs (one output each, among 15,000 jobs of
-50 users, so each sits on its own pages) and a page of 50 items / 20 groups. Before issue 14
-each call read every job of the user (list_jobs sorted all of them, library_items probed each
-candidate's outputs twice, workspace_groups read 16 jobs per group asked for); the bounds sit
-between the two designs, so either regression fails."""
+50 users, so each sits on its own pages) and a page of 50 items / 20 groups. Before the reads
+were bounded (5dd49c3) each call read every job of the user (list_jobs sorted all of them,
+library_items probed each candidate's outputs twice, workspace_groups read 16 jobs per group
+asked for); the bounds sit between the two designs, so either regression fails."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ SEED = [
     from generate_series(1, 15000) as g""",
     "set session_replication_role = origin",
 ]
-# (statement, most buffers): measured 66 / 228 / 175 after issue 14, 317 / 466 / 545 with the
-# index and bodies of 5dd49c3
+# (statement, most buffers): measured 66 / 228 / 175 with the bounded reads, 317 / 466 / 545
+# with the index and bodies of 5dd49c3
 CALLS = {
     "list_jobs": ("select count(*) from public.list_jobs()", 150),
     "library_items": ("select public.library_items()", 350),

@@ -1,10 +1,11 @@
-"""workspace_groups and library_items answer exactly what they answered before issue 14's read
-work (the bodies of 5dd49c3, tests/fixtures/reads_before_issue_14.sql, as session-local
-functions): every page, followed by its cursor, for several page sizes, as each user through
-RLS. The data has what the rewritten reads must get right: groups of several jobs sharing
-created_at, different groups sharing created_at (ties broken by group id), a group whose jobs
-span two created_at values, jobs without outputs, jobs with several outputs, failed and queued
-jobs, and another user's jobs interleaved."""
+"""workspace_groups and library_items answer exactly what they answered before their rewrite to
+bounded reads (the bodies of 5dd49c3, as session-local functions from
+tests/fixtures/reference_workspace_groups_and_library_items.sql): every page, followed by its
+cursor, for several page sizes, as each user through RLS. The data has what the rewritten
+reads must get right: groups of several jobs sharing created_at, different groups sharing
+created_at (ties broken by group id), a group whose jobs span two created_at values, jobs
+without outputs, jobs with several outputs, failed and queued jobs, and another user's jobs
+interleaved."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from jobsdb.postgrest import as_user
 from jobsdb.urls import url_for_db
 
 ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "tests" / "fixtures" / "reference_workspace_groups_and_library_items.sql"
 USERS = ["00000000-0000-4000-8000-0000000000b1", "00000000-0000-4000-8000-0000000000b2"]
 
 # 160 jobs per user in groups of 1-4 (group id g / 4 of a random-ish size), created in 25
@@ -92,7 +94,7 @@ def _as(conn: psycopg.Connection[Any], user: str, sql: str, args: dict[str, Any]
 def test_workspace_groups_and_library_items_answer_as_before(seeded: str) -> None:
     pages = 0
     with psycopg.connect(seeded, autocommit=True) as conn:
-        conn.execute((ROOT / "tests/fixtures/reads_before_issue_14.sql").read_text())
+        conn.execute(REFERENCE.read_text())
         for user in USERS:
             for n in (1, 3, 20):
                 cursor: dict[str, Any] | None = {"before": None, "before_group": None}

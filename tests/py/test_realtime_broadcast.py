@@ -133,7 +133,8 @@ def test_a_status_change_sends_one_message_to_the_owners_topic_and_none_elsewher
                                      "lease_tokens": [lease]}, role="jobs_worker", claims={})
         assert len(_messages(conn, f"jobs:{alice}")) == 1
         rpc(conn, "job_callback", {"job_id": job, "status": "completed", "lease_token": lease,
-                                   "assets": ["u/a.png"]}, role="jobs_worker", claims={})
+                                   "assets": [f"{alice}/a.png"]}, role="jobs_worker",
+            claims={})
         statuses = [m["payload"]["status"] for m in _messages(conn, f"jobs:{alice}")]
         assert statuses == ["processing", "completed"]
         assert _messages(conn, f"jobs:{bob}") == []

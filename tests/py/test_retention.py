@@ -74,7 +74,7 @@ def test_purge_deletes_only_old_failed_and_cancelled_in_batches_while_workers_cl
                     if not jobs:
                         return
                     for j in jobs:
-                        w.complete(j, [f"out/{j.job_id}.png"])
+                        w.complete(j, [f"{j.user_id}/out/{j.job_id}.png"])
         except BaseException as e:  # reported by the main thread
             errors.append(e)
 

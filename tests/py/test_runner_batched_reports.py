@@ -24,14 +24,16 @@ def _events(err: str, event: str) -> list[dict]:
 
 
 def test_ready_outcomes_go_in_one_call(fresh_db: str, capsys: pytest.CaptureFixture) -> None:
-    ids = queue(fresh_db, make_user(fresh_db), 3)
+    user = make_user(fresh_db)
+    ids = queue(fresh_db, user, 3)
     runner = _runner(fresh_db)
     with Worker(fresh_db, "sdxl", "gpu-1") as w:
         a, b, c = sorted(w.claim(3), key=lambda j: ids.index(j.job_id))
         runner.reports = [
-            Report(a, "completed", {"assets": [f"o/{a.job_id}.png"], "metadata": None}),
+            Report(a, "completed", {"assets": [f"{user}/{a.job_id}.png"], "metadata": None}),
             Report(b, "failed", {"error": "oom", "retryable": False}),
-            Report(c, "completed", {"assets": [f"o/{c.job_id}.png"], "metadata": {"seed": 1}}),
+            Report(c, "completed", {"assets": [f"{user}/{c.job_id}.png"],
+                                      "metadata": {"seed": 1}}),
         ]
         runner._flush_reports(w)
         assert runner.reports == [] and not w.held
@@ -47,12 +49,14 @@ def test_ready_outcomes_go_in_one_call(fresh_db: str, capsys: pytest.CaptureFixt
 def test_a_refused_batch_falls_back_to_one_by_one(
     fresh_db: str, capsys: pytest.CaptureFixture
 ) -> None:
-    ids = queue(fresh_db, make_user(fresh_db), 2)
+    user = make_user(fresh_db)
+    ids = queue(fresh_db, user, 2)
     runner = _runner(fresh_db)
     with Worker(fresh_db, "sdxl", "gpu-1") as w:
         good, bad = sorted(w.claim(2), key=lambda j: ids.index(j.job_id))
         runner.reports = [
-            Report(good, "completed", {"assets": [f"o/{good.job_id}.png"], "metadata": None}),
+            Report(good, "completed", {"assets": [f"{user}/{good.job_id}.png"],
+                                         "metadata": None}),
             Report(bad, "completed", {"assets": [""], "metadata": None}),  # 22023: empty path
         ]
         runner._flush_reports(w)

@@ -8,9 +8,10 @@ test that breaks the database on purpose inside a transaction that is rolled bac
 without RLS, a definer function without search_path, a function left executable by anon, ...)
 and asserts the same query reports exactly that object: no check passes vacuously.
 
-The list of RPCs `authenticated` may execute comes from README.md's RPC table (rows of a
-Markdown table with a `caller` column that contains "user" or "admin") when README.md has one,
-else from USER_RPCS below (test_user_rpcs_constant_matches_readme keeps the two equal).
+The list of RPCs `authenticated` may execute is USER_RPCS below; the app developers' page,
+docs/app.md, lists the same functions in its RPC table (rows of a Markdown table with a
+`caller` column that contains "user" or "admin"), and test_user_rpcs_constant_matches_the_docs
+keeps the two equal.
 """
 
 from __future__ import annotations
@@ -51,9 +52,9 @@ USER_RPCS = frozenset(
 )
 
 
-def readme_user_rpcs(path: Path = ROOT / "README.md") -> frozenset[str] | None:
-    """Function names of README.md's RPC table rows whose caller mentions user or admin; None
-    when README.md has no table with a `caller` column."""
+def documented_user_rpcs(path: Path = ROOT / "docs" / "app.md") -> frozenset[str] | None:
+    """Function names of the page's RPC table rows whose caller mentions user or admin; None
+    when the page has no table with a `caller` column."""
     if not path.is_file():
         return None
     found: set[str] = set()
@@ -81,7 +82,7 @@ def readme_user_rpcs(path: Path = ROOT / "README.md") -> frozenset[str] | None:
 
 
 def user_rpcs() -> frozenset[str]:
-    return readme_user_rpcs() or USER_RPCS
+    return documented_user_rpcs() or USER_RPCS
 
 
 def findings(conn: psycopg.Connection, check: str) -> list[tuple[str, str]]:
@@ -386,15 +387,14 @@ def _sd_findings(built: psycopg.Connection) -> tuple[set[str], set[str]]:
         )
 
 
-def test_user_rpcs_constant_matches_readme() -> None:
-    from_readme = readme_user_rpcs()
-    if from_readme is None:
-        pytest.skip("README.md has no RPC table with a caller column yet; USER_RPCS is used")
-    assert from_readme == USER_RPCS
+def test_user_rpcs_constant_matches_the_docs() -> None:
+    documented = documented_user_rpcs()
+    assert documented is not None, "docs/app.md has no RPC table with a caller column"
+    assert documented == USER_RPCS
 
 
-def test_readme_parser_reads_a_caller_table(tmp_path: Path) -> None:
-    md = tmp_path / "README.md"
+def test_docs_parser_reads_a_caller_table(tmp_path: Path) -> None:
+    md = tmp_path / "app.md"
     md.write_text(
         "# x\n\n| function | caller | does |\n| --- | --- | --- |\n"
         "| `queue_job(job_type, ...)` | authenticated user | queues |\n"
@@ -402,9 +402,9 @@ def test_readme_parser_reads_a_caller_table(tmp_path: Path) -> None:
         "| `system_metrics()` | admin | metrics |\n"
         "| `cancel_job(job_id)` | owner or admin | cancels |\n\ntext\n"
     )
-    assert readme_user_rpcs(md) == {"queue_job", "system_metrics", "cancel_job"}
+    assert documented_user_rpcs(md) == {"queue_job", "system_metrics", "cancel_job"}
     md.write_text("# no table\n")
-    assert readme_user_rpcs(md) is None
+    assert documented_user_rpcs(md) is None
 
 
 # ---- foreign keys indexed ---------------------------------------------------------------------

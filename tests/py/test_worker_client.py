@@ -108,12 +108,13 @@ def test_claim_complete_fail_heartbeat(fresh_db: str) -> None:
         assert w.heartbeat() == {a.job_id: "extended", b.job_id: "extended"}
         assert job_row(fresh_db, a.job_id)["lease_expires_at"] > before
 
-        res = w.complete(a, [{"type": "image", "url": "out/a.png"}], {"quality_rating": 88})
+        res = w.complete(a, [{"type": "image", "url": f"{a.user_id}/out/a.png"}],
+                         {"quality_rating": 88})
         assert res["result"] == "completed" and len(res["asset_ids"]) == 1
         row = job_row(fresh_db, a.job_id)
         assert row["status"] == "completed" and row["image_id"] == res["asset_ids"][0]
         assert float(row["quality_rating"]) == 88
-        assert w.complete(a, ["out/a.png"])["result"] == "duplicate"
+        assert w.complete(a, [f"{a.user_id}/out/a.png"])["result"] == "duplicate"
 
         assert w.fail(b, "CUDA OOM")["result"] == "requeued"
         assert job_row(fresh_db, b.job_id)["status"] == "queued"
@@ -142,8 +143,8 @@ def test_background_heartbeat_reports_cancel_and_loss(fresh_db: str) -> None:
             while w.held and time.time() < deadline:
                 time.sleep(0.02)
         assert w.held == {} and (a.state, b.state) == ("cancelled", "lost")
-        assert w.complete(a, ["x.png"])["result"] == "ignored_cancelled"
-        assert w.complete(b, ["x.png"])["result"] == "stale"
+        assert w.complete(a, [f"{a.user_id}/x.png"])["result"] == "ignored_cancelled"
+        assert w.complete(b, [f"{b.user_id}/x.png"])["result"] == "stale"
 
 
 def test_reconnect_after_backend_killed(fresh_db: str) -> None:
@@ -152,7 +153,7 @@ def test_reconnect_after_backend_killed(fresh_db: str) -> None:
     with Worker(fresh_db, "sdxl", "gpu-1") as w:
         (a,) = w.claim()
         terminate(fresh_db, w.backend_pid)
-        assert w.complete(a, ["out/a.png"])["result"] == "completed"  # reconnected, retried
+        assert w.complete(a, [f"{a.user_id}/out/a.png"])["result"] == "completed"  # retried
         assert w.reconnects == 1
         terminate(fresh_db, w.backend_pid)
         (b,) = w.claim()  # failed before commit: safe to retry

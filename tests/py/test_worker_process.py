@@ -232,3 +232,88 @@ def test_heartbeats_follow_a_lease_shorter_than_the_heartbeat_interval(fresh_db:
         assert w.stop() == 0
     assert states(fresh_db, ids)[ids[0]] == ("completed", 1)  # never rescued
     _check_once(fresh_db, ids)
+
+
+def _plant(url: str, user: str, metadata: list[str]) -> list[str]:
+    """Jobs inserted by plain SQL as the owner (so queue_job's rules do not apply), claimed in
+    this order (ids ascending, equal ranks); metadata as JSON text, stored exactly."""
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(1, len(metadata) + 1)]
+    with psycopg.connect(url, autocommit=True) as c:
+        for job_id, meta in zip(ids, metadata, strict=True):
+            c.execute("insert into public.jobs (id, user_id, job_type, metadata)"
+                      " values (%s, %s, 'sdxl_image_fast', %s::jsonb)", (job_id, user, meta))
+    return ids
+
+
+def _errors(url: str, ids: list[str]) -> dict[str, str | None]:
+    with psycopg.connect(url) as c:
+        rows = c.execute("select id::text, error_message from public.jobs"
+                         " where id = any(%s::uuid[])", (ids,)).fetchall()
+    return dict(rows)
+
+
+def test_a_job_the_worker_cannot_decode_fails_for_good_and_the_rest_of_its_claim_runs(
+    fresh_db: str,
+) -> None:
+    """What the database accepts from its owner, a worker must survive: a 5,001-digit integer
+    (Python's int-string limit) and arrays nested 2,000 deep (RecursionError) in the middle of
+    one claim of four. Before, the worker exited 1 on the whole claim, the claim rolled back and
+    every restart died the same way."""
+    user = make_user(fresh_db)
+    deep = "[" * 2000 + "]" * 2000
+    ids = _plant(fresh_db, user, [
+        '{"prompt": "good first"}', '{"prompt": "too big", "n": 1e5000}',
+        f'{{"prompt": "too deep", "a": {deep}}}', '{"prompt": "good last"}',
+    ])
+    good, bad = [ids[0], ids[3]], ids[1:3]
+    w = WorkerProc(fresh_db, "-c", "4")
+    try:
+        wait_for(lambda: _all_terminal(fresh_db, ids), 60, "the four planted jobs")
+        later = queue(fresh_db, user, 1)  # the same worker goes on
+        wait_for(lambda: _all_terminal(fresh_db, later), 30, "a job queued afterwards")
+        assert w.proc.poll() is None
+        undecodable = [e["job_id"] for e in w.events() if e.get("event") == "job_undecodable"]
+        w.signal(signal.SIGTERM)
+        assert w.wait() == 0, w.text()
+    finally:
+        w.stop()
+    assert undecodable == bad
+    st = states(fresh_db, ids + later)
+    assert [st[i] for i in good + later] == [("completed", 1)] * 3
+    assert [st[i] for i in bad] == [("failed", 1)] * 2  # max_attempts 3: failed for good
+    with psycopg.connect(fresh_db) as c:  # all four in one claim: one transaction's now()
+        starts = c.execute("select count(distinct started_at) from public.jobs"
+                           " where id = any(%s::uuid[])", (ids,)).fetchone()[0]
+    assert starts == 1
+    err = _errors(fresh_db, bad)
+    assert "Exceeds the limit (4300 digits)" in err[bad[0]], err
+    assert "RecursionError" in err[bad[1]], err
+    assert all(e.startswith("the worker cannot decode this job (metadata: ")
+               and e.endswith("a retry cannot fix it") for e in err.values()), err
+    _check_once(fresh_db, good)
+
+
+def test_a_result_that_is_not_json_or_is_refused_fails_for_good_and_the_worker_goes_on(
+    fresh_db: str,
+) -> None:
+    """The callable's result: NaN in its metadata (not JSON) and an asset in another user's
+    folder (refused by the database, 22023) each fail that job for good; the job between them
+    completes, in the same batch of reports."""
+    user, victim = make_user(fresh_db), make_user(fresh_db)
+    nan = queue(fresh_db, user, 1, fake_nan=True)
+    ok = queue(fresh_db, user, 1)
+    stolen = queue(fresh_db, user, 1, fake_path=f"{victim}/private.png")
+    ids = nan + ok + stolen
+    w = WorkerProc(fresh_db, "-c", "3")
+    try:
+        wait_for(lambda: _all_terminal(fresh_db, ids), 60, "the three jobs")
+        assert w.proc.poll() is None
+    finally:
+        assert w.stop() == 0
+    st = states(fresh_db, ids)
+    assert (st[nan[0]], st[ok[0]], st[stolen[0]]) == (("failed", 1), ("completed", 1),
+                                                      ("failed", 1))
+    err = _errors(fresh_db, [nan[0], stolen[0]])
+    assert "result is not JSON" in err[nan[0]] and "a retry cannot fix it" in err[nan[0]]
+    assert f"is not under '{user}/'" in err[stolen[0]], err
+    assert assets_per_job(fresh_db, ids) == {ok[0]: 1}

@@ -34,7 +34,8 @@ where p.cmd in ('INSERT', 'UPDATE', 'DELETE', 'ALL')
 order by 1;
 
 -- name: definer_functions_without_empty_search_path
--- SECURITY DEFINER functions (any non-system schema) whose search_path is not pinned to ''.
+-- SECURITY DEFINER functions (any non-system schema) whose search_path is not pinned to '' or to
+-- pg_catalog, pg_temp (pg_temp last: '' still searches the caller's temporary schema first).
 select
     p.oid::regprocedure::text as object,
     format('security definer with proconfig %s', coalesce(p.proconfig::text, 'null')) as detail
@@ -43,7 +44,9 @@ inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
 where p.prosecdef
     and n.nspname not in ('pg_catalog', 'information_schema')
     and n.nspname !~ '^pg_(toast|temp)'
-    and not coalesce(p.proconfig @> array['search_path=""'], false)
+    and not coalesce(
+        p.proconfig && array['search_path=""', 'search_path=pg_catalog, pg_temp'], false
+    )
     and not exists (
         select from pg_catalog.pg_depend as d
         where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
@@ -81,7 +84,7 @@ order by 1;
 
 -- name: authenticated_executable_functions
 -- Functions in exposed schemas that authenticated may execute: (object = name, detail =
--- signature). The test compares the names with the README's list of user RPCs.
+-- signature). The test compares the names with the user RPCs listed in docs/app.md.
 select p.proname::text as object, p.oid::regprocedure::text as detail
 from pg_catalog.pg_proc as p
 inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace

@@ -9,7 +9,7 @@
 // service_role, is the only thing it calls; it checks the transition (only a processing job
 // changes; a repeated report answers `duplicate`; a conflicting one PT409), so retries are
 // idempotent. Workers that can carry the lease token should call job_callback over HTTPS with
-// a worker JWT instead (README, "Workers over HTTPS").
+// a worker JWT instead (docs/workers.md, "Workers over HTTPS").
 import { timingSafeEqual } from "node:crypto";
 import type { Args, RpcClient } from "../_shared/rpc.ts";
 import { fail, fromRpcError, json, jsonObject, unknownFields } from "../_shared/http.ts";

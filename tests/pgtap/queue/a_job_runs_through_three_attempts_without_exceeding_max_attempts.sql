@@ -48,7 +48,7 @@ select set_config('t.c3', (
 select set_config('t.r3', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
     lease_token := (current_setting('t.c3')::jsonb ->> 'lease_token')::uuid,
-    assets := '["o/cat.png"]'
+    assets := jsonb_build_array(current_setting('t.alice') || '/o/cat.png')
 )::text, true) is not null;
 select set_config('t.c4', (
     select count(*)::text from public.claim_jobs(

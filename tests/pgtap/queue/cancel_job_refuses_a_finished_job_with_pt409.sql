@@ -16,7 +16,7 @@ select tests.authenticate_as_service_role();
 select
     public.job_callback(
         job_id := c.job_id, status := 'completed', lease_token := c.lease_token,
-        assets := '["o/a.png"]'
+        assets := jsonb_build_array(current_setting('t.alice') || '/o/a.png')
     ) ->> 'result' = 'completed'
 from public.claim_jobs(worker_pool := 'sdxl', worker_id := 'gpu-1') as c;
 

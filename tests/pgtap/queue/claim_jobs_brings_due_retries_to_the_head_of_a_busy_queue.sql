@@ -1,12 +1,14 @@
 -- A retry whose backoff is over waits in the deferred band, which claims read after the pool's
 -- fairly ranked jobs: in a pool that always has fresh work it would wait for ever. About once
 -- per 64 jobs claimed (always after a claim of 64 or more), a claim ranks the pool's due
--- retries with the head of the queue, so they are claimed next (issue 14).
+-- retries with the head of the queue, so they are claimed next.
 begin;
 select plan(3);
 
 select set_config('t.alice', tests.create_user('alice@example.com')::text, true) is not null;
-update jobs_private.settings set max_queued_per_user = 1000 where singleton;
+-- 101 jobs of one user at once: past the queued cap and the rate of new jobs (not this test's)
+update jobs_private.settings set max_queued_per_user = 1000, jobs_per_minute = null
+where singleton;
 select tests.authenticate_as(current_setting('t.alice')::uuid);
 select public.queue_job(job_type := 'sdxl_image_fast', prompt := 'retry me') is not null;
 select count(public.queue_job(job_type := 'sdxl_image_fast', prompt := 'fresh ' || g)) = 100

@@ -1,5 +1,5 @@
--- The claim starts its scan at the pool's claim floor (jobs_private.claim_floors, issue 14),
--- past the dead entries an old snapshot keeps. A job that goes back below the floor is still
+-- The claim starts its scan at the pool's claim floor (jobs_private.claim_floors), past the
+-- dead entries an old snapshot keeps. A job that goes back below the floor is still
 -- claimed in its turn: a released job at once (trigger), a higher priority at once
 -- (queue_job), a job inserted below it by plain SQL once nothing is claimable above it or once
 -- rescue_expired_jobs has recomputed the floor.

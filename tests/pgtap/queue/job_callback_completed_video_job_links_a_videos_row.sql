@@ -17,7 +17,10 @@ select tests.authenticate_as_service_role();
 select public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
     lease_token := current_setting('t.token')::uuid,
-    assets := '[{"type": "video", "url": "v/waves.mp4", "thumbnail_url": "v/waves.jpg"}]'
+    assets := jsonb_build_array(jsonb_build_object(
+        'type', 'video', 'url', current_setting('t.alice') || '/v/waves.mp4',
+        'thumbnail_url', current_setting('t.alice') || '/v/waves.jpg'
+    ))
 ) ->> 'result' = 'completed';
 select tests.clear_authentication();
 
@@ -41,7 +44,10 @@ select results_eq(
         current_setting('t.job')
     ),
     format(
-        $$values (%L::uuid, 'v/waves.mp4', 'v/waves.jpg', 'video', 'wan_video_fast', %L::uuid)$$,
+        $$values (
+            %1$L::uuid, '%1$s/v/waves.mp4', '%1$s/v/waves.jpg', 'video', 'wan_video_fast',
+            %2$L::uuid
+        )$$,
         current_setting('t.alice'), current_setting('t.job')
     ),
     'the videos row belongs to the owner and points at the job''s first asset'

@@ -20,11 +20,12 @@ select tests.authenticate_as_service_role();
 select set_config('t.answer', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
     lease_token := current_setting('t.token')::uuid,
-    assets := '[
+    -- paths in the owner's folder (job_types.asset_path_prefix)
+    assets := replace('[
         {"type": "image", "url": "u1/jobs/a.png", "thumbnail_url": "u1/thumbs/a.jpg",
          "metadata": {"seed": 1}},
         {"type": "image", "url": "u1/jobs/b.png", "thumbnail_url": null, "metadata": null}
-    ]'
+    ]', 'u1/', current_setting('t.alice') || '/')::jsonb
 )::text, true) is not null;
 select tests.clear_authentication();
 
@@ -42,9 +43,10 @@ select results_eq(
     ),
     format(
         $$values
-            (0, 'image', 'sdxl_image_high', 'u1/jobs/a.png', 'a.png', 'u1/thumbs/a.jpg',
+            (0, 'image', 'sdxl_image_high', '%1$s/jobs/a.png', 'a.png', '%1$s/thumbs/a.jpg',
                 '{"seed": 1}'::jsonb, %1$L::uuid),
-            (1, 'image', 'sdxl_image_high', 'u1/jobs/b.png', 'b.png', null, '{}'::jsonb, %1$L::uuid)
+            (1, 'image', 'sdxl_image_high', '%1$s/jobs/b.png', 'b.png', null, '{}'::jsonb,
+                %1$L::uuid)
         $$,
         current_setting('t.alice')
     ),

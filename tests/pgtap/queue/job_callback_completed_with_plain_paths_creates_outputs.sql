@@ -15,7 +15,11 @@ select public.claim_jobs(worker_pool := 'rv51', worker_id := 'gpu-1') is not nul
 select tests.authenticate_as_service_role();
 select set_config('t.answer', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
-    assets := '["outputs/2030/face-0.png", "outputs/2030/face-1.png", "face-2.png"]'
+    assets := jsonb_build_array(
+        current_setting('t.alice') || '/outputs/2030/face-0.png',
+        current_setting('t.alice') || '/outputs/2030/face-1.png',
+        current_setting('t.alice') || '/face-2.png'
+    )
 )::text, true) is not null;
 select tests.clear_authentication();
 
@@ -28,9 +32,9 @@ select results_eq(
     ),
     format(
         $$values
-            (0, 'image', 'rv51_fast', 'outputs/2030/face-0.png', 'face-0.png', %1$L::uuid),
-            (1, 'image', 'rv51_fast', 'outputs/2030/face-1.png', 'face-1.png', %1$L::uuid),
-            (2, 'image', 'rv51_fast', 'face-2.png', 'face-2.png', %1$L::uuid)
+            (0, 'image', 'rv51_fast', '%1$s/outputs/2030/face-0.png', 'face-0.png', %1$L::uuid),
+            (1, 'image', 'rv51_fast', '%1$s/outputs/2030/face-1.png', 'face-1.png', %1$L::uuid),
+            (2, 'image', 'rv51_fast', '%1$s/face-2.png', 'face-2.png', %1$L::uuid)
         $$,
         current_setting('t.alice')
     ),

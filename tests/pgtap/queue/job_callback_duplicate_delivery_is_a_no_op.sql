@@ -16,7 +16,8 @@ select set_config('t.token', (
 select tests.authenticate_as_service_role();
 select public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
-    lease_token := current_setting('t.token')::uuid, assets := '["o/a.png"]',
+    lease_token := current_setting('t.token')::uuid,
+    assets := jsonb_build_array(current_setting('t.alice') || '/o/a.png'),
     metadata := '{"quality_rating": 50}'
 ) ->> 'result' = 'completed';
 -- As the owner, the first report is moved a minute into the past: a duplicate now must not
@@ -31,7 +32,10 @@ select set_config('t.completed_at', (
 ), true) is not null;
 select set_config('t.again', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
-    lease_token := current_setting('t.token')::uuid, assets := '["o/a.png", "o/b.png"]',
+    lease_token := current_setting('t.token')::uuid,
+    assets := jsonb_build_array(
+        current_setting('t.alice') || '/o/a.png', current_setting('t.alice') || '/o/b.png'
+    ),
     metadata := '{"quality_rating": 99}'
 )::text, true) is not null;
 select tests.clear_authentication();

@@ -18,7 +18,7 @@ select tests.authenticate_as_service_role();
 select public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
     lease_token := current_setting('t.token')::uuid,
-    assets := '["out/cat.png"]',
+    assets := jsonb_build_array(current_setting('t.alice') || '/out/cat.png'),
     metadata := '{
         "job_id": "00000000-0000-0000-0000-000000000000",
         "enhancement_strategy": "qwen_base",

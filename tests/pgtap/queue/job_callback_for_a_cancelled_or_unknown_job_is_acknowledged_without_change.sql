@@ -20,11 +20,12 @@ select public.cancel_job(job_id := current_setting('t.job')::uuid) is not null;
 select tests.authenticate_as_service_role();
 select set_config('t.answer', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
-    lease_token := current_setting('t.token')::uuid, assets := '["o/a.png"]'
+    lease_token := current_setting('t.token')::uuid,
+    assets := jsonb_build_array(current_setting('t.alice') || '/o/a.png')
 )::text, true) is not null;
 select set_config('t.unknown', public.job_callback(
     job_id := '00000000-0000-0000-0000-000000000001', status := 'completed',
-    assets := '["o/a.png"]'
+    assets := jsonb_build_array(current_setting('t.alice') || '/o/a.png')
 )::text, true) is not null;
 select tests.clear_authentication();
 

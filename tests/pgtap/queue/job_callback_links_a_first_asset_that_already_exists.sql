@@ -30,7 +30,10 @@ values (
 -- token-less reports: relayed by the job-callback edge function as the service role
 select set_config('t.answer', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
-    assets := '["outputs/face-0.png", "outputs/face-1.png"]'
+    assets := jsonb_build_array(
+        current_setting('t.alice') || '/outputs/face-0.png',
+        current_setting('t.alice') || '/outputs/face-1.png'
+    )
 )::text, true) is not null;
 select set_config('t.bare_answer', public.job_callback(
     job_id := current_setting('t.bare')::uuid, status := 'completed', assets := '[]'
@@ -52,7 +55,7 @@ select is(
         select iv.file_path from public.images_videos as iv
         where iv.job_id = current_setting('t.job')::uuid and iv.asset_index = 1
     ),
-    'outputs/face-1.png',
+    current_setting('t.alice') || '/outputs/face-1.png',
     'asset 1 is the reported path'
 );
 select is(

@@ -17,7 +17,8 @@ select set_config('t.token', (
 select tests.authenticate_as_service_role();
 select public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
-    lease_token := current_setting('t.token')::uuid, assets := '["o/a.png"]'
+    lease_token := current_setting('t.token')::uuid,
+    assets := jsonb_build_array(current_setting('t.alice') || '/o/a.png')
 ) ->> 'result' = 'completed';
 
 select throws_ok(

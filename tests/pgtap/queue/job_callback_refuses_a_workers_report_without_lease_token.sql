@@ -51,7 +51,8 @@ select is(
 select tests.authenticate_as_service_role();
 select is(
     public.job_callback(
-        job_id := current_setting('t.job')::uuid, status := 'completed', assets := '["x.png"]'
+        job_id := current_setting('t.job')::uuid, status := 'completed',
+        assets := jsonb_build_array(current_setting('t.alice') || '/x.png')
     ) ->> 'result',
     'completed',
     'the service role may relay a token-less report'

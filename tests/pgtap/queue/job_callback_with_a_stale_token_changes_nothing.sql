@@ -15,7 +15,8 @@ select set_config('t.token', (
 ), true) is not null;
 select set_config('t.answer', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
-    lease_token := gen_random_uuid(), assets := '["o/a.png"]'
+    lease_token := gen_random_uuid(),
+    assets := jsonb_build_array(current_setting('t.alice') || '/o/a.png')
 )::text, true) is not null;
 select set_config('t.failed', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'failed',

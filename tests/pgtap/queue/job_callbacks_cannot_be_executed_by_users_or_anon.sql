@@ -18,7 +18,8 @@ select set_config('t.token', (
 ), true) is not null;
 select set_config('t.reports', jsonb_build_array(jsonb_build_object(
     'job_id', current_setting('t.job'), 'status', 'completed',
-    'lease_token', current_setting('t.token'), 'assets', jsonb_build_array('x/y.png')
+    'lease_token', current_setting('t.token'),
+    'assets', jsonb_build_array(current_setting('t.alice') || '/x/y.png')
 ))::text, true) is not null;
 
 select tests.authenticate_as(current_setting('t.alice')::uuid);

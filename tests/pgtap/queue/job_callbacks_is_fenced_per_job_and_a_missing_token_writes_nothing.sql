@@ -44,11 +44,12 @@ select
         format($$select * from public.job_callbacks(reports := %L)$$, jsonb_build_array(
             jsonb_build_object(
                 'job_id', c -> 0 -> 'id', 'status', 'completed',
-                'lease_token', c -> 0 -> 'token', 'assets', jsonb_build_array('o/0.png')
+                'lease_token', c -> 0 -> 'token',
+                'assets', jsonb_build_array(current_setting('t.alice') || '/o/0.png')
             ),
             jsonb_build_object(
                 'job_id', c -> 1 -> 'id', 'status', 'completed',
-                'assets', jsonb_build_array('o/1.png')
+                'assets', jsonb_build_array(current_setting('t.alice') || '/o/1.png')
             )
         )),
         '42501',
@@ -83,7 +84,8 @@ select
         -- job 0 under job 1's token, job 1 under a random one, job 2 under its first attempt's
                 jsonb_build_object(
                     'job_id', c -> 0 -> 'id', 'status', 'completed',
-                    'lease_token', c -> 1 -> 'token', 'assets', jsonb_build_array('evil/0.png')
+                    'lease_token', c -> 1 -> 'token',
+                    'assets', jsonb_build_array(current_setting('t.alice') || '/evil/0.png')
                 ),
                 jsonb_build_object(
                     'job_id', c -> 1 -> 'id', 'status', 'failed',
@@ -91,7 +93,8 @@ select
                 ),
                 jsonb_build_object(
                     'job_id', c -> 2 -> 'id', 'status', 'completed',
-                    'lease_token', c -> 2 -> 'token', 'assets', jsonb_build_array('dead/2.png')
+                    'lease_token', c -> 2 -> 'token',
+                    'assets', jsonb_build_array(current_setting('t.alice') || '/dead/2.png')
                 )
             )) as r
     )::text, true) is not null
@@ -116,7 +119,7 @@ select
         from public.job_callbacks(reports := jsonb_build_array(
                 jsonb_build_object(
                     'job_id', c -> 0 -> 'id', 'status', 'completed',
-                    'assets', jsonb_build_array('o/0.png')
+                    'assets', jsonb_build_array(current_setting('t.alice') || '/o/0.png')
                 ),
                 jsonb_build_object('job_id', c -> 2 -> 'id', 'status', 'failed', 'retryable', false)
             )) as r

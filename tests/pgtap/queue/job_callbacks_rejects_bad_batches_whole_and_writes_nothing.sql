@@ -21,7 +21,7 @@ select public.job_callback(
 select
     set_config('t.good', jsonb_build_object(
         'job_id', c -> 0 -> 'id', 'status', 'completed', 'lease_token', c -> 0 -> 'token',
-        'assets', jsonb_build_array('o/0.png')
+        'assets', jsonb_build_array(current_setting('t.alice') || '/o/0.png')
     )::text, true) is not null
 from (select current_setting('t.claims')::jsonb as c) as s;
 select tests.clear_authentication();

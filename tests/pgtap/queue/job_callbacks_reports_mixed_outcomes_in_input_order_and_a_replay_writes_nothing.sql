@@ -24,7 +24,8 @@ select
     set_config('t.batch', jsonb_build_array(
         jsonb_build_object(
             'job_id', c -> 3 -> 'id', 'status', 'completed',
-            'lease_token', c -> 3 -> 'token', 'assets', jsonb_build_array('o/3.png'),
+            'lease_token', c -> 3 -> 'token',
+            'assets', jsonb_build_array(current_setting('t.alice') || '/o/3.png'),
             'metadata', jsonb_build_object('quality_rating', 7)
         ),
         jsonb_build_object(
@@ -37,7 +38,8 @@ select
         ),
         jsonb_build_object(
             'job_id', current_setting('t.cancelled'), 'status', 'completed',
-            'lease_token', gen_random_uuid(), 'assets', jsonb_build_array('o/c.png')
+            'lease_token', gen_random_uuid(),
+            'assets', jsonb_build_array(current_setting('t.alice') || '/o/c.png')
         ),
         jsonb_build_object(
             'job_id', c -> 1 -> 'id', 'status', 'failed',
@@ -45,7 +47,8 @@ select
         ),
         jsonb_build_object(
             'job_id', c -> 2 -> 'id', 'status', 'completed',
-            'lease_token', gen_random_uuid(), 'assets', jsonb_build_array('o/2.png')
+            'lease_token', gen_random_uuid(),
+            'assets', jsonb_build_array(current_setting('t.alice') || '/o/2.png')
         )
     )::text, true) is not null
 from (select current_setting('t.claims')::jsonb as c) as s;

@@ -24,7 +24,8 @@ select tests.authenticate_as_worker();
 select public.rescue_expired_jobs() ->> 'requeued' = '1';
 select set_config('t.while_queued', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
-    lease_token := current_setting('t.dead_token')::uuid, assets := '["dead/a.png"]'
+    lease_token := current_setting('t.dead_token')::uuid,
+    assets := jsonb_build_array(current_setting('t.alice') || '/dead/a.png')
 )::text, true) is not null;
 select tests.clear_authentication();
 update public.jobs set run_at = now() where id = current_setting('t.job')::uuid;
@@ -37,11 +38,13 @@ select set_config('t.live_token', (
 ), true) is not null;
 select public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
-    lease_token := current_setting('t.live_token')::uuid, assets := '["live/a.png"]'
+    lease_token := current_setting('t.live_token')::uuid,
+    assets := jsonb_build_array(current_setting('t.alice') || '/live/a.png')
 ) ->> 'result' = 'completed';
 select set_config('t.late', public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
-    lease_token := current_setting('t.dead_token')::uuid, assets := '["dead/a.png"]'
+    lease_token := current_setting('t.dead_token')::uuid,
+    assets := jsonb_build_array(current_setting('t.alice') || '/dead/a.png')
 )::text, true) is not null;
 select tests.clear_authentication();
 
@@ -58,7 +61,7 @@ select results_eq(
         $$select iv.file_path from public.images_videos as iv where iv.job_id = %L$$,
         current_setting('t.job')
     ),
-    $$values ('live/a.png')$$,
+    format($$values ('%s/live/a.png')$$, current_setting('t.alice')),
     'only the live worker''s output exists'
 );
 select results_eq(

@@ -19,7 +19,10 @@ select set_config('t.asset', (public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
     lease_token := current_setting('t.token')::uuid,
     metadata := '{"enhancement_strategy": "qwen"}',
-    assets := '[{"type": "video", "url": "u/wave.mp4", "metadata": {"fps": 24}}]'
+    assets := jsonb_build_array(jsonb_build_object(
+        'type', 'video', 'url', current_setting('t.alice') || '/wave.mp4',
+        'metadata', jsonb_build_object('fps', 24)
+    ))
 ) -> 'asset_ids' ->> 0), true) is not null;
 
 select tests.authenticate_as(current_setting('t.alice')::uuid);

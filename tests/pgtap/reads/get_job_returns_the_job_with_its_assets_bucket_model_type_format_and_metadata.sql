@@ -17,8 +17,12 @@ select public.job_callback(
     job_id := current_setting('t.job')::uuid, status := 'completed',
     lease_token := current_setting('t.token')::uuid,
     metadata := '{"enhanced_prompt": "a red fox, golden hour"}',
-    assets := '[{"url": "u/fox-0.png", "thumbnail_url": "u/fox-0-thumb.png",
-        "metadata": {"width": 1024}}, "u/fox-1.png"]'
+    -- paths in the owner's folder (job_types.asset_path_prefix)
+    assets := replace(
+        '[{"url": "u/fox-0.png", "thumbnail_url": "u/fox-0-thumb.png",
+            "metadata": {"width": 1024}}, "u/fox-1.png"]',
+        'u/', current_setting('t.alice') || '/'
+    )::jsonb
 ) ->> 'result' = 'completed';
 
 select tests.authenticate_as(current_setting('t.alice')::uuid);
@@ -33,13 +37,17 @@ select ok(not current_setting('t.got')::jsonb ? 'lease_token', 'without the leas
 select results_eq(
     $$select a ->> 'file_path', a ->> 'bucket', a ->> 'model_type', a ->> 'format', a ->> 'type'
         from jsonb_array_elements(current_setting('t.got')::jsonb -> 'assets') as a$$,
-    $$values
-        ('u/fox-0.png', 'sdxl_image_high', 'sdxl', 'png', 'image'),
-        ('u/fox-1.png', 'sdxl_image_high', 'sdxl', 'png', 'image')$$,
+    format(
+        $$values
+            ('%1$s/fox-0.png', 'sdxl_image_high', 'sdxl', 'png', 'image'),
+            ('%1$s/fox-1.png', 'sdxl_image_high', 'sdxl', 'png', 'image')$$,
+        current_setting('t.alice')
+    ),
     'both assets, in order, with bucket, model type, format and type'
 );
 select is(
-    current_setting('t.got')::jsonb -> 'assets' -> 0 ->> 'thumbnail_path', 'u/fox-0-thumb.png',
+    current_setting('t.got')::jsonb -> 'assets' -> 0 ->> 'thumbnail_path',
+    current_setting('t.alice') || '/fox-0-thumb.png',
     'the thumbnail'
 );
 select is(

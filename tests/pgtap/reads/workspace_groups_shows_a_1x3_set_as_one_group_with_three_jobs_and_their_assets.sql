@@ -20,7 +20,10 @@ select set_config('t.done', (
     where public.job_callback(
             job_id := (c ->> 'job_id')::uuid, status := 'completed',
             lease_token := (c ->> 'lease_token')::uuid,
-            assets := jsonb_build_array('u/owl-' || (c -> 'metadata' ->> 'image_index') || '.png')
+            assets := jsonb_build_array(
+                current_setting('t.alice') || '/owl-' || (c -> 'metadata' ->> 'image_index')
+                || '.png'
+            )
         ) ->> 'result' = 'completed'
 ), true) is not null;
 
@@ -59,7 +62,8 @@ select results_eq(
         from jsonb_array_elements(
             current_setting('t.ws')::jsonb -> 'groups' -> 0 -> 'assets'
         ) as a$$,
-    $$select 'u/owl-' || (j.metadata ->> 'image_index') || '.png', 'sdxl_image_fast', j.id::text
+    $$select j.user_id || '/owl-' || (j.metadata ->> 'image_index') || '.png', 'sdxl_image_fast',
+            j.id::text
         from public.jobs as j
         where j.metadata ->> 'job_id' = current_setting('t.group') and j.status = 'completed'
         order by j.metadata -> 'image_index'$$,

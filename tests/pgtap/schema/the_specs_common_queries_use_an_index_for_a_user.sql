@@ -4,7 +4,7 @@
 -- .eq('user_id', id) becomes through PostgREST) and (select auth.uid()) (Supabase's advice for
 -- SQL under RLS). The spec's literal "user_id = auth.uid()" cannot use an index under RLS on
 -- PostgreSQL 15: auth.uid()'s body is a COALESCE, which the planner treats as leaky, so the
--- clause is evaluated after the (non-indexable, admin OR) policy qual (see the README).
+-- clause is evaluated after the (non-indexable, admin OR) policy qual (docs/operators.md: RLS and indexes).
 begin;
 select plan(16);
 
