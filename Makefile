@@ -28,7 +28,7 @@ DENO_ENV := DENO_DIR=$(CURDIR)/$(TOOLS)/deno NO_COLOR=1
 help:
 	@echo "make demo   start the embedded database (or use DATABASE_URL), migrate, show it at work"
 	@echo "make test   venv + packages + database + lint + pgTAP + pytest"
-	@echo "make types  regenerate supabase/types/database.ts (Supabase's generator, from migrations/)"
+	@echo "make types  regenerate supabase/types/database.ts (Supabase's generator, from the newest release)"
 	@echo "make lint | tools | bench | fuzz | chaos | migration-load | install-check | db-stop | clean"
 
 $(VENV)/.installed: pyproject.toml
@@ -73,6 +73,19 @@ deps:
 	            "run: sudo apt-get install -y postgresql-$(PG_MAJOR)-cron"; \
 	    fi; \
 	fi
+	@# libfaketime (optional): the roll-up tests also run on a throw-away server whose clock is
+	@# set just before a full hour; they are skipped, saying why, when it is missing
+	@if ! ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: libfaketime"; \
+	        { apt-get update -q && \
+	            DEBIAN_FRONTEND=noninteractive apt-get install -y -q libfaketime; } || \
+	            echo "note: libfaketime could not be installed; the faked-clock roll-up tests are skipped"; \
+	    else \
+	        echo "note: libfaketime is missing, so the roll-up tests do not also run with a clock" \
+	            "just before a full hour; run: sudo apt-get install -y libfaketime"; \
+	    fi; \
+	fi
 
 # Deno (the npm registry's `deno` package) and postgres-meta (the generator behind
 # `supabase gen types`), pinned in tools/package*.json, into .tools/ (root or not); then every
@@ -98,7 +111,7 @@ $(TOOLS)/.installed: tools/package.json tools/package-lock.json $(FUNCTIONS)/den
 
 tools: $(TOOLS)/.installed
 
-# One command: build a database from migrations/ and write the generator's Database type.
+# One command: build a database holding the newest release, write the generator's type.
 types: venv db tools
 	$(PY) -m jobsdb.typegen
 
@@ -140,7 +153,7 @@ lint-ts: tools
 	cd $(FUNCTIONS) && $(DENO_ENV) $(DENO) lint --quiet && \
 	    $(DENO_ENV) $(DENO) check --frozen */index.ts tests/*.ts
 
-# squawk over the migrations after 20261128171404 (config: .squawk.toml)
+# squawk over the migrations after 20261128171404 and the release steps (config: .squawk.toml)
 lint-migrations: venv
 	$(JOBSDB) lint-migrations
 

@@ -2,9 +2,9 @@
 
 Every error a user can cause is one line on stderr (`error: what was wrong: what to do`) with
 an exit code per kind (jobsdb/errors.py, docs/operators.md "Exit codes"); `--debug` (or
-JOBSDB_DEBUG=1) shows the traceback instead. Read-only commands (`db status`, `db url`, `migrate
-status`, `schema dump`, `doctor`) never start or change anything; a command that changes a database names
-it first.
+JOBSDB_DEBUG=1) shows the traceback instead. Read-only commands (`db status`, `db url`,
+`migrate status`, `schema dump`, `doctor`) never start or change anything; a command that
+changes a database names it first.
 """
 
 from __future__ import annotations
@@ -92,6 +92,8 @@ def _up_opts(p: argparse.ArgumentParser, top: bool = False) -> None:
     p.add_argument("--statement-timeout", type=duration, default=d,
                    help="per statement (default 5min)")
     p.add_argument("--wait", type=seconds, default=d, help="wait for the migration lock, s")
+    p.add_argument("--release", default=d,
+                   help="without --dir: the release to bring jobsdb to (default: the newest)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,10 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
-    db = sub.add_parser("db", help="embedded PostgreSQL cluster")
-    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db = sub.add_parser(
+        "db", help="embedded PostgreSQL cluster; `db scratch`: a database to try jobsdb in",
+        description="start | stop | status | url: the embedded cluster. scratch [NAME]: create"
+        " a database (on the embedded cluster, or DATABASE_URL's server) with the Supabase shim"
+        " (the platform's roles, auth schema and grants) and print its URL.")
+    db.add_argument("action", choices=["start", "stop", "status", "url", "scratch"])
+    db.add_argument("name", nargs="?", help="scratch: the database's name (default: random)")
 
-    mig = sub.add_parser("migrate", help="apply / inspect migrations")
+    mig = sub.add_parser(
+        "migrate", help="bring jobsdb to its newest release / apply a migrations directory",
+        description="Without --dir: jobsdb's own releases (install, upgrade, or --release for a"
+        " way back), beside whatever else the migration history holds. With --dir: every file"
+        " of that directory, as the Supabase CLI applies them.")
     _mig_common(mig, top=True)
     _up_opts(mig, top=True)
     msub = mig.add_subparsers(dest="mcmd")
@@ -112,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     _up_opts(up)
     st = msub.add_parser("status", help="exit 0 up to date, 1 pending, 2 changed/unknown")
     _mig_common(st)
+    st.add_argument("--release", default=argparse.SUPPRESS,
+                    help="without --dir: the release wanted (default: the newest)")
     nw = msub.add_parser("new", help="create migrations/<timestamp>_NAME.sql")
     _mig_common(nw)
     nw.add_argument("name")
@@ -123,18 +136,40 @@ def build_parser() -> argparse.ArgumentParser:
     _mig_common(bl)
     bl.add_argument("version", nargs="?")
 
+    rel = sub.add_parser(
+        "release", help="jobsdb's release files (releases/): build, check, cut, new, show",
+        description="build: write the newest release's files from the source. check: exit 1"
+        " when any release file differs from what it must be. cut: freeze the newest release."
+        " new X.Y.Z: start the next release. way-back X.Y.Z: a step file from the newest"
+        " release back to X.Y.Z. show NAME: print a release file (1.0.0, or A--B for a step)."
+        " See docs/operators.md, \"Making a release\".")
+    rel.add_argument("action", choices=["build", "check", "cut", "new", "way-back", "show",
+                                        "list"])
+    rel.add_argument("version", nargs="?")
+
+    ins = sub.add_parser(
+        "install", help="write jobsdb into a project's supabase/migrations",
+        description="Write jobsdb's release (or the upgrade from the release the directory has)"
+        " as migration files later than every file there, for `supabase db push`. A second run"
+        " writes nothing.")
+    ins.add_argument("--into", type=Path, required=True, help="<project>/supabase/migrations")
+    ins.add_argument("--release", default=None, help="default: the newest release")
+    ins.add_argument("--link", action="store_true",
+                     help="symbolic links to the toolkit's files instead of copies (jobsdb's"
+                     " own repository)")
+
     sc = sub.add_parser("schema", help="current-state tree")
     sc.add_argument("action", choices=["apply", "dump"])
     sc.add_argument("--url", default=None)
 
     t = sub.add_parser(
         "test", help="run pgTAP files",
-        description="Run the pgTAP files on a fresh database built from migrations/ (embedded "
-        "cluster or DATABASE_URL's server), or with --url on an existing Supabase database that "
-        "already has the migrations and pgtap: one file at a time, each rolled back, nothing "
-        "left behind. "
-        "Exit codes with --url: 0 passed, 1 failed, 12 not a Supabase database, 13 migrations "
-        "pending, 10 no pgtap, 14 a trace was left.",
+        description="Run the pgTAP files on a fresh database holding jobsdb's newest release "
+        "(embedded cluster or DATABASE_URL's server), or with --url on an existing Supabase "
+        "database that already holds that release and pgtap: one file at a time, each rolled "
+        "back, nothing left behind; a file about a table that is the project's own is skipped. "
+        "Exit codes with --url: 0 passed, 1 failed, 12 not a Supabase database, 13 not the "
+        "newest release, 10 no pgtap, 14 a trace was left.",
     )
     t.add_argument("-j", "--jobs", type=_positive_int, default=2)
     t.add_argument("--url", default=None, help="an existing Supabase database to test in place")
@@ -241,15 +276,27 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
             return 0
         if args.action == "status":
             return embedded.status()
+        if args.action == "scratch":
+            from jobsdb import scratch
+
+            _ensure_db()
+            print(scratch.create(args.name))
+            return 0
         print(embedded.owner_url())
         return 0
+
+    if args.cmd == "migrate" and not args.dir and (args.mcmd or "up") in ("up", "status"):
+        return _package_migrate(args)
 
     if args.cmd == "migrate":
         from jobsdb import migrate
 
         directory = args.dir or migrations_dir()
         cmd = args.mcmd or "up"
+        if cmd == "up" and args.release:
+            raise errors.UsageError("--release goes without --dir: it names a jobsdb release")
         if cmd == "new":
+            _refuse_history_after_the_cut(args.dir, root)
             print(migrate.new(directory, args.name))
             return 0
         if not directory.is_dir():
@@ -280,6 +327,15 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         if cmd == "baseline":
             migrate.baseline(url, directory, args.version)
             return 0
+
+    if args.cmd == "release":
+        return _release(args, root)
+
+    if args.cmd == "install":
+        from jobsdb import project
+
+        project.install(args.into, target=_release_arg(args.release), link=args.link)
+        return 0
 
     if args.cmd == "schema":
         from jobsdb import schema
@@ -338,6 +394,88 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         _ensure_db()
         return demo.main()
     raise AssertionError(args.cmd)
+
+
+def _refuse_history_after_the_cut(directory: Path | None, root: Path) -> None:
+    """`migrate new` in a checkout writes into migrations/, the history before 1.0.0: once a
+    release is cut, a schema change is a release step instead."""
+    if directory is not None or checkout_root() is None:
+        return
+    from jobsdb import release_build
+
+    tree = release_build.load_tree(root)
+    if tree.steps and release_build.read_sums(tree):
+        raise errors.UsageError(
+            "migrations/ is the history before 1.0.0 and a release is cut: a schema change is"
+            " a step of the next release (`jobsdb release new X.Y.Z`, docs/operators.md); for"
+            " a project's own migration pass --dir")
+
+
+def _release_arg(value: str | None) -> str | None:
+    from jobsdb import releases
+
+    if value is not None and (value == releases.PRE or not releases.is_version(value)):
+        raise errors.UsageError(f"--release {value!r} is not a release: give e.g. 1.0.0")
+    return value
+
+
+def _package_migrate(args: argparse.Namespace) -> int:
+    from jobsdb import package_migrate
+
+    target = _release_arg(args.release)
+    if (args.mcmd or "up") == "status":
+        return package_migrate.status(_target(args, changes=None), target=target)
+    doing = "dry run (rolled back) on" if args.dry_run else "migrating"
+    package_migrate.up(_target(args, changes=doing), target=target, dry_run=args.dry_run,
+                       lock_timeout=args.lock_timeout, statement_timeout=args.statement_timeout,
+                       wait=args.wait)
+    return 0
+
+
+def _release(args: argparse.Namespace, root: Path) -> int:
+    from jobsdb import releases
+
+    if args.action in ("show", "list"):
+        files = releases.carried()
+        if args.action == "list":
+            newest = releases.latest()
+            for f in sorted(files, key=lambda f: (releases.key(f.to), f.path.name)):
+                print(f"{f.path.name}: {f.marker.describe()}"
+                      + ("  (newest)" if f.to == newest and f.marker.kind == "install" else ""))
+            return 0
+        if not args.version:
+            raise errors.UsageError("`jobsdb release show` needs a release (1.0.0) or a step"
+                                    " (pre-1.0--1.0.0)")
+        for f in files:
+            if f.path.name == f"jobsdb--{args.version}.sql":
+                sys.stdout.write(f.text)
+                return 0
+        raise errors.MissingFileError(
+            f"no release file jobsdb--{args.version}.sql in this toolkit (`jobsdb release list`)")
+    if checkout_root() is None:
+        raise errors.MissingFileError(
+            f"`jobsdb release {args.action}` works on the source: run it in a checkout of jobsdb")
+    from jobsdb import release_build as rb
+
+    tree = rb.load_tree(root)
+    if args.action in ("new", "way-back") and not args.version:
+        raise errors.UsageError(f"`jobsdb release {args.action}` needs a release, e.g. 1.1.0")
+    if args.action == "build":
+        rb.build(tree)
+    elif args.action == "check":
+        problems = rb.check(tree)
+        for p in problems:
+            print(p)
+        if problems:
+            return errors.FAILED
+        print(f"releases/: every file is what it must be (newest: jobsdb {tree.newest})")
+    elif args.action == "cut":
+        rb.cut(tree)
+    elif args.action == "new":
+        rb.new(tree, args.version)
+    else:
+        rb.way_back(tree, args.version)
+    return 0
 
 
 def _name_server(doing: str) -> None:

@@ -31,9 +31,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from jobsdb import embedded, migrate, queries
+from jobsdb import embedded, package_migrate, queries
 from jobsdb.embedded import url_for_db
-from jobsdb.paths import migrations_dir
 from jobsdb.postgrest import as_user, rpc
 from jobsdb.shim import apply_shim
 
@@ -230,10 +229,11 @@ def main(url: str | None = None, root: Path | None = None) -> int:
         return 1
     demo_url = url_for_db(server_url, name)
     try:
-        _say(f"== a database of its own: {name} (Supabase shim, then the migrations)")
+        _say(f"== a database of its own: {name} (Supabase shim, then jobsdb's newest release)")
         superuser = embedded.superuser_url() if url is None else None
         apply_shim(url_for_db(superuser or server_url, "postgres"), name, quiet=True)
-        migrate.up(demo_url, root / "migrations" if root else migrations_dir(), out=lambda s: None)
+        package_migrate.up(demo_url, rdir=root / "releases" if root else None,
+                           mdir=root / "migrations" if root else None, out=lambda s: None)
         return Demo(demo_url).run()
     except psycopg.Error as e:
         print(f"demo failed: {str(e).strip().splitlines()[0]}", file=sys.stderr)

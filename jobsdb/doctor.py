@@ -136,6 +136,22 @@ def migration_findings(history: list[tuple[str, str | None, str | None]],
     return out
 
 
+def _leave_out_app_tables(conn: psycopg.Connection) -> None:
+    """The spec's tables the project had before jobsdb (jobs_private.app_tables) are the
+    project's: they leave the package's tables the checks judge (and an app table's foreign key
+    to jobs is then reported like any app table's)."""
+    has = conn.execute("select to_regclass('jobs_private.app_tables') is not null").fetchone()
+    if not (has and has[0]):
+        return
+    own = {r[0].removeprefix("public.") for r in
+           conn.execute("select table_name from jobs_private.app_tables")}
+    if own:
+        tables = conn.execute("select current_setting('jobsdb_doctor.public_tables')").fetchone()
+        keep = [t for t in tables[0].split(",") if t not in own]
+        conn.execute("select set_config('jobsdb_doctor.public_tables', %s, true)",
+                     (",".join(keep),))
+
+
 def check(conn: psycopg.Connection, limits: Limits = Limits(), *,
           latest: str | None = None, directory: Path | None = None) -> Report:
     """Run every check inside the caller's (read-only) transaction."""
@@ -162,6 +178,7 @@ def check(conn: psycopg.Connection, limits: Limits = Limits(), *,
         raise errors.PrivilegeError(
             f"role {who} may not read the package's health (it lacks"
             f" {', '.join(missing_privileges)}): as the owner, `grant jobs_doctor to {who};`")
+    _leave_out_app_tables(conn)
     release = conn.execute(q["installed_release"]).fetchone()[0] if has_release else None
     report.checks = len(CHECKS)
     report.findings += [f"release: {m}" for m in release_findings(release, latest)]

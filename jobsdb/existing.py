@@ -1,12 +1,12 @@
 """`jobsdb test --url URL`: the pgTAP suite against an existing Supabase database.
 
 For a project's own database (`supabase start`'s, a branch, a staging project) where the
-package's migrations were applied by the project. Nothing is created or applied: the target
-must already have every migration and the pgtap extension, or the run refuses with one line
-and its own exit code. Each file runs in a transaction that is rolled back, with the test
-helpers (tests/helpers.sql) loaded inside that same transaction; "no trace" is then checked:
-the schema, the row count of every table and every sequence's value are the same before and
-after the run.
+project installed jobsdb. Nothing is created or applied: the target must already hold
+jobsdb's newest release (the one the checkout's tests are for) and the pgtap extension, or the
+run refuses with one line and its own exit code. Each file runs in a transaction that is
+rolled back, with the test helpers (tests/helpers.sql) loaded inside that same transaction;
+"no trace" is then checked: the schema, the row count of every table and every sequence's
+value are the same before and after the run.
 
 Only the pgTAP files can run there. The Python suites (concurrency, faults with killed
 connections and restarted servers, Realtime, retention under load, fuzzing) commit, kill
@@ -16,6 +16,7 @@ backends or restart the server, so they need the embedded cluster (`make test`).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-from jobsdb import errors, migrate, queries
+from jobsdb import errors, package_migrate, queries, releases
 from jobsdb.embedded import find_bin
 from jobsdb.pgtap import FileResult, _rel, discover, parse_tap, write_junit
 from jobsdb.shim import MARK
@@ -54,28 +55,20 @@ def platform(conn: psycopg.Connection) -> str:
         return "shim"
     if not has_users:
         raise Refusal(
-            EXIT_NOT_SUPABASE, "refusing: this is not a Supabase database (no auth.users)"
+            EXIT_NOT_SUPABASE, "refusing: this is not a Supabase database (no auth.users); for"
+            " a scratch database with a stand-in for Supabase run `jobsdb db scratch`"
         )
     return "supabase"
 
 
-def check_migrations(conn: psycopg.Connection, directory: Path) -> int:
-    plan = migrate.make_plan(migrate.load_dir(directory), migrate.read_history(conn))
-    if plan.pending:
-        names = ", ".join(m.filename for m in plan.pending[:3])
-        more = f" and {len(plan.pending) - 3} more" if len(plan.pending) > 3 else ""
-        raise Refusal(
-            EXIT_PENDING,
-            f"refusing: {len(plan.pending)} migration(s) not applied to this database ({names}"
-            f"{more}); apply them first (`jobsdb migrate --url URL` or `supabase db push`)",
-        )
-    if plan.changed:
-        raise Refusal(
-            EXIT_PENDING,
-            f"refusing: applied migration(s) differ from migrations/: "
-            f"{', '.join(m.filename for m in plan.changed)}",
-        )
-    return len(plan.migrations)
+def check_release(conn: psycopg.Connection, root: Path) -> str:
+    """The release the database holds, which must be the newest of the checkout's releases/
+    (the tests are that release's)."""
+    newest = releases.latest(root / "releases")
+    try:
+        return package_migrate.require_newest(conn, newest)
+    except errors.UserError as e:
+        raise Refusal(EXIT_PENDING, str(e)) from None
 
 
 def check_pgtap(conn: psycopg.Connection) -> str:
@@ -189,13 +182,40 @@ def run_file(url: str, path: Path, helpers: Path, display: str, prelude: str) ->
     return parse_tap(display, r.stdout, stderr, r.returncode, time.monotonic() - t0)
 
 
+UNLESS_APP_TABLE = re.compile(r"^-- jobsdb:unless-app-table (public\.[a-z_]+)\s*$")
+
+
+def app_tables(url: str) -> set[str]:
+    """The spec's tables that are the project's own (jobs_private.app_tables)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return {r[0] for r in conn.execute("select table_name from jobs_private.app_tables")}
+
+
+def skip_reason(path: Path, own: set[str]) -> str:
+    """Why a file does not run here: its header names, with `-- jobsdb:unless-app-table T`, a
+    table that is the project's own (the file checks jobsdb's rules for that table)."""
+    for line in path.read_text().splitlines():
+        if not line.startswith("--"):
+            break
+        m = UNLESS_APP_TABLE.match(line)
+        if m and m.group(1) in own:
+            return f"{m.group(1)} is the project's own table"
+    return ""
+
+
 def run_files(url: str, files: list[Path], root: Path, out=print) -> list[FileResult]:
     """One file at a time: each file's transaction creates the helpers' schema, so files
     running at once would only wait for each other."""
     helpers = root / "tests" / "helpers.sql"
     prelude = file_prelude()
+    own = app_tables(url)
     results = []
     for f in files:
+        why = skip_reason(f, own)
+        if why:
+            results.append(FileResult(_rel(f, root), True, skipped=why))
+            out(results[-1].summary())
+            continue
         res = run_file(url, f, helpers, _rel(f, root), prelude)
         results.append(res)
         out(res.summary())
@@ -211,7 +231,7 @@ def main(url: str, root: Path, paths: list[str], junit: str | None = None,
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             kind = platform(conn)
-            n_migrations = check_migrations(conn, root / "migrations")
+            release = check_release(conn, root)
             pgtap_schema = check_pgtap(conn)
             who = conn.execute("select current_user, current_database()").fetchone()
     except Refusal as r:
@@ -219,7 +239,7 @@ def main(url: str, root: Path, paths: list[str], junit: str | None = None,
         return r.code
     label = {"supabase": "a real Supabase database",
              "shim": "a database set up by the jobsdb shim"}[kind]
-    err(f"target: {who[1]} as {who[0]}, {label}; {n_migrations} migrations applied, "
+    err(f"target: {who[1]} as {who[0]}, {label}; jobsdb {release}, "
         f"pgtap in {pgtap_schema}; {len(files)} file(s), each rolled back")
     before = snapshot(url)
     if before.schema_dump.startswith("pg_dump failed"):
@@ -229,9 +249,11 @@ def main(url: str, root: Path, paths: list[str], junit: str | None = None,
     after = snapshot(url)
     if junit:
         write_junit(results, Path(junit))
-    passed = sum(r.passed for r in results)
-    failed = len(results) - passed
-    out(f"{passed} passed, {failed} failed in {time.monotonic() - t0:.1f}s")
+    skipped = sum(bool(r.skipped) for r in results)
+    passed = sum(r.passed for r in results) - skipped
+    failed = len(results) - passed - skipped
+    out(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
+        + f" in {time.monotonic() - t0:.1f}s")
     trace = before.differences(after)
     if trace:
         err(f"trace left in the database ({len(trace)} difference(s)):")

@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 from psycopg import errors as pg_errors
 
-from jobsdb import sqlsplit
+from jobsdb import releases, sqlsplit
 from jobsdb.errors import MIGRATION, PRIVILEGE, MissingFileError, UsageError, UserError
 
 FILE_RE = re.compile(r"^(\d{14})_([a-z0-9_]+)\.sql$")
@@ -172,6 +172,17 @@ def ensure_history(conn: psycopg.Connection) -> None:
             conn.execute(stmt)
 
 
+def _is_jobsdbs(a: Applied) -> bool:
+    """A history row of jobsdb's own (a release file, or one of its migrations before 1.0.0):
+    `jobsdb migrate` without --dir manages those, so a project's directory need not hold them."""
+    if releases.marker_of(a.statements[0] if a.statements else "") is not None:
+        return True
+    from jobsdb.paths import migrations_dir
+
+    d = migrations_dir()
+    return bool(a.name) and (d / f"{a.version}_{a.name}.sql").is_file()
+
+
 def make_plan(migrations: list[Migration], applied: dict[str, Applied]) -> Plan:
     by_version = {m.version: m for m in migrations}
     changed = [
@@ -181,7 +192,7 @@ def make_plan(migrations: list[Migration], applied: dict[str, Applied]) -> Plan:
         and applied[m.version].statements  # NULL/empty (repair, old CLI) is not checked
         and applied[m.version].statements != m.statements
     ]
-    unknown = [a for v, a in applied.items() if v not in by_version]
+    unknown = [a for v, a in applied.items() if v not in by_version and not _is_jobsdbs(a)]
     pending = [m for m in migrations if m.version not in applied]
     newest = max(applied) if applied else ""
     out_of_order = [m for m in pending if m.version < newest]
@@ -238,17 +249,33 @@ def _run_statement(
         line = sqlsplit.line_of(mig.path.read_text(), stmt) if mig.path.is_file() else None
         at = f" (line {line})" if line else ""
         privilege = isinstance(e, pg_errors.InsufficientPrivilege)
-        todo = (
-            "run migrations as the database's owner role (postgres on Supabase)"
-            if privilege
-            else "nothing of this file was applied; fix it in a new migration or, if it is"
-            " not applied anywhere yet, in this file"
-        )
+        todo = _advice(e, mig)
         raise MigrateError(
             f"{what}{mig.filename}: statement {i + 1}{at} failed: [{e.sqlstate}] {first}: {todo}",
             exit_code=PRIVILEGE if privilege else None,
             detail=f"--- statement ---\n{stmt[:2000]}",
         ) from e
+
+
+def _advice(e: psycopg.Error, mig: Migration) -> str:
+    """What to do about a failed statement: the cause decides, not the file."""
+    done = "nothing of this file was applied" if not mig.no_transaction else (
+        "the statements before it stay applied (a no-transaction file)")
+    if isinstance(e, pg_errors.InsufficientPrivilege):
+        return "run migrations as the database's owner role (postgres on Supabase)"
+    if isinstance(e, pg_errors.LockNotAvailable):
+        return (f"{done}; a table it changes is busy (the lock timeout ran out): run it again"
+                " later, or allow a longer wait with --lock-timeout (e.g. --lock-timeout 30s)")
+    if isinstance(e, pg_errors.QueryCanceled):
+        return (f"{done}; a statement ran past the statement timeout: run it again when the"
+                " database is quieter, or allow longer with --statement-timeout (e.g. 30min)")
+    if e.sqlstate in ("3F000", "42P01", "42704") and "auth" in str(e):
+        return ("this database is not a Supabase project (no auth schema): for a scratch"
+                " database with a stand-in for it run `jobsdb db scratch`")
+    if releases.marker_of(mig.statements[0] if mig.statements else "") is not None:
+        return f"{done}; it is a file of jobsdb's own: the message says what the database lacks"
+    return (f"{done}; fix it in a new migration or, if it is not applied anywhere yet, in this"
+            " file")
 
 
 def _invalid_indexes(conn: psycopg.Connection) -> list[str]:
@@ -288,18 +315,11 @@ def apply_one(
         conn.execute(INSERT_HISTORY, (mig.version, mig.name, mig.statements))
 
 
-def up(
-    url: str,
-    directory: Path,
-    *,
-    dry_run: bool = False,
-    allow_out_of_order: bool = False,
-    lock_timeout: str | None = None,
-    statement_timeout: str | None = None,
-    wait: float | None = None,
-    out: Out = print,
-) -> list[Migration]:
-    """Apply pending migrations; return those applied (or that would be, with dry_run)."""
+def settings(lock_timeout: str | None, statement_timeout: str | None, wait: float | None,
+             dry_run: bool) -> tuple[str, str, float]:
+    """The lock and statement timeouts and the lock wait of a run: given, else from the
+    environment (JOBSDB_LOCK_TIMEOUT, JOBSDB_STATEMENT_TIMEOUT, JOBSDB_MIGRATE_WAIT), else
+    the defaults (5s, 500ms for a dry run; 5min; 60 s)."""
     default_lock = DRY_RUN_LOCK_TIMEOUT if dry_run else "5s"
     lock_timeout = check_duration(
         lock_timeout or os.environ.get("JOBSDB_LOCK_TIMEOUT", default_lock), "lock timeout")
@@ -312,6 +332,38 @@ def up(
             wait = float(raw)
         except ValueError:
             raise UsageError(f"JOBSDB_MIGRATE_WAIT={raw!r} is not a number of seconds") from None
+    return lock_timeout, statement_timeout, wait
+
+
+def _in_effect_already(conn: psycopg.Connection, mig: Migration, out: Out) -> bool:
+    """A pending file of jobsdb's whose release the database holds already (its history row was
+    removed with `repair --status reverted`, say) is recorded as applied, not run again."""
+    marker = releases.marker_of(mig.statements[0]) if mig.statements else None
+    if marker is None:
+        return False
+    holds = releases.installed(conn)
+    if holds != marker.to or (marker.kind != "install" and marker.from_ == holds):
+        return False
+    conn.execute(INSERT_HISTORY, (mig.version, mig.name, mig.statements))
+    out(f"recorded {mig.filename}: the database holds jobsdb {holds} already, so it is not run"
+        " again")
+    return True
+
+
+def up(
+    url: str,
+    directory: Path,
+    *,
+    dry_run: bool = False,
+    allow_out_of_order: bool = False,
+    lock_timeout: str | None = None,
+    statement_timeout: str | None = None,
+    wait: float | None = None,
+    out: Out = print,
+) -> list[Migration]:
+    """Apply pending migrations; return those applied (or that would be, with dry_run)."""
+    lock_timeout, statement_timeout, wait = settings(lock_timeout, statement_timeout, wait,
+                                                     dry_run)
     migrations = load_dir(directory)
     with psycopg.connect(url, autocommit=True) as conn:
         if dry_run:
@@ -327,6 +379,8 @@ def up(
             if not plan.pending:
                 out("database is up to date")
             for m in plan.pending:
+                if _in_effect_already(conn, m, out):
+                    continue
                 t0 = time.monotonic()
                 apply_one(conn, m, lock_timeout, statement_timeout)
                 out(f"applied {m.filename} ({time.monotonic() - t0:.2f}s)")
@@ -347,16 +401,20 @@ def dry_run_plan(
     with conn.transaction(force_rollback=True):
         conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout,))
         conn.execute("select set_config('statement_timeout', %s, true)", (statement_timeout,))
+        # the history rows too, as the real run writes them (a later file may check for one)
+        for stmt in HISTORY_DDL:
+            conn.execute(stmt)
         for m in plan.pending:
             if m.no_transaction:
                 out(f"dry run: NOT CHECKED {m.filename}: a `{NO_TX_MARK}` file cannot run inside"
                     " the dry run's transaction; later files run without its changes")
-                continue
-            t0 = time.monotonic()
-            for i, stmt in enumerate(m.statements):
-                _run_statement(conn, m, i, stmt, what="dry run: ")
-            out(f"dry run: ok {m.filename} ({len(m.statements)} statement(s),"
-                f" {time.monotonic() - t0:.2f}s, rolled back)")
+            else:
+                t0 = time.monotonic()
+                for i, stmt in enumerate(m.statements):
+                    _run_statement(conn, m, i, stmt, what="dry run: ")
+                out(f"dry run: ok {m.filename} ({len(m.statements)} statement(s),"
+                    f" {time.monotonic() - t0:.2f}s, rolled back)")
+            conn.execute(INSERT_HISTORY, (m.version, m.name, m.statements))
     skipped = sum(m.no_transaction for m in plan.pending)
     out(f"dry run: {len(plan.pending) - skipped} pending migration(s) checked and rolled back,"
         f" {skipped} not checked; nothing was applied")

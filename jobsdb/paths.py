@@ -51,3 +51,14 @@ def home_dir() -> Path:
     if env:
         return Path(env).resolve()
     return checkout_root() or Path.cwd().resolve()
+
+
+def releases_dir() -> Path:
+    """releases/ of the checkout, else the copy installed as package data."""
+    root = checkout_root()
+    if root is not None:
+        return root / "releases"
+    installed = Path(str(resources.files("jobsdb").joinpath("release_files")))
+    if installed.is_dir():
+        return installed
+    return PACKAGE_DIR.parent / "releases"

@@ -39,8 +39,11 @@ class FileResult:
     failing_lines: list[str] = field(default_factory=list)
     stdout: str = ""
     stderr: str = ""
+    skipped: str = ""  # why the file did not run (`jobsdb test --url`: a project's own table)
 
     def summary(self) -> str:
+        if self.skipped:
+            return f"skip  {self.path}: {self.skipped}"
         status = "ok" if self.passed else "FAIL"
         return f"{status}  {self.run} tests  {self.seconds:.2f}s  {self.path}"
 
@@ -162,7 +165,9 @@ def write_junit(results: list[FileResult], path: Path) -> None:
     for r in results:
         case = ET.SubElement(suite, "testcase", classname="pgtap", name=r.path,
                              time=f"{r.seconds:.3f}")
-        if not r.passed:
+        if r.skipped:
+            ET.SubElement(case, "skipped", message=r.skipped)
+        elif not r.passed:
             fail = ET.SubElement(case, "failure", message="; ".join(r.problems) or
                                  f"{r.failed} failed test(s)")
             fail.text = r.details()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import psycopg
@@ -59,7 +60,7 @@ def _signature(conn: psycopg.Connection[Any], name: str) -> _Sig:
             "  from unnest(p.proargtypes) with ordinality as a (t, i) order by a.i),"
             " coalesce(p.proargnames, '{}')"
             " from pg_catalog.pg_proc as p"
-            " where p.proname = %s and p.pronamespace = 'public'::regnamespace",
+            " where p.proname = %s and p.pronamespace = 'public'::pg_catalog.regnamespace",
             (name,),
         ).fetchall()
         if len(rows) != 1:
@@ -111,8 +112,12 @@ def rpc(
     claims: dict[str, Any] | None = None,
     fields_as_text: bool = False,
     body: str | None = None,
+    before_commit: Callable[[psycopg.Connection[Any]], None] | None = None,
 ) -> Any:
     """Call public.<name>(k := v, ...) as PostgREST would; return the JSON result.
+
+    `before_commit(conn)`, if given, runs in the call's transaction after the call (a test reads
+    what the call did there, e.g. pg_stat_xact_user_functions).
 
     `conn` must be outside a transaction. If COMMIT itself fails (typically a lost connection)
     CommitUncertain is raised: the call may or may not have taken effect. Any other error means
@@ -138,6 +143,8 @@ def rpc(
             text = json.dumps(args, default=str) if body is None else body
             row = conn.execute(_query(name, args, sig, fields_as_text),
                                {"body": text}).fetchone()
+            if before_commit is not None:
+                before_commit(conn)
             body_done = True
     except psycopg.Error as e:
         if body_done:

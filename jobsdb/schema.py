@@ -36,20 +36,23 @@ def load_order(root: Path) -> list[Path]:
 
 
 def apply(url: str, root: Path, out=print) -> list[Path]:
-    """Apply the current-state tree in one transaction."""
+    """Apply the current-state tree in one transaction, as the newest release's install does
+    (`jobsdb release build` makes it from these files: their app-table sections wrapped)."""
+    from jobsdb import release_build
+
     files = load_order(root)
+    tree = release_build.load_tree(root)
+    text = release_build.install_text(root, tree.newest)
     with psycopg.connect(url) as conn:
-        for f in files:
-            rel = f.relative_to(root)
-            for i, stmt in enumerate(sqlsplit.split(f.read_text())):
-                if sqlsplit.is_comment_only(stmt):
-                    continue
-                try:
-                    conn.execute(stmt.encode())
-                except psycopg.Error as e:
-                    raise SchemaError(
-                        f"{rel}: statement {i + 1} failed: {e}\n--- statement ---\n{stmt[:2000]}"
-                    ) from e
+        for i, stmt in enumerate(sqlsplit.split(text)):
+            if sqlsplit.is_comment_only(stmt):
+                continue
+            try:
+                conn.execute(stmt.encode())
+            except psycopg.Error as e:
+                raise SchemaError(
+                    f"statement {i + 1} failed: {e}\n--- statement ---\n{stmt[:2000]}"
+                ) from e
         conn.commit()
     out(f"applied {len(files)} current-state file(s) from sql/load.txt")
     return files
@@ -82,15 +85,27 @@ EXTRA_QUERIES = {
 }
 
 
-def dump(url: str) -> str:
+TABLES = """
+    select format('%%I.%%I', n.nspname, c.relname) from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace
+    where c.relkind in ('r', 'p') and n.nspname = any(%s) order by 1"""
+
+
+def dump(url: str, data: bool = False) -> str:
     """A normalised schema-only dump (owners, privileges, policies, comments, triggers, function
     bodies) of the package's schemas, plus publication membership, default privileges and
-    extensions. Equal databases give identical text."""
+    extensions; with `data`, every row of their tables too (for databases holding only what
+    jobsdb seeds: job types, the state machine, settings). Equal databases give identical
+    text."""
     with psycopg.connect(url, autocommit=True) as conn:
         schemas = dumped_schemas(conn)
         extras = {
             title: [r[0] for r in conn.execute(q).fetchall()] for title, q in EXTRA_QUERIES.items()
         }
+        if data:
+            for (table,) in conn.execute(TABLES, (schemas,)).fetchall():
+                rows = conn.execute(f"select t::text from {table} as t order by 1").fetchall()
+                extras[f"rows of {table}"] = [r[0] for r in rows]
     args = [find_bin("pg_dump"), "--schema-only", "--no-publications", "-d", url]
     for s in schemas:
         args += ["--schema", s]

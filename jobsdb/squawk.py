@@ -1,6 +1,8 @@
 """`jobsdb lint-migrations`: squawk (the squawk-cli package) over every migration after
-migrate.SAFE_SINCE, with the checkout's .squawk.toml. A file is linted as one transaction, the
-way the Supabase CLI runs it, unless it is marked `-- jobsdb:no-transaction`."""
+migrate.SAFE_SINCE and every release step of releases/ (the files that run on live databases;
+an install runs on a database without jobsdb), with the checkout's .squawk.toml. A file is
+linted as one transaction, the way the Supabase CLI runs it, unless it is marked
+`-- jobsdb:no-transaction`."""
 
 from __future__ import annotations
 
@@ -26,11 +28,11 @@ def lint(files: list[Path], config: Path | None, out=print) -> int:
     exe = squawk_bin()
     bad = 0
     for f in files:
-        mig = migrate.load_file(f)
+        no_transaction = f.read_text().startswith(migrate.NO_TX_MARK)
         cmd = [exe, "--reporter", "gcc"]
         if config is not None and config.is_file():
             cmd += ["--config", str(config)]
-        if not mig.no_transaction:
+        if not no_transaction:
             cmd.append("--assume-in-transaction")
         r = subprocess.run([*cmd, str(f)], capture_output=True, text=True)
         if r.returncode != 0:
@@ -41,9 +43,11 @@ def lint(files: list[Path], config: Path | None, out=print) -> int:
 
 def main(root: Path, directory: Path, out=print) -> int:
     files = [m.path for m in migrate.load_dir(directory) if m.version > migrate.SAFE_SINCE]
-    if not files:
-        out(f"squawk: no migration after {migrate.SAFE_SINCE}")
+    steps = sorted((root / "releases").glob("jobsdb--*--*.sql"))
+    if not files and not steps:
+        out(f"squawk: no migration after {migrate.SAFE_SINCE} and no release step")
         return 0
-    bad = lint(files, root / ".squawk.toml", out)
-    out(f"squawk: {len(files)} migration(s) after {migrate.SAFE_SINCE}, {bad} with findings")
+    bad = lint(files + steps, root / ".squawk.toml", out)
+    out(f"squawk: {len(files)} migration(s) after {migrate.SAFE_SINCE} and {len(steps)} release"
+        f" step(s), {bad} with findings")
     return 1 if bad else 0

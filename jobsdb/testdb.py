@@ -1,6 +1,7 @@
-"""Test databases: a template built once (shim, migrations, pgTAP, tests/helpers.sql) and
-clones of it, created and dropped through pytest-postgresql's janitor. Used by the pgTAP runner
-(jobsdb.pgtap), plpgsql_check (jobsdb.lint) and the pytest fixtures (tests/conftest.py)."""
+"""Test databases: a template built once (shim, jobsdb's newest release, pgTAP,
+tests/helpers.sql) and clones of it, created and dropped through pytest-postgresql's janitor.
+Used by the pgTAP runner (jobsdb.pgtap), plpgsql_check (jobsdb.lint) and the pytest fixtures
+(tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from pytest_postgresql.janitor import DatabaseJanitor
 
-from jobsdb import migrate
+from jobsdb import migrate, package_migrate
 from jobsdb.embedded import find_bin
 from jobsdb.shim import apply_shim
 from jobsdb.urls import url_for_db
@@ -98,17 +99,21 @@ def build_template(
     pgtap: bool = True,
     quiet: bool = True,
 ) -> Template:
-    """Create a template database: shim (database part), migrations (as owner), pgtap in
-    schema extensions (as owner) and tests/helpers.sql (as owner)."""
+    """Create a template database: shim (database part), jobsdb's newest release (as owner;
+    or, with `migrations_dir`, that directory's migrations), pgtap in schema extensions (as
+    owner) and tests/helpers.sql (as owner)."""
     name = name or f"jobsdb_tpl_{os.getpid()}_{secrets.token_hex(3)}"
-    migrations_dir = migrations_dir or root / "migrations"
     helpers = helpers if helpers is not None else root / "tests" / "helpers.sql"
     _janitor(owner_url, name, as_template=True).init()
     tpl = Template(name, owner_url, url_for_db(owner_url, name))
     try:
         apply_shim(superuser_url or owner_url, name, auto_grants=auto_grants, quiet=quiet)
-        if migrations_dir.is_dir():
-            migrate.up(tpl.url, migrations_dir, out=(lambda s: None) if quiet else print)
+        say = (lambda s: None) if quiet else print
+        if migrations_dir is None:
+            package_migrate.up(tpl.url, rdir=root / "releases", mdir=root / "migrations",
+                               out=say)
+        elif migrations_dir.is_dir():
+            migrate.up(tpl.url, migrations_dir, out=say)
         if pgtap:
             with psycopg.connect(tpl.url, autocommit=True) as conn:
                 conn.execute("create extension if not exists pgtap with schema extensions")

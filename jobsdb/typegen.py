@@ -1,5 +1,5 @@
 """TypeScript types from Supabase's own generator (postgres-meta), for a database built from
-migrations/: what `supabase gen types typescript --schema public` prints.
+jobsdb's newest release: what `supabase gen types typescript --schema public` prints.
 
 `python -m jobsdb.typegen` (what `make types` runs) writes supabase/types/database.ts;
 `--check` exits 1 with a diff when the committed file differs (stale types). The generator is
@@ -47,7 +47,8 @@ def generate(db_url: str, root: Path) -> str:
 
 
 def generate_from_migrations(root: Path, migrations_dir: Path | None = None) -> str:
-    """Build a scratch database from the migrations (with the Supabase shim), generate, drop."""
+    """Build a scratch database holding jobsdb's newest release (with the Supabase shim), or
+    the migrations of `migrations_dir`, generate, drop."""
     tpl = build_template(embedded.owner_url(), embedded.superuser_url(), root,
                          name=f"jobsdb_types_{os.getpid()}", migrations_dir=migrations_dir,
                          helpers=root / "nonexistent", pgtap=False)

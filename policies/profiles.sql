@@ -1,8 +1,8 @@
 -- profiles and user_roles. A user creates and edits their own profile (display columns only);
 -- roles are server-set: users may read their own, only the service role writes them.
-alter table public.profiles enable row level security;
-alter table public.user_roles enable row level security;
 
+-- jobsdb:unless-app-table public.profiles
+alter table public.profiles enable row level security;
 revoke all on table public.profiles from public, anon, authenticated, service_role, jobs_worker;
 grant select on table public.profiles to authenticated;
 grant insert (id, username, display_name, avatar_url) on table public.profiles to authenticated;
@@ -21,7 +21,10 @@ create policy "Users can update their own profile"
 on public.profiles for update to authenticated
 using ((select auth.uid()) = id)
 with check ((select auth.uid()) = id);
+-- jobsdb:end
 
+-- jobsdb:unless-app-table public.user_roles
+alter table public.user_roles enable row level security;
 revoke all on table public.user_roles from public, anon, authenticated, service_role, jobs_worker;
 grant select on table public.user_roles to authenticated;
 grant select, insert, update, delete on table public.user_roles to service_role;
@@ -29,3 +32,4 @@ grant select, insert, update, delete on table public.user_roles to service_role;
 create policy "Users can view their own roles"
 on public.user_roles for select to authenticated
 using ((select auth.uid()) = user_id);
+-- jobsdb:end

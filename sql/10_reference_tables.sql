@@ -1,6 +1,10 @@
 -- Tables the jobs table references, in minimal but real form, so the package stands alone.
 -- Every foreign key has a deliberate ON DELETE and an index (the security audit checks both).
+-- A section between `-- jobsdb:unless-app-table T` and `-- jobsdb:end` runs only where jobsdb
+-- creates T: where the project had its own T (sql/05_app_tables.sql), the release leaves it
+-- alone (`jobsdb release build` wraps each section in a check of jobs_private.app_tables).
 
+-- jobsdb:unless-app-table public.profiles
 create table public.profiles (
     id uuid primary key references auth.users (id) on delete cascade,
     username text unique check (username ~ '^[A-Za-z0-9_.-]{3,40}$'),
@@ -11,7 +15,9 @@ create table public.profiles (
 );
 comment on table public.profiles is
 'One row per Supabase user (auth.users). A deleted user takes their profile and, through it, their jobs and outputs.';
+-- jobsdb:end
 
+-- jobsdb:unless-app-table public.user_roles
 create table public.user_roles (
     user_id uuid not null references public.profiles (id) on delete cascade,
     role text not null constraint user_roles_role_check check (role in ('admin')),
@@ -20,7 +26,9 @@ create table public.user_roles (
 );
 comment on table public.user_roles is
 'Server-set roles: a row (user, ''admin'') makes that user an admin of the job pipeline. Only the service role and the owner write it.';
+-- jobsdb:end
 
+-- jobsdb:unless-app-table public.projects
 create table public.projects (
     id uuid primary key default gen_random_uuid(),
     user_id uuid not null references public.profiles (id) on delete cascade,
@@ -29,7 +37,9 @@ create table public.projects (
 );
 create index projects_user_id_idx on public.projects (user_id);
 comment on table public.projects is 'A user''s project; jobs may belong to one.';
+-- jobsdb:end
 
+-- jobsdb:unless-app-table public.api_models
 create table public.api_models (
     id uuid primary key default gen_random_uuid(),
     model_key text not null unique check (char_length(model_key) between 1 and 200),
@@ -40,7 +50,9 @@ create table public.api_models (
 );
 comment on table public.api_models is
 'Configured generation models (provider + model key) a job may name through api_model_id.';
+-- jobsdb:end
 
+-- jobsdb:unless-app-table public.prompt_tests
 create table public.prompt_tests (
     id uuid primary key default gen_random_uuid(),
     name text not null check (char_length(name) between 1 and 200),
@@ -51,6 +63,7 @@ create table public.prompt_tests (
 create index prompt_tests_created_by_idx on public.prompt_tests (created_by);
 comment on table public.prompt_tests is
 'Admin prompt experiments; jobs run for a test point at it (prompt_test_id, test_metadata).';
+-- jobsdb:end
 
 create table public.job_types (
     job_type text primary key constraint job_types_job_type_format_check

@@ -97,6 +97,7 @@ comment on column public.jobs.last_error_at is 'When the latest failed attempt e
 
 -- Outputs. images_videos holds every asset (image or video); a video asset also gets a row in
 -- videos, which jobs.video_id points at as the spec says.
+-- jobsdb:unless-app-table public.images_videos
 create table public.images_videos (
     id uuid primary key default gen_random_uuid(),
     user_id uuid not null references public.profiles (id) on delete cascade,
@@ -118,7 +119,9 @@ create table public.images_videos (
 create index images_videos_user_created_idx on public.images_videos (user_id, created_at desc);
 comment on table public.images_videos is
 'Job outputs, one row per asset, unique per (job, asset index). The owner is always the job''s owner. A deleted job leaves its assets (job_id becomes null).';
+-- jobsdb:end
 
+-- jobsdb:unless-app-table public.videos
 create table public.videos (
     id uuid primary key default gen_random_uuid(),
     user_id uuid not null references public.profiles (id) on delete cascade,
@@ -131,6 +134,7 @@ create table public.videos (
 );
 create index videos_user_id_idx on public.videos (user_id);
 comment on table public.videos is 'Video records (jobs.video_id); each is one video asset of images_videos.';
+-- jobsdb:end
 
 alter table public.jobs
 add constraint jobs_image_id_fkey foreign key (image_id)

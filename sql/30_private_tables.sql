@@ -111,16 +111,15 @@ create sequence jobs_private.job_id_seq as bigint maxvalue 281474976710655;
 comment on sequence jobs_private.job_id_seq is
 'The first 48 bits of every job id queue_job makes (jobs_private.new_job_id).';
 
--- The claim floor of each pool (issue 14, long transactions): a key of jobs_claim_idx at or
--- below every claimable job of the pool's fairly ranked band, where claim_jobs and queue_job
--- start their scan. Claimed jobs leave dead entries at the head of the claim index that vacuum
--- cannot remove while an old snapshot lives (pg_dump, a long analytics query); without a floor
--- every claim walked them all. claim_jobs moves it forward about every 64 jobs claimed (to the
--- first job still queued, locked or not); a job put back below it (release, admin retry, a
--- higher priority) moves it back (trigger jobs_claim_floor_trg, queue_job); rescue_expired_jobs
--- recomputes it exactly (a job inserted below it by plain SQL is claimed by then, or as soon as
--- the pool has nothing claimable above it). One row per pool, written about once per 64 claims,
--- never per job: no row every worker waits on.
+-- The claim floor of each pool: a key of jobs_claim_idx at or below every claimable job of the
+-- pool's fairly ranked band, where claim_jobs and queue_job start their scan. Claimed jobs leave
+-- dead entries at the head of the claim index that vacuum cannot remove while an old snapshot lives
+-- (pg_dump, a long analytics query); without a floor every claim walked them all. claim_jobs moves
+-- it forward about every 64 jobs claimed (to the first job still queued, locked or not); a job put
+-- back below it (release, admin retry, a higher priority) moves it back (trigger
+-- jobs_claim_floor_trg, queue_job); rescue_expired_jobs recomputes it exactly (a job inserted below
+-- it by plain SQL is claimed by then, or as soon as the pool has nothing claimable above it). One
+-- row per pool, written about once per 64 claims, never per job: no row every worker waits on.
 create table jobs_private.claim_floors (
     worker_pool text primary key,
     neg_priority smallint not null,
@@ -129,7 +128,7 @@ create table jobs_private.claim_floors (
     updated_at timestamptz not null default now()
 );
 comment on table jobs_private.claim_floors is
-'Per pool, a key (-priority, fair_rank, id) of jobs_claim_idx at or below every claimable fairly ranked job of the pool: claim_jobs and queue_job start their scan there (issue 14, long transactions).';
+'Per pool, a key (-priority, fair_rank, id) of jobs_claim_idx at or below every claimable fairly ranked job of the pool: claim_jobs and queue_job start their scan there, past the dead entries an old snapshot keeps.';
 -- Counts claims, to move a pool's floor about once per 64 jobs claimed (claim_jobs).
 create sequence jobs_private.claim_floor_tick as bigint cycle;
 comment on sequence jobs_private.claim_floor_tick is

@@ -1,4 +1,4 @@
--- system_metrics' roll-up of finished jobs per closed hour (issue 14). Written only by
+-- system_metrics' roll-up of finished jobs per closed hour. Written only by
 -- jobs_private.rollup_job_metrics (pg_cron, or the owner); no job ever writes a shared row.
 -- An hour is the half-open [hour, hour + 1 h) of completed_at, binned in UTC (date_bin), so
 -- the buckets do not depend on the session's TimeZone.

@@ -20,6 +20,8 @@ when (
 )
 execute function jobs_private.jobs_lower_claim_floor();
 
+-- jobsdb:unless-app-table public.profiles
 create trigger profiles_touch_updated_at_trg
 before update on public.profiles
 for each row execute function jobs_private.touch_updated_at();
+-- jobsdb:end

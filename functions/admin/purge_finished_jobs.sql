@@ -8,7 +8,7 @@ create function public.purge_finished_jobs(
 returns integer
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.purge_finished_jobs(

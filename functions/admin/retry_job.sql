@@ -5,7 +5,7 @@ create function public.retry_job(job_id uuid)
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.retry_job(retry_job.job_id);

@@ -9,7 +9,7 @@ create function public.review_job(
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.review_job(

@@ -10,7 +10,7 @@ create function jobs_private.schedule_maintenance()
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_jobs jsonb;

@@ -5,7 +5,7 @@ create function public.system_metrics(time_window interval default '1 hour')
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.system_metrics(system_metrics.time_window);

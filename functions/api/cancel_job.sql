@@ -5,7 +5,7 @@ create function public.cancel_job(job_id uuid)
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.cancel_job(cancel_job.job_id);

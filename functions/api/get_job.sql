@@ -2,7 +2,7 @@ create function public.get_job(job_id uuid)
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (

@@ -5,7 +5,7 @@ create function public.job_changes_since(cursor text default null)
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.job_changes_since(job_changes_since.cursor);

@@ -9,7 +9,7 @@ create function public.library_items(
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_n integer := least(greatest(coalesce(library_items.max_rows, 50), 1), 200);

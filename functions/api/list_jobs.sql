@@ -7,7 +7,7 @@ create function public.list_jobs(
 returns setof public.jobs
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return query

@@ -13,7 +13,7 @@ create function public.workspace_groups(
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_uid uuid := auth.uid();

@@ -9,7 +9,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off

@@ -17,7 +17,7 @@ returns jsonb
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_uid uuid := auth.uid();
@@ -41,7 +41,16 @@ begin
             message = 'cursor is not a cursor job_changes_since answered',
             hint = 'Pass null to start, then the cursor of the previous answer.';
     end if;
-    v_since := job_changes_since.cursor::pg_snapshot;
+    -- Shaped like one, it may still not be a snapshot (xmin after xmax, an in-progress id
+    -- outside them or out of order, a zero id): 22023 as for any string it never answered.
+    begin
+        v_since := job_changes_since.cursor::pg_snapshot;
+    exception
+        when invalid_text_representation then
+            raise exception using errcode = '22023',
+                message = 'cursor is not a cursor job_changes_since answered',
+                hint = 'Pass null to start, then the cursor of the previous answer.';
+    end;
     if pg_snapshot_xmax(v_since) > pg_snapshot_xmax(v_now) then
         raise exception using errcode = '22023', message = 'cursor is from the future';
     end if;

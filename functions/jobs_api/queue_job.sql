@@ -54,6 +54,14 @@ declare
     v_metadata_bytes integer;
     v_refilled_at timestamptz;
     v_wait integer;
+    -- A text of nothing but white space (Unicode's White_Space), control (Cc) and format (Cf)
+    -- characters and other default-ignorable code points (zero-width characters, fillers,
+    -- variation selectors, tags) shows nothing: a prompt made of them is an empty prompt.
+    c_blank constant text := '^[\u0001-\u0020\u007f-\u00a0\u00ad\u034f\u0600-\u0605\u061c\u06dd'
+        || '\u070f\u0890-\u0891\u08e2\u115f-\u1160\u1680\u17b4-\u17b5\u180b-\u180f\u2000-\u200f'
+        || '\u2028-\u202f\u205f-\u206f\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb'
+        || '\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a'
+        || '\U000e0000-\U000e0fff]*$';
 begin
     if v_uid is null then
         raise exception using errcode = '42501', message = 'queue_job needs a signed-in user',
@@ -99,11 +107,11 @@ begin
         raise exception using errcode = '22023',
             message = 'prompt must be a non-empty text of at most 10000 characters';
     end if;
-    if v_prompt is null or btrim(v_prompt) = '' then
+    if v_prompt is null or v_prompt ~ c_blank then
         -- An exact copy (the app's copy of a reference image) needs no prompt; any other job does.
         if not coalesce(
             queue_job.metadata -> 'exact_copy_mode' = 'true'::jsonb
-            and btrim(queue_job.metadata ->> 'reference_image_url') <> '',
+            and queue_job.metadata ->> 'reference_image_url' !~ c_blank,
             false
         ) then
             raise exception using errcode = '22023',

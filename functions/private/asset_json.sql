@@ -5,7 +5,7 @@ create function jobs_private.asset_json(asset public.images_videos, job public.j
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jsonb_build_object(

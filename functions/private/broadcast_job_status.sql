@@ -9,7 +9,7 @@ create function jobs_private.broadcast_job_status()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     perform realtime.send(

@@ -5,7 +5,7 @@
 create function jobs_private.enable_realtime_broadcast()
 returns boolean
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if to_regclass('realtime.messages') is null

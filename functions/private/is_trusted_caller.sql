@@ -5,7 +5,7 @@ create function jobs_private.is_trusted_caller()
 returns boolean
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (

@@ -8,7 +8,7 @@ create function jobs_private.job_group_json(
 returns jsonb
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (select jsonb_build_object(

@@ -14,7 +14,7 @@ create function jobs_private.job_metrics_horizon()
 returns timestamptz
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_now timestamptz := now() - interval '1 minute';

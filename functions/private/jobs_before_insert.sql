@@ -4,7 +4,7 @@
 create function jobs_private.jobs_before_insert()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_type public.job_types;

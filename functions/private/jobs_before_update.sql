@@ -1,7 +1,7 @@
 create function jobs_private.jobs_before_update()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if new.id is distinct from old.id

@@ -8,7 +8,7 @@ create function jobs_private.jobs_lower_claim_floor()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     update jobs_private.claim_floors as f

@@ -11,7 +11,7 @@ create function jobs_private.jobs_row_is_valid(j public.jobs)
 returns boolean
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_rule text;

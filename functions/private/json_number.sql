@@ -2,7 +2,7 @@ create function jobs_private.json_number(doc jsonb, key text)
 returns numeric
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if doc is null or jsonb_typeof(doc -> key) is null or jsonb_typeof(doc -> key) = 'null' then

@@ -7,7 +7,7 @@ create function jobs_private.lease_digest(token uuid)
 returns uuid
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return pg_catalog.left(

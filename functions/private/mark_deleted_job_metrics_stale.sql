@@ -4,7 +4,7 @@ create function jobs_private.mark_deleted_job_metrics_stale()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 -- @plpgsql_check_options: oldtable = gone
 begin

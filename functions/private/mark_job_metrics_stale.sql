@@ -5,7 +5,7 @@ create function jobs_private.mark_job_metrics_stale()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     insert into jobs_private.job_metrics_stale (hour)

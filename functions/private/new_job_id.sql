@@ -7,7 +7,7 @@ create function jobs_private.new_job_id()
 returns uuid
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (

@@ -4,7 +4,7 @@ create function jobs_private.record_job_tombstones()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 -- @plpgsql_check_options: oldtable = gone
 begin

@@ -2,7 +2,7 @@ create function jobs_private.require_admin()
 returns uuid
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_uid uuid := auth.uid();

@@ -2,7 +2,7 @@ create function jobs_private.retry_delay(attempt integer)
 returns interval
 language sql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
     select make_interval(
         secs => least(s.retry_max_seconds, s.retry_base_seconds * 2.0 ^ greatest(retry_delay.attempt - 1, 0))

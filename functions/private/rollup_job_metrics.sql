@@ -17,7 +17,7 @@ create function jobs_private.rollup_job_metrics(from_scratch boolean default fal
 returns integer
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_origin constant timestamptz := timestamptz '2000-01-01 00:00:00+00';

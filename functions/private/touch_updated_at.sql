@@ -1,7 +1,7 @@
 create function jobs_private.touch_updated_at()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     new.updated_at := now();

@@ -8,7 +8,7 @@ create function jobs_private.visible_user_id_bound(upper boolean)
 returns uuid
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if jobs_private.is_admin() then

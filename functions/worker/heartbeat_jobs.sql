@@ -13,7 +13,7 @@ returns table (job_id uuid, state text, lease_expires_at timestamptz)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
@@ -43,6 +43,22 @@ begin
             )::uuid as lease_token
         from unnest(heartbeat_jobs.job_ids, heartbeat_jobs.lease_tokens) as h (job_id, lease_token)
     ),
+    -- The jobs this worker holds under these tokens, locked first and in job id order: the
+    -- package's one lock order for several jobs (claim_jobs, release_jobs, job_callbacks), so
+    -- a heartbeat and a batched report or a release of the same jobs wait for each other
+    -- instead of deadlocking. (Locked by the update itself, they were taken in its join's
+    -- order: lease expiry order, read on jobs_lease_idx.)
+    mine as materialized (
+        select j.id
+        from public.jobs as j
+        where j.id = any(heartbeat_jobs.job_ids) and j.status = 'processing'
+            and j.locked_by = heartbeat_jobs.worker_id
+            and exists (
+                select from held as h where h.job_id = j.id and h.lease_token = j.lease_token
+            )
+        order by j.id
+        for update of j
+    ),
     extended as (
         update public.jobs as j
         set lease_expires_at = least(
@@ -51,9 +67,8 @@ begin
             ),
             j.started_at + make_interval(secs => t.max_run_seconds)
         )
-        from held as h, public.job_types as t
-        where j.id = h.job_id and j.lease_token = h.lease_token and j.status = 'processing'
-            and j.locked_by = heartbeat_jobs.worker_id and t.job_type = j.job_type
+        from mine as m, public.job_types as t
+        where j.id = m.id and t.job_type = j.job_type
             -- past its run time a job is not extended: it is the rescue's
             and j.started_at + make_interval(secs => t.max_run_seconds) > now()
         returning j.id, j.lease_expires_at

@@ -1,8 +1,9 @@
 -- Security definer, like job_callback (same callers, same reason): a worker reports many outcomes
 -- in one call. Each element is exactly a job_callback call with the same named arguments and
--- gets exactly its answer; this function only checks the batch, then calls job_callback per
--- element, in job id order (the order claim_jobs and release_jobs lock in, so two overlapping
--- batches wait for each other instead of deadlocking), and answers in the input order.
+-- gets exactly its answer; this function only checks the batch, locks its jobs in job id order
+-- (the order claim_jobs, heartbeat_jobs and release_jobs lock in, so two overlapping batches, or
+-- a batch and a heartbeat, wait for each other instead of deadlocking), calls job_callback per
+-- element in that order, and answers in the input order.
 -- Fencing is job_callback's: a jobs_worker must present every element's lease_token (42501
 -- naming the element, checked before anything is written); jobs_private.is_trusted_caller()
 -- reads the request's role and session_user, which a nested security definer call does not
@@ -15,7 +16,7 @@ returns table (job_id uuid, result text, answer jsonb)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- the same settings as job_callback (see its header and bench/README.md)
 set enable_seqscan = off
 set jit = off
@@ -107,6 +108,18 @@ begin
                 v_bad.pos, v_bad.job),
             hint = 'Pass the lease_token that claim_jobs returned for each attempt.';
     end if;
+
+    -- Every job of the batch locked first, in job id order (the package's one lock order for
+    -- several jobs: claim_jobs, heartbeat_jobs, release_jobs), before anything else is locked:
+    -- a report that requeues a job may lock its pool's claim floor (jobs_claim_floor_trg), and
+    -- a later job's lock taken after it could close a cycle with a caller holding that job.
+    perform
+    from public.jobs as j
+    where j.id in (
+        select (e.value ->> 'job_id')::uuid from jsonb_array_elements(job_callbacks.reports) as e (value)
+    )
+    order by j.id
+    for update of j;
 
     begin
         for v_report in

@@ -3,7 +3,8 @@
 -- heartbeat_jobs: only the holder of the lease (worker_id and lease_token of the claim) can
 -- release. Bounded: a job gets its attempt back at most 3 times in its life
 -- (jobs_private.job_releases); a further release counts the attempt like a retryable failure
--- (requeued, or failed when none is left), so a claim/release loop cannot pin a job.
+-- (requeued, or failed when none is left), so a claim/release loop cannot pin a job. Its jobs
+-- are locked in job id order (mine), the package's one lock order for several jobs.
 create function public.release_jobs(
     worker_id text,
     job_ids uuid[],
@@ -13,7 +14,7 @@ returns table (job_id uuid, state text)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -63,9 +64,10 @@ begin
             lease_token = null,
             last_error_at = case when c.releases <= c_free_releases then j.last_error_at
                 else pg_catalog.now() end,
+            -- what happened, not which worker: the job's owner reads it (a broadcast carries it)
             error_message = case when c.releases <= c_free_releases then j.error_message
-                else format('released by worker %s %s times without finishing: this release counted attempt %s of %s',
-                    j.locked_by, c.releases, j.attempts, j.max_attempts) end
+                else format('released %s times without finishing: this release counted attempt %s of %s',
+                    c.releases, j.attempts, j.max_attempts) end
         from counted as c
         where j.id = c.job_id
         returning j.id, case

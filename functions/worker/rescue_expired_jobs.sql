@@ -8,7 +8,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
@@ -47,11 +47,12 @@ begin
             last_error_at = now(),
             -- the abandoned attempt's token dies with its lease: a late report from it is stale
             lease_token = null,
+            -- what happened, not which worker: the job's owner reads it (a broadcast carries it)
             error_message = case when e.overran
                 then format('run time exceeded: attempt %s of %s ran past %s s (job type %s)',
                     j.attempts, j.max_attempts, e.max_run_seconds, j.job_type)
-                else format('lease expired: worker %s stopped heartbeating (attempt %s of %s)',
-                    j.locked_by, j.attempts, j.max_attempts)
+                else format('lease expired: its worker stopped heartbeating (attempt %s of %s)',
+                    j.attempts, j.max_attempts)
             end
         from expired as e
         where j.id = e.id
@@ -62,7 +63,9 @@ begin
     from rescued as r;
     -- Each pool's claim floor set to the first claimable fairly ranked job exactly (it may move
     -- back: a job inserted below it by plain SQL, or whose claim rolled back). One walk of the
-    -- pool's dead index entries per run, instead of one per claim.
+    -- pool's dead index entries per run, instead of one per claim. Skip locked: a floor another
+    -- transaction is moving (a claim, a job put back below it) is left to it and to the next
+    -- run, so a rescue never waits for a floor while it holds jobs.
     with heads as (
         select f.worker_pool, h.neg_priority, h.fair_rank, h.id
         from jobs_private.claim_floors as f
@@ -74,6 +77,8 @@ begin
             order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
             limit 1
         ) as h
+        order by f.worker_pool
+        for update of f skip locked
     )
     update jobs_private.claim_floors as f
     set neg_priority = h.neg_priority, fair_rank = h.fair_rank, id = h.id, updated_at = now()

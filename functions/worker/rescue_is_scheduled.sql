@@ -7,7 +7,7 @@ returns boolean
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_cron_job regclass := pg_catalog.to_regclass('cron.job');

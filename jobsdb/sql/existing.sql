@@ -89,6 +89,8 @@ $$;
 -- file's duration (well under a second); lock_timeout keeps it from queueing behind traffic.
 -- auth.users is left alone: the tests create their own users and count only those.
 set local lock_timeout = '5s';
+-- the files check jobsdb's objects only, beside the project's own (tests/helpers.sql)
+set local jobsdb.test_target = 'project';
 set local client_min_messages = warning;
 truncate public.profiles, public.jobs cascade;
 reset client_min_messages;

@@ -1,6 +1,7 @@
 """`jobsdb doctor`: every finding planted alone on an otherwise healthy project.
 
-The project: a clone of the test template (shim, migrations, helpers) with Supabase Realtime's
+The project: a database built from the migrations before 1.0.0 and upgraded to the newest
+release (shim, migrations, helpers, `jobsdb migrate`), cloned, with Supabase Realtime's
 objects (tests/fixtures/supabase_realtime.sql) and broadcasts on, the metrics rolled up, and a
 doctor login (LOGIN, granted jobs_doctor alone, default_transaction_read_only = on). Each plant
 runs in a transaction of the owner that is always rolled back; the doctor then runs inside it as
@@ -26,8 +27,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from jobsdb import doctor, embedded, errors, migrate, queries
-from jobsdb.testdb import Template
+from jobsdb import doctor, embedded, errors, migrate, package_migrate, queries, releases
+from jobsdb.testdb import Template, _psql_file, build_template
 from jobsdb.urls import url_for_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +89,25 @@ def make_doctor_login(conn: psycopg.Connection[Any], name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def project(template_db: Template, superuser_url: str | None) -> Iterator[Project]:
+def history_template(owner_url: str, superuser_url: str | None) -> Iterator[Template]:
+    """A project that came the long way: the migration history before 1.0.0 (shim, helpers),
+    then `jobsdb migrate` to the newest release, so the history rows the migration checks read
+    are there as on such a project."""
+    tpl = build_template(owner_url, superuser_url, ROOT, migrations_dir=ROOT / "migrations",
+                         helpers=ROOT / "no helpers yet")
+    try:
+        package_migrate.up(tpl.url, rdir=ROOT / "releases", mdir=ROOT / "migrations",
+                           out=lambda s: None)
+        r = _psql_file(tpl.url, ROOT / "tests" / "helpers.sql")  # they need the release
+        assert r.returncode == 0, r.stdout + r.stderr
+        yield tpl
+    finally:
+        tpl.drop()
+
+
+@pytest.fixture(scope="module")
+def project(history_template: Template, superuser_url: str | None) -> Iterator[Project]:
+    template_db = history_template
     name = f"doctor_{os.getpid()}_{secrets.token_hex(3)}"
     realtime = False
     try:
@@ -240,7 +259,8 @@ def test_a_role_without_jobs_doctor_is_told_what_to_grant(project: Project) -> N
         " jobs_private.maintenance_schedules(), execute on function"
         " jobs_private.migration_history(), select on table jobs_private.worker_logins, select"
         " on table jobs_private.job_metrics_hours, select on table"
-        f" jobs_private.job_metrics_stale): as the owner, `grant jobs_doctor to {role};`"
+        " jobs_private.job_metrics_stale, execute on function"
+        f" jobs_private.installed_release()): as the owner, `grant jobs_doctor to {role};`"
     )
 
 
@@ -311,7 +331,14 @@ def test_migration_digests_are_the_files_digests(project: Project) -> None:
         history = {v: d for v, _name, d in
                    conn.execute("select * from jobs_private.migration_history()")}
     files = migrate.load_dir(ROOT / "migrations")
-    assert history == {m.version: doctor.statements_md5(m.statements) for m in files}
+    assert {v: d for v, d in history.items() if v <= files[-1].version} == {
+        m.version: doctor.statements_md5(m.statements) for m in files}
+    # and the upgrade to the newest release, recorded after them, alike
+    (upgrade,) = [v for v in history if v > files[-1].version]
+    step = releases.path(releases.PRE, releases.latest(ROOT / "releases"),
+                         releases.carried(ROOT / "releases"))[0]
+    assert history[upgrade] == doctor.statements_md5(
+        package_migrate.release_migration(step, upgrade).statements)
 
 
 # ---- Realtime, roll-up ------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """`jobsdb test --url` against a database the run did not create.
 
 Each database here is prepared beforehand the way a user's project would be (a separate
-database on the embedded server: Supabase shim, the package's migrations, pgtap created by the
+database on the embedded server: Supabase shim, jobsdb's newest release, pgtap created by the
 owner), then `jobsdb test --url` runs against it as a subprocess. It must pass and leave no
 trace (checked here independently, with a full pg_dump before and after), and refuse with one
 line and its exit code, changing nothing, where it cannot run.
@@ -10,7 +10,6 @@ line and its exit code, changing nothing, where it cannot run.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,15 +17,19 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from jobsdb import existing, migrate
+from jobsdb import existing, migrate, package_migrate, releases
 from jobsdb.embedded import find_bin, url_for_db
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBSDB = str(Path(sys.executable).with_name("jobsdb"))
 
 
-def prepare(url: str, migrations: Path = ROOT / "migrations", pgtap: bool = True) -> str:
-    migrate.up(url, migrations, out=lambda s: None)
+def prepare(url: str, history_only: bool = False, pgtap: bool = True) -> str:
+    """The project's database: jobsdb's newest release (or, history_only, jobsdb as the
+    migrations before 1.0.0 left it), pgtap, and objects and data of the project's own."""
+    migrate.up(url, ROOT / "migrations", out=lambda s: None) if history_only else \
+        package_migrate.up(url, rdir=ROOT / "releases", mdir=ROOT / "migrations",
+                           out=lambda s: None)
     with psycopg.connect(url, autocommit=True) as conn:
         if pgtap:
             conn.execute("create extension pgtap with schema extensions")
@@ -108,15 +111,10 @@ def _refusal(url: str, code: int, starts: str) -> None:
     assert full_dump(url) == before
 
 
-def test_refuses_when_a_migration_is_pending(bare_db_factory_module, tmp_path: Path) -> None:
-    older = tmp_path / "migrations"
-    older.mkdir()
-    files = sorted((ROOT / "migrations").glob("*.sql"))
-    for f in files[:-1]:
-        shutil.copy(f, older)
-    url = prepare(bare_db_factory_module(), migrations=older)
-    _refusal(url, existing.EXIT_PENDING, f"refusing: 1 migration(s) not applied to this database"
-             f" ({files[-1].name})")
+def test_refuses_a_database_not_at_the_newest_release(bare_db_factory_module) -> None:
+    url = prepare(bare_db_factory_module(), history_only=True)
+    _refusal(url, existing.EXIT_PENDING, "refusing: this database holds jobsdb from before 1.0.0"
+             f" and the tests are jobsdb {releases.latest(ROOT / 'releases')}'s")
 
 
 def test_refuses_without_pgtap(bare_db_factory_module) -> None:

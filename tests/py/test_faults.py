@@ -34,7 +34,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from jobsdb import embedded, migrate, queries
+from jobsdb import embedded, package_migrate, queries
 from jobsdb.postgrest import CommitUncertain, as_user, rpc
 from jobsdb.shim import apply_shim
 from jobsdb.worker import ClaimedJob, Worker
@@ -140,7 +140,8 @@ def cluster() -> Iterator[Cluster]:
         c.init()
         c.start()
         apply_shim(c.superuser_url, "postgres", quiet=True)
-        migrate.up(c.owner_url, ROOT / "migrations", out=lambda s: None)
+        package_migrate.up(c.owner_url, rdir=ROOT / "releases", mdir=ROOT / "migrations",
+                           out=lambda s: None)
         yield c
     finally:
         c.destroy()

@@ -1,4 +1,5 @@
-"""Every migration after BASELINE is safe on a busy `jobs` table, as a tested property.
+"""Every migration after BASELINE, and the upgrade to jobsdb's newest release after the last of
+them, is safe on a busy `jobs` table, as a tested property.
 
 The database starts at the schema as of BASELINE (the history up to it is immutable and was
 not written this way), holding a large `jobs` table (ROWS rows: 100,000 in `make test`,
@@ -35,7 +36,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from jobsdb import migrate, sqlsplit
+from jobsdb import migrate, package_migrate, releases, schema, sqlsplit
+from jobsdb.package_migrate import next_versions
 from jobsdb.postgrest import rpc
 from jobsdb.shim import apply_shim
 from jobsdb.testdb import Template, _janitor
@@ -63,6 +65,19 @@ _LEADING_COMMENTS = re.compile(r"^(\s*(--[^\n]*\n|/\*.*?\*/))*\s*", re.DOTALL)
 
 def new_migrations(directory: Path = ROOT / "migrations") -> list[Path]:
     return [m.path for m in migrate.load_dir(directory) if m.version > BASELINE]
+
+
+def upgrade_files(dest: Path) -> list[Path]:
+    """The release files from the history before 1.0.0 to the newest release, as `jobsdb
+    install` writes them into a project (versions after the history's)."""
+    files = releases.path(releases.PRE, releases.latest(ROOT / "releases"),
+                          releases.carried(ROOT / "releases")) or []
+    taken = [m.version for m in migrate.load_dir(ROOT / "migrations")]
+    out = []
+    for f, v in zip(files, next_versions(taken, len(files)), strict=True):
+        out.append(dest / f"{v}_{f.marker.migration_name}.sql")
+        out[-1].write_text(f.text)
+    return out
 
 
 def cli_units(path: Path) -> list[tuple[bool, list[str]]]:
@@ -310,18 +325,28 @@ def apply_under_load(url: str, files: list[Path]) -> tuple[list[Measured], list[
     return results, errors
 
 
-def test_new_migrations_are_safe_under_load(loaded_template: Template) -> None:
-    files = new_migrations()
-    if not files:
-        pytest.skip(f"no migration after {BASELINE} yet")
+def test_new_migrations_and_the_upgrade_are_safe_under_load(
+        loaded_template: Template, superuser_url: str | None, tmp_path: Path,
+        bare_db: str) -> None:
+    upgrade = upgrade_files(tmp_path)
+    assert upgrade, "no way from the history before 1.0.0 to the newest release"
+    files = new_migrations() + upgrade
     with loaded_template.clone() as url:
         results, errors = apply_under_load(url, files)
         assert not errors, f"worker calls failed during the migrations: {errors[:5]}"
-        assert sum(r.completed for r in results) > 0 or len(files) == 0
+        assert sum(r.completed for r in results) > 0
         over = [r.line() for r in results if r.max_wait > BUDGET_S]
         assert not over, (
             f"migration(s) made a worker wait more than {BUDGET_S}s on {ROWS} jobs"
-            " (docs/operators.md: Writing a migration):\n" + "\n".join(over))
+            " (docs/operators.md, \"Making a release\"):\n" + "\n".join(over))
+        # the upgraded database, ROWS jobs and all, has the catalog of a fresh install
+        with psycopg.connect(url) as conn:
+            assert releases.installed(conn) == releases.latest(ROOT / "releases")
+        package_migrate.up(bare_db, rdir=ROOT / "releases", mdir=ROOT / "migrations",
+                           out=lambda s: None)
+        su = superuser_url or ""
+        assert schema.dump(url_for_db(su, url.rsplit("/", 1)[1])) == schema.dump(
+            url_for_db(su, bare_db.rsplit("/", 1)[1]))
 
 
 UNSAFE = {

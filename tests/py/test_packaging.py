@@ -1,5 +1,6 @@
-"""The wheel carries what the runtime commands need (the migrations, the Supabase shim, the
-demo's queries) and nothing test-only, and depends on psycopg alone outside the [dev] extra."""
+"""The wheel carries what the runtime commands need (the releases, the migrations before 1.0.0,
+the Supabase shim, the demo's queries) and nothing test-only, and depends on psycopg alone
+outside the [dev] extra."""
 
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ def test_wheel_holds_the_packages_sql(wheel: zipfile.ZipFile) -> None:
         assert f"jobsdb/sql/{f.name}" in names
     assert not [n for n in names if n.startswith(("tests/", "bench/")) or "audit.sql" in n]
     assert "jobsdb/migrations/20261128140000_bootstrap_schemas_and_roles.sql" in names
+    for f in sorted((ROOT / "releases").glob("jobsdb--*.sql")):
+        assert f"jobsdb/release_files/{f.name}" in names
+    assert not [n for n in names if "release_files/steps" in n or n.endswith("SHA256SUMS")]
 
 
 def test_runtime_needs_psycopg_alone(wheel: zipfile.ZipFile) -> None:

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from test_faults import Cluster, free_port  # the fault test's throw-away cluster
 
-from jobsdb import embedded, migrate
+from jobsdb import embedded, package_migrate
 from jobsdb.shim import apply_shim
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,8 @@ def cron_cluster() -> Iterator[Cluster]:
             f.write("shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\n")
         c.start()
         apply_shim(c.superuser_url, "postgres", quiet=True)
-        migrate.up(c.owner_url, ROOT / "migrations", out=lambda s: None)
+        package_migrate.up(c.owner_url, rdir=ROOT / "releases", mdir=ROOT / "migrations",
+                           out=lambda s: None)
         yield c
     finally:
         c.destroy()

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from jobsdb import embedded, migrate
+from jobsdb import embedded, package_migrate
 from jobsdb.embedded import url_for_db
 from jobsdb.pgtap import _janitor
 from jobsdb.postgrest import as_user, rpc
@@ -100,7 +100,8 @@ def test_realtime_installed_before_the_migrations_is_set_up_by_them(owner_url: s
         apply_shim(embedded.superuser_url() or owner_url, name, quiet=True)
         with psycopg.connect(_superuser(url), autocommit=True) as su:
             su.execute(FIXTURE)
-        migrate.up(url, ROOT / "migrations", out=lambda s: None)
+        package_migrate.up(url, rdir=ROOT / "releases", mdir=ROOT / "migrations",
+                           out=lambda s: None)
         with psycopg.connect(url, autocommit=True) as conn:
             n = conn.execute("select count(*) from pg_trigger where tgname ="
                              " 'jobs_status_broadcast_trg'").fetchone()[0]
@@ -255,3 +256,59 @@ def test_the_reconcile_read_returns_exactly_the_jobs_changed_since_a_cursor(
         # a bad cursor is the caller's error
         with pytest.raises(psycopg.errors.InvalidParameterValue):
             _changes(c0, alice, "yesterday")
+
+
+def test_no_broadcast_or_reconcile_row_carries_the_workers_name(rt_db: str) -> None:
+    """The messages the package writes itself when a worker lets a job go (released too often,
+    lease expired, run time exceeded) say what happened, not which worker it was: a broadcast
+    carries the job's error_message, and the README says broadcasts never carry the worker."""
+    worker = "gpu-box-7"
+
+    def call(conn: psycopg.Connection[Any], name: str, args: dict[str, Any]) -> Any:
+        return rpc(conn, name, args, role="jobs_worker", claims={})
+
+    with psycopg.connect(rt_db, autocommit=True) as conn:
+        alice = _user(conn, "alice@example.com")
+        cursor = _changes(conn, alice, None)["cursor"]
+        released, expired, overran = _queue(conn, alice), _queue(conn, alice), _queue(conn, alice)
+        # handed back four times: the fourth counts the attempt and says so
+        for _ in range(4):
+            (c,) = call(conn, "claim_jobs", {"worker_pool": "sdxl", "worker_id": worker})
+            assert c["job_id"] == released
+            call(conn, "release_jobs", {"worker_id": worker, "job_ids": [released],
+                                        "lease_tokens": [c["lease_token"]]})
+        claims = call(conn, "claim_jobs", {"worker_pool": "sdxl", "worker_id": worker,
+                                           "max_jobs": 3})  # fmt: skip
+        assert sorted(c["job_id"] for c in claims) == sorted([released, expired, overran])
+        conn.execute("update public.jobs set lease_expires_at = now() - interval '1 second'"
+                     " where id = %s", (expired,))
+        conn.execute("update public.jobs set started_at = now() - interval '1 day'"
+                     " where id = %s", (overran,))
+        assert call(conn, "rescue_expired_jobs", {})["requeued"] == 2
+        errors = dict(conn.execute(
+            "select id::text, error_message from public.jobs where id = any(%s::uuid[])",
+            ([released, expired, overran],)).fetchall())  # fmt: skip
+        assert all(errors.values()), errors  # each path wrote its message
+        payloads = [m["payload"] for m in _messages(conn, f"jobs:{alice}")]
+        assert {p["error_message"] for p in payloads if p["error_message"]} >= set(
+            errors.values())
+        changed = _changes(conn, alice, cursor)["changed"]
+    assert len(changed) == 3
+    for what in (errors, payloads, changed):
+        assert worker not in json.dumps(what), what
+
+
+@pytest.mark.parametrize("cursor", [
+    "yesterday", "", "5:3:", "3:5:1", "3:5:5", "3:5:4,3", "0:0:",
+    "99999999999999999999:99999999999999999999:",
+])  # fmt: skip
+def test_a_cursor_it_never_answered_is_refused_with_22023(fresh_db: str, cursor: str) -> None:
+    """As the README documents: 22023 for a string that is not a cursor, whether its shape is
+    wrong or it only looks like one (xmin after xmax, an in-progress id outside them or out of
+    order, a zero id, a snapshot from the future)."""
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        alice = _user(conn, "alice@example.com")
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match="cursor"):
+            _changes(conn, alice, cursor)
+        # control: a cursor it answered is taken
+        assert _changes(conn, alice, _changes(conn, alice, None)["cursor"])["reset"] is False

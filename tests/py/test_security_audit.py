@@ -1,7 +1,7 @@
 """Security audit as a test: the checks of Supabase's Security Advisor over the built database.
 
 Each check is a named query in tests/queries/audit.sql that returns the offending objects (no row =
-pass). Every check runs twice over a database built from migrations/ only (shim + `jobsdb
+pass). Every check runs twice over a database holding jobsdb's newest release only (shim + `jobsdb
 migrate`, no test helpers): once with Supabase's automatic default grants ON (hosted default) and
 once with them OFF (`apply_shim(..., auto_grants=False)`). Every check also has a `*_catches_*`
 test that breaks the database on purpose inside a transaction that is rolled back (a table
@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from jobsdb import migrate, queries
+from jobsdb import package_migrate, queries
 from jobsdb.shim import apply_shim
 from jobsdb.testdb import _janitor
 from jobsdb.urls import url_for_db
@@ -95,7 +95,7 @@ def objects(conn: psycopg.Connection, check: str) -> set[str]:
 
 @pytest.fixture(scope="module", params=["auto_grants_on", "auto_grants_off"])
 def built(request, owner_url: str, superuser_url: str | None) -> Iterator[psycopg.Connection]:
-    """Owner connection to a database built from migrations/ (shim + migrate), autocommit."""
+    """Owner connection to a database holding the newest release (shim + migrate), autocommit."""
     name = f"jobsdb_audit_{secrets.token_hex(4)}"
     j = _janitor(owner_url, name)
     j.init()
@@ -107,7 +107,8 @@ def built(request, owner_url: str, superuser_url: str | None) -> Iterator[psycop
             quiet=True,
         )
         url = url_for_db(owner_url, name)
-        migrate.up(url, ROOT / "migrations", out=lambda s: None)
+        package_migrate.up(url, rdir=ROOT / "releases", mdir=ROOT / "migrations",
+                           out=lambda s: None)
         with psycopg.connect(url, autocommit=True) as conn:
             yield conn
     finally:
@@ -135,8 +136,7 @@ def test_every_check_has_a_query() -> None:
     names = {
         "rls_disabled_tables",
         "permissive_write_policies",
-        "definer_functions_without_empty_search_path",
-        "functions_without_search_path",
+        "functions_that_find_callers_objects_first",
         "anon_executable_functions",
         "authenticated_executable_functions",
         "anon_security_definer_function_executable",
@@ -203,41 +203,72 @@ def test_permissive_policy_check_catches_true_write_policies(built: psycopg.Conn
     }
 
 
-# ---- SECURITY DEFINER with search_path = '' ----------------------------------------------------
+# ---- search_path: pg_catalog before, pg_temp after, nothing a caller writes in between ---------
 
 
-def test_definer_functions_pin_search_path_to_empty(built: psycopg.Connection) -> None:
-    assert findings(built, "definer_functions_without_empty_search_path") == []
-    n = built.execute("select count(*) from pg_proc where prosecdef").fetchone()[0]
-    assert n > 0  # the package has definer functions: the check looked at something
+def test_no_function_finds_a_callers_objects_first(built: psycopg.Connection) -> None:
+    assert findings(built, "functions_that_find_callers_objects_first") == []
+    # the check looked at the package: its functions, definers among them, all with the setting
+    n, definers, pinned = built.execute(
+        "select count(*), count(*) filter (where p.prosecdef),"
+        " count(*) filter (where p.proconfig @> array['search_path=pg_catalog, pg_temp'])"
+        " from pg_proc as p where p.pronamespace in"
+        " ('public'::regnamespace, 'jobs_private'::regnamespace, 'jobs_api'::regnamespace)"
+    ).fetchone()
+    assert n > 40 and definers > 10 and pinned == n, (n, definers, pinned)
 
 
-def test_definer_check_catches_unpinned_and_wrongly_pinned(built: psycopg.Connection) -> None:
+def test_search_path_check_catches_every_way_to_find_a_callers_objects_first(
+    built: psycopg.Connection,
+) -> None:
+    body = "returns int language sql as 'select 1'"
     with Broken(
         built,
-        "create function public.audit_def1() returns int language sql security definer"
-        " as 'select 1'",
-        "create function jobs_private.audit_def2() returns int language sql security definer"
-        " set search_path = public as 'select 1'",
-        "create function jobs_private.audit_ok() returns int language sql security definer"
-        " set search_path = '' as 'select 1'",
+        # a schema a non-owner role may create in (public is not one on Supabase: PG 15)
+        "create schema audit_open",
+        "grant usage, create on schema audit_open to authenticated",
+        f"create function jobs_private.audit_none() {body}",
+        f"create function public.audit_empty() {body} set search_path = ''",
+        f"create function jobs_api.audit_public() {body} set search_path = public",
+        f"create function public.audit_temp_first() {body} set search_path = pg_temp, pg_catalog",
+        "create function public.audit_temp_middle() returns int language sql"
+        " set search_path = pg_catalog, pg_temp, public as 'select 1'",
+        "create function public.audit_open() returns int language sql"
+        " set search_path = pg_catalog, audit_open, pg_temp as 'select 1'",
+        "create function public.audit_user() returns int language sql"
+        ' set search_path = pg_catalog, "$user", pg_temp as \'select 1\'',
+        "create function public.audit_missing() returns int language sql"
+        " set search_path = pg_catalog, audit_nowhere, pg_temp as 'select 1'",
+        # the platform's facts (supabase/catalog.*.json): dashboard_user may create in
+        # extensions; in public only the database owner may (PostgreSQL 15 and Supabase alike)
+        "create function public.audit_extensions() returns int language sql"
+        " set search_path = extensions, pg_catalog, pg_temp as 'select 1'",
+        "create function public.audit_ok4() returns int language sql"
+        " set search_path = public, pg_catalog, pg_temp as 'select 1'",
+        # a definer outside the package's schemas counts too
+        f"create function audit_open.audit_definer() {body} security definer"
+        " set search_path = ''",
+        # right: pg_catalog (listed or not) before pg_temp, listed last; an owner's schema
+        "create function public.audit_ok1() returns int language sql"
+        " set search_path = pg_catalog, pg_temp as 'select 1'",
+        f"create function public.audit_ok2() {body} set search_path = pg_temp",
+        "create function jobs_private.audit_ok3() returns int language sql"
+        " set search_path = jobs_private, pg_catalog, pg_temp as 'select 1'",
+        # an invoker function outside the package's schemas is the caller's own business
+        f"create function audit_open.audit_invoker() {body}",
     ) as c:
-        found = objects(c, "definer_functions_without_empty_search_path")
-    assert found == {"audit_def1()", "jobs_private.audit_def2()"}
-
-
-def test_package_functions_all_set_search_path(built: psycopg.Connection) -> None:
-    assert findings(built, "functions_without_search_path") == []
-
-
-def test_search_path_check_catches_a_function_without_it(built: psycopg.Connection) -> None:
-    with Broken(
-        built,
-        "create function jobs_private.audit_nosp() returns int language sql as 'select 1'",
-        "create function public.audit_nosp2() returns int language sql as 'select 1'",
-    ) as c:
-        found = objects(c, "functions_without_search_path")
-    assert found == {"jobs_private.audit_nosp()", "audit_nosp2()"}
+        found = dict(findings(c, "functions_that_find_callers_objects_first"))
+    assert set(found) == {
+        "jobs_private.audit_none()", "audit_empty()", "jobs_api.audit_public()",
+        "audit_temp_first()", "audit_temp_middle()", "audit_open()", "audit_user()",
+        "audit_missing()", "audit_open.audit_definer()", "audit_extensions()",
+    }, found
+    assert found["jobs_private.audit_none()"].startswith("no search_path setting")
+    assert "does not list pg_temp:" in found["audit_empty()"]
+    assert "does not list pg_temp last" in found["audit_temp_first()"]
+    assert "lists audit_open, where others" in found["audit_open()"]
+    assert "lists $user" in found["audit_user()"]
+    assert "lists extensions, where others" in found["audit_extensions()"]
 
 
 # ---- function privileges -----------------------------------------------------------------------

@@ -4,18 +4,39 @@ start and end inside hours and on hour edges, before and after the roll-up, afte
 purge and an admin retry changed rolled-up hours, and while another transaction is open.
 
 The reference is the query system_metrics ran before the roll-up, run in the same transaction
-(the same now()) as the call."""
+(the same now()) as the call. No assertion depends on where the clock stands: every test runs
+twice, on the server as it is and on a throw-away server whose clock (libfaketime) is seconds
+before a full hour when the jobs are seeded and just past it when they are rolled up. (Before,
+a run in the first minute of an hour rolled up 743 hours, not the 31 * 24 a test expected: an
+hour closes a minute after it ends.)"""
 
 from __future__ import annotations
 
+import glob
+import os
+import subprocess
+import tempfile
 import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from test_faults import Cluster, free_port  # the fault test's throw-away cluster
 
+from jobsdb import embedded
 from jobsdb.postgrest import as_user, rpc
+from jobsdb.shim import apply_shim
+from jobsdb.testdb import Template, build_template
 from jobsdb.urls import url_for_db
+
+ROOT = Path(__file__).resolve().parents[2]
+# Debian's libfaketime (`make deps` installs it as root)
+LIBFAKETIME = next(iter(sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))), None)
 
 # Finished jobs over the last 9 days in irregular steps, with completed_at also exactly on
 # hour edges and a microsecond either side of them; run times from a small set (ties) and
@@ -117,23 +138,133 @@ def _rolled(conn: psycopg.Connection[Any]) -> int:
     return conn.execute("select count(*) from jobs_private.job_metrics_hours").fetchone()[0]
 
 
+# The hours a roll-up must have closed: every hour of the widest window (31 days, from the
+# hour now() - 31 days is in) that ended by the horizon it reached (job_metrics_horizon).
+CLOSED = """
+select coalesce(array_agg(g.hour order by g.hour), '{}')
+from jobs_private.job_metrics_horizon as h
+cross join lateral generate_series(
+    date_bin('1 hour', now() - interval '31 days', timestamptz '2000-01-01 00:00:00+00'),
+    date_bin('1 hour', h.closed_through, timestamptz '2000-01-01 00:00:00+00') - interval '1 hour',
+    interval '1 hour'
+) as g (hour)
+"""
+
+
+def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh: bool = True,
+            ) -> int:
+    """One run in a read committed transaction of its own; after it, in that transaction: the
+    rolled-up hours are exactly the closed ones, and (fresh: no other transaction was open)
+    the horizon is a minute before now(), so they are all the window's 31 * 24 hours but the
+    last one in the first minute after it ended. Returns what the run answered."""
+    with conn.transaction():
+        n = conn.execute("select jobs_private.rollup_job_metrics(%s)",
+                         [from_scratch]).fetchone()[0]  # fmt: skip
+        hours = conn.execute("select coalesce(array_agg(hour order by hour), '{}')"
+                             " from jobs_private.job_metrics_hours").fetchone()[0]  # fmt: skip
+        closed = conn.execute(CLOSED).fetchone()[0]
+        lag, first_minute = conn.execute(
+            "select now() - h.closed_through, date_bin('1 hour', now(),"
+            " timestamptz '2000-01-01 00:00:00+00') > now() - interval '1 minute'"
+            " from jobs_private.job_metrics_horizon as h"
+        ).fetchone()
+    assert hours == closed
+    if fresh:
+        assert lag == timedelta(minutes=1)
+        assert len(hours) == 31 * 24 - (1 if first_minute else 0)
+    return n
+
+
+@dataclass
+class Server:
+    """Where a test's database lives: its template, its superuser, and, for the faked clock,
+    what puts the clock seconds before the next full hour (`before_the_hour`)."""
+
+    template: Template
+    superuser_url: str | None
+    before_the_hour: Callable[[], datetime] | None = None
+
+
+class FakedClock(Cluster):
+    """A throw-away cluster whose server processes read their clock through libfaketime."""
+
+    at: datetime  # the server's time at its last start
+
+    def start(self) -> None:  # type: ignore[override]
+        env = {**os.environ, "LD_PRELOAD": str(LIBFAKETIME), "TZ": "UTC",
+               "FAKETIME": self.at.strftime("@%Y-%m-%d %H:%M:%S"),
+               "FAKETIME_DONT_FAKE_MONOTONIC": "1"}  # fmt: skip
+        r = subprocess.run(embedded._cmd([
+            str(embedded.bindir() / "pg_ctl"), "start", "-w", "-t", "120", "-D", str(self.data),
+            "-l", str(self.base / "server.log"), "-o", f"-p {self.port}"]),
+            capture_output=True, text=True, env=env)  # fmt: skip
+        assert r.returncode == 0, r.stdout + r.stderr
+        with psycopg.connect(self.superuser_url, connect_timeout=10) as c:
+            c.execute("select 1")
+
+    def next_hour(self) -> datetime:
+        """Restart with the clock three seconds before the full hour after the current one."""
+        self.pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
+        hour = self.at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+        self.at = hour - timedelta(seconds=3)
+        self.start()
+        return hour
+
+
+@pytest.fixture(scope="module", params=["server clock", "clock before a full hour"])
+def server(request, template_db: Template, superuser_url: str | None) -> Iterator[Server]:
+    if request.param == "server clock":
+        yield Server(template_db, superuser_url)
+        return
+    try:
+        embedded.bindir()
+    except embedded.EmbeddedError as e:
+        pytest.skip(f"no local PostgreSQL server binaries for a server with a faked clock: {e}")
+    if LIBFAKETIME is None:
+        pytest.skip("libfaketime is not installed, so the roll-up tests do not run with a clock"
+                    " before a full hour: `make deps` as root installs it"
+                    " (or: sudo apt-get install -y libfaketime)")
+    c = FakedClock(Path(tempfile.mkdtemp(prefix="jobsdb-clock-")), free_port())
+    c.at = datetime.now(UTC).replace(microsecond=0)
+    try:
+        c.init()
+        c.start()
+        apply_shim(c.superuser_url, "postgres", quiet=True)
+        tpl = build_template(c.owner_url, c.superuser_url, ROOT)
+        yield Server(tpl, c.superuser_url, c.next_hour)
+    finally:
+        c.destroy()
+
+
+@dataclass
+class Seeded:
+    url: str  # the owner's
+    superuser_url: str
+
+
 @pytest.fixture
-def seeded(fresh_db: str, superuser_url: str | None) -> str:
-    if superuser_url is None:
+def seeded(server: Server) -> Iterator[Seeded]:
+    if server.superuser_url is None:
         pytest.skip("the seed needs a superuser (session_replication_role)")
-    db = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
-    with psycopg.connect(url_for_db(superuser_url, str(db)), autocommit=True) as conn:
-        for sql in SEED:
-            conn.execute(sql)
-        conn.execute("vacuum analyze public.jobs")
-    return fresh_db
+    hour = server.before_the_hour() if server.before_the_hour else None
+    with server.template.clone() as url:
+        db = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+        su = url_for_db(server.superuser_url, str(db))
+        with psycopg.connect(su, autocommit=True) as conn:
+            for sql in SEED:
+                conn.execute(sql)
+            conn.execute("vacuum analyze public.jobs")
+            if hour is not None:  # seeded before the hour, rolled up after it
+                assert conn.execute("select now() < %s", [hour]).fetchone()[0]
+                while conn.execute("select clock_timestamp() < %s", [hour]).fetchone()[0]:
+                    time.sleep(0.2)
+        yield Seeded(url, su)
 
 
-def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: str) -> None:
-    with psycopg.connect(seeded, autocommit=True) as conn:
+def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: Seeded) -> None:
+    with psycopg.connect(seeded.url, autocommit=True) as conn:
         assert _compare(conn) >= 4 * 4  # before any roll-up: all live
-        n = conn.execute("select jobs_private.rollup_job_metrics()").fetchone()[0]
-        assert n >= 31 * 24  # every closed hour of the widest window
+        _rollup(conn)  # every closed hour of the widest window
         assert conn.execute(
             "select count(*) from jobs_private.job_metrics_rollup"
         ).fetchone()[0] > 0
@@ -149,15 +280,21 @@ def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: str) -> None:
             "update jobs_private.job_metrics_rollup set completed = completed - 1"
             " where hour = (select max(hour) from jobs_private.job_metrics_rollup)"
         )
-        # a second run finds nothing to do (idempotent), answers unchanged
-        assert conn.execute("select jobs_private.rollup_job_metrics()").fetchone()[0] == 0
+        # a second run redoes nothing (idempotent): it adds only an hour that closed since
+        before = dict(conn.execute(
+            "select hour, rolled_up_at from jobs_private.job_metrics_hours").fetchall())
+        n = _rollup(conn)
+        after = dict(conn.execute(
+            "select hour, rolled_up_at from jobs_private.job_metrics_hours").fetchall())
+        assert n == len(set(after) - set(before)) <= 1
+        assert {h: before[h] for h in set(before) & set(after)} == {
+            h: after[h] for h in set(before) & set(after)}
         assert _compare(conn) >= 16
 
 
-def test_purge_retry_and_late_inserts_do_not_make_rolled_up_hours_stale(seeded: str) -> None:
-    with psycopg.connect(seeded, autocommit=True) as conn:
-        conn.execute("select jobs_private.rollup_job_metrics()")
-        rolled = _rolled(conn)
+def test_purge_retry_and_late_inserts_do_not_make_rolled_up_hours_stale(seeded: Seeded) -> None:
+    with psycopg.connect(seeded.url, autocommit=True) as conn:
+        _rollup(conn)
         # retention deletes failed/cancelled jobs of rolled-up hours
         purged = rpc(conn, "purge_finished_jobs", {"older_than": "2 days", "batch_size": 10000},
                      role="service_role")
@@ -180,34 +317,34 @@ def test_purge_retry_and_late_inserts_do_not_make_rolled_up_hours_stale(seeded: 
         )
         assert _compare(conn) >= 16
         # the next run recomputes the marked hours and clears their markers
-        conn.execute("select jobs_private.rollup_job_metrics()")
+        _rollup(conn)
         stale = conn.execute("select count(*) from jobs_private.job_metrics_stale").fetchone()[0]
         assert stale == 0
-        assert _rolled(conn) == rolled
         assert _compare(conn) >= 16
 
 
-def test_an_open_transaction_holds_the_horizon_back(seeded: str) -> None:
-    with psycopg.connect(seeded, autocommit=True) as conn, psycopg.connect(seeded) as other:
+def test_an_open_transaction_holds_the_horizon_back(seeded: Seeded) -> None:
+    with psycopg.connect(seeded.url, autocommit=True) as conn, \
+            psycopg.connect(seeded.url) as other:  # fmt: skip
         other.execute("select 1")  # a transaction is open on the other connection
-        conn.execute("select jobs_private.rollup_job_metrics()")
+        assert _rollup(conn, fresh=False) == 0
         # nothing is closed while a transaction that started earlier may still write
         assert _rolled(conn) == 0
         assert _compare(conn) >= 16
         other.rollback()
         # that transaction has ended: the time the first run saw it open becomes the horizon
-        assert conn.execute("select jobs_private.rollup_job_metrics()").fetchone()[0] >= 31 * 24
+        assert _rollup(conn, fresh=False) == _rolled(conn) > 0
         assert _compare(conn) >= 16
 
 
-def test_concurrent_runs_take_turns_and_roll_up_once(seeded: str) -> None:
+def test_concurrent_runs_take_turns_and_roll_up_once(seeded: Seeded) -> None:
     results: list[int] = []
     errors: list[BaseException] = []
     start = threading.Barrier(3)
 
     def run() -> None:
         try:
-            with psycopg.connect(seeded, autocommit=True) as c:
+            with psycopg.connect(seeded.url, autocommit=True) as c:
                 start.wait()
                 results.append(c.execute("select jobs_private.rollup_job_metrics()").fetchone()[0])
         except BaseException as e:  # reported by the main thread
@@ -219,17 +356,15 @@ def test_concurrent_runs_take_turns_and_roll_up_once(seeded: str) -> None:
     for t in threads:
         t.join(timeout=60)
     assert not errors, errors
-    with psycopg.connect(seeded, autocommit=True) as conn:
+    with psycopg.connect(seeded.url, autocommit=True) as conn:
         # the runs may see each other's sessions open: then a later run closes the hours
-        conn.execute("select jobs_private.rollup_job_metrics()")
-        hours = _rolled(conn)
-        assert sum(results) <= hours
-        assert hours >= 31 * 24
+        _rollup(conn)
+        assert sum(results) <= _rolled(conn)
         assert _compare(conn) >= 16
 
 
-def test_the_roll_up_is_the_owners_alone(seeded: str) -> None:
-    with psycopg.connect(seeded) as conn:
+def test_the_roll_up_is_the_owners_alone(seeded: Seeded) -> None:
+    with psycopg.connect(seeded.url) as conn:
         for role in ("authenticated", "service_role", "anon"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 with conn.transaction():
@@ -241,14 +376,10 @@ def test_the_roll_up_is_the_owners_alone(seeded: str) -> None:
                 conn.execute("select jobs_private.rollup_job_metrics()")
 
 
-def test_from_scratch_recomputes_what_triggers_did_not_see(
-    seeded: str, superuser_url: str | None
-) -> None:
-    assert superuser_url is not None
-    db = psycopg.conninfo.conninfo_to_dict(seeded)["dbname"]
-    with psycopg.connect(seeded, autocommit=True) as conn:
-        conn.execute("select jobs_private.rollup_job_metrics()")
-        with psycopg.connect(url_for_db(superuser_url, str(db)), autocommit=True) as su:
+def test_from_scratch_recomputes_what_triggers_did_not_see(seeded: Seeded) -> None:
+    with psycopg.connect(seeded.url, autocommit=True) as conn:
+        _rollup(conn)
+        with psycopg.connect(seeded.superuser_url, autocommit=True) as su:
             su.execute("set session_replication_role = replica")  # no trigger marks the hours
             su.execute(
                 "delete from public.jobs where completed_at < now() - interval '2 hours'"
@@ -256,8 +387,5 @@ def test_from_scratch_recomputes_what_triggers_did_not_see(
             )
         with pytest.raises(AssertionError):  # the roll-up did not see the deletes
             _compare(conn)
-        n = conn.execute(
-            "select jobs_private.rollup_job_metrics(from_scratch => true)"
-        ).fetchone()[0]
-        assert n >= 31 * 24
+        assert _rollup(conn, from_scratch=True) == _rolled(conn)
         assert _compare(conn) >= 16

@@ -33,40 +33,94 @@ where p.cmd in ('INSERT', 'UPDATE', 'DELETE', 'ALL')
     )
 order by 1;
 
--- name: definer_functions_without_empty_search_path
--- SECURITY DEFINER functions (any non-system schema) whose search_path is not pinned to '' or to
--- pg_catalog, pg_temp (pg_temp last: '' still searches the caller's temporary schema first).
-select
-    p.oid::regprocedure::text as object,
-    format('security definer with proconfig %s', coalesce(p.proconfig::text, 'null')) as detail
-from pg_catalog.pg_proc as p
-inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
-where p.prosecdef
-    and n.nspname not in ('pg_catalog', 'information_schema')
-    and n.nspname !~ '^pg_(toast|temp)'
-    and not coalesce(
-        p.proconfig && array['search_path=""', 'search_path=pg_catalog, pg_temp'], false
+-- name: functions_that_find_callers_objects_first
+-- Functions of the package (every function of public, jobs_private and jobs_api, and every
+-- security definer function outside the system schemas) whose search_path setting would let a
+-- name they resolve find an object a caller made before the one meant (SUPABASE.md: name
+-- resolution). Types and relations are looked up in pg_temp FIRST unless pg_temp is listed,
+-- and every role may create there (TEMP is granted to PUBLIC on Supabase): so `''` (what
+-- Supabase's lint 0011 accepts) is not enough. Reported: no setting (the caller's path applies,
+-- and a security definer body runs with its owner's rights; an invoker function runs with them
+-- when a definer body calls it); pg_temp not listed, or not last; a listed schema in which a
+-- role without the owner's rights (and not a superuser) may create objects, one that does not
+-- exist (whoever creates it first owns it) or "$user". pg_catalog is searched first whenever
+-- it is not listed; functions and operators are never looked up in pg_temp.
+with functions as (
+    select
+        p.oid,
+        p.proowner,
+        s.setting,
+        array(
+            select btrim(btrim(e.entry), '"')
+            from unnest(string_to_array(s.setting, ',')) as e (entry)
+            where btrim(btrim(e.entry), '"') <> ''
+        ) as path
+    from pg_catalog.pg_proc as p
+    inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+    left join lateral (
+        select substr(c.setting, length('search_path=') + 1) as setting
+        from unnest(p.proconfig) as c (setting)
+        where c.setting like 'search\_path=%'
+    ) as s on true
+    where (
+        n.nspname in ('public', 'jobs_private', 'jobs_api')
+        or (
+            p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
+            and n.nspname !~ '^pg_(toast|temp)'
+        )
     )
     and not exists (
         select from pg_catalog.pg_depend as d
         where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
     )
-order by 1;
+),
 
--- name: functions_without_search_path
--- Functions of the package's schemas (public, jobs_private, jobs_api) without any search_path
--- setting.
-select p.oid::regprocedure::text as object, 'search_path is not set' as detail
-from pg_catalog.pg_proc as p
-inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
-where n.nspname in ('public', 'jobs_private', 'jobs_api')
-    and not exists (
-        select from unnest(p.proconfig) as s (setting) where s.setting like 'search\_path=%'
-    )
-    and not exists (
-        select from pg_catalog.pg_depend as d
-        where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
-    )
+checked as (
+    select
+        f.oid,
+        case
+            when f.setting is null then 'no search_path setting: the caller''s path applies'
+            when not 'pg_temp' = any(f.path)
+                then format('search_path %s does not list pg_temp: it is searched first', f.setting)
+            when f.path[cardinality(f.path)] <> 'pg_temp'
+                then format('search_path %s does not list pg_temp last', f.setting)
+            when o.names is not null
+                then format('search_path %s lists %s, where others may create objects',
+                    f.setting, o.names)
+        end as detail
+    from functions as f
+    -- listed schemas (not pg_catalog or pg_temp) that a caller could write names into
+    left join lateral (
+        select string_agg(e.name, ', ' order by e.ord) as names
+        from unnest(f.path) with ordinality as e (name, ord)
+        left join pg_catalog.pg_namespace as n on n.nspname = e.name
+        where e.name not in ('pg_catalog', 'pg_temp')
+            and (
+                n.oid is null
+                or exists (
+                    select from pg_catalog.pg_roles as r
+                    where not r.rolsuper
+                        and not pg_catalog.pg_has_role(r.oid, f.proowner, 'USAGE')
+                        and pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')
+                        -- its one member is the database's owner
+                        and not (
+                            r.rolname = 'pg_database_owner'
+                            and pg_catalog.pg_has_role(
+                                (
+                                    select d.datdba from pg_catalog.pg_database as d
+                                    where d.datname = pg_catalog.current_database()
+                                ),
+                                f.proowner, 'USAGE'
+                            )
+                        )
+                )
+            )
+    ) as o on true
+)
+
+select c.oid::regprocedure::text as object, c.detail
+from checked as c
+where c.detail is not null
 order by 1;
 
 -- name: anon_executable_functions

@@ -1,3 +1,4 @@
+-- jobsdb:unless-app-table public.images_videos
 -- Deleting an output asset unlinks it: an images_videos row deleted sets jobs.image_id null,
 -- a video asset deleted takes its videos row and sets jobs.video_id null; the job stays.
 -- Deleting a job keeps its assets (images_videos.job_id becomes null).

@@ -1,3 +1,4 @@
+-- jobsdb:unless-app-table public.prompt_tests
 -- prompt_tests are admin experiments: admins read and write them, other users see none and
 -- change none.
 begin;

@@ -1,3 +1,4 @@
+-- jobsdb:unless-app-table public.profiles
 -- profiles: a user reads, creates and edits (display columns only) their own profile and never
 -- deletes it; an admin reads all profiles but edits only their own.
 begin;

@@ -1,3 +1,4 @@
+-- jobsdb:unless-app-table public.projects
 -- projects: a user reads, creates, renames and deletes their own projects only; admins have no
 -- extra rights on them.
 begin;

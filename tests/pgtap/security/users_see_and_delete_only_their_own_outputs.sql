@@ -1,3 +1,5 @@
+-- jobsdb:unless-app-table public.images_videos
+-- jobsdb:unless-app-table public.videos
 -- Outputs (images_videos, videos) are written by job_callback and the service role only: a user
 -- reads and deletes their own, an admin reads all and deletes only their own.
 begin;

@@ -1,3 +1,4 @@
+-- jobsdb:unless-app-table public.user_roles
 -- user_roles is server-set: users and admins read only their own role rows; nobody signed in
 -- inserts, updates or deletes roles (only the service role and the owner do).
 begin;

@@ -1,0 +1,92 @@
+-- A cursor job_changes_since never answered is refused with 22023.
+--
+-- Why: a string shaped like a cursor that is not a snapshot ("5:3:", "3:5:1", "0:0:") failed
+-- the cast with 22P02, where the README documents 22023 for every string that is not a cursor.
+
+create or replace function jobs_api.job_changes_since(cursor text default null)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_uid uuid := auth.uid();
+    v_now pg_snapshot := pg_current_snapshot();
+    v_top bigint := pg_snapshot_xmax(pg_current_snapshot())::text::bigint;
+    v_since pg_snapshot;
+    v_changed jsonb;
+    v_count integer;
+    v_removed jsonb;
+begin
+    if v_uid is null then
+        raise exception using errcode = '42501',
+            message = 'job_changes_since needs a signed-in user';
+    end if;
+    if job_changes_since.cursor is null then
+        return jsonb_build_object('cursor', v_now::text, 'reset', true,
+            'changed', '[]'::jsonb, 'removed', '[]'::jsonb);
+    end if;
+    if job_changes_since.cursor !~ '^[0-9]{1,20}:[0-9]{1,20}:([0-9]{1,20}(,[0-9]{1,20})*)?$' then
+        raise exception using errcode = '22023',
+            message = 'cursor is not a cursor job_changes_since answered',
+            hint = 'Pass null to start, then the cursor of the previous answer.';
+    end if;
+    -- Shaped like one, it may still not be a snapshot (xmin after xmax, an in-progress id
+    -- outside them or out of order, a zero id): 22023 as for any string it never answered.
+    begin
+        v_since := job_changes_since.cursor::pg_snapshot;
+    exception
+        when invalid_text_representation then
+            raise exception using errcode = '22023',
+                message = 'cursor is not a cursor job_changes_since answered',
+                hint = 'Pass null to start, then the cursor of the previous answer.';
+    end;
+    if pg_snapshot_xmax(v_since) > pg_snapshot_xmax(v_now) then
+        raise exception using errcode = '22023', message = 'cursor is from the future';
+    end if;
+    if pg_snapshot_xmin(v_since) <= (
+        select h.purged_through from jobs_private.job_tombstone_horizon as h
+    ) then
+        return jsonb_build_object('cursor', v_now::text, 'reset', true,
+            'changed', '[]'::jsonb, 'removed', '[]'::jsonb);
+    end if;
+
+    select count(*), jsonb_agg(jsonb_build_object(
+        'job_id', c.id, 'group_id', c.metadata -> 'job_id',
+        'image_index', c.metadata -> 'image_index', 'status', c.status,
+        'attempts', c.attempts, 'error_message', c.error_message, 'updated_at', c.updated_at
+    ) order by c.updated_at, c.id)
+    into v_count, v_changed
+    from (
+        select j.id, j.metadata, j.status, j.attempts, j.error_message, j.updated_at
+        from public.jobs as j
+        where j.user_id = v_uid
+            and not pg_visible_in_snapshot(
+                ((case
+                    when j.xmin::text::bigint > (v_top & 4294967295) then (v_top >> 32) - 1
+                    else v_top >> 32
+                end << 32) | j.xmin::text::bigint)::text::xid8,
+                v_since
+            )
+        limit 501
+    ) as c;
+    if v_count > 500 then
+        return jsonb_build_object('cursor', v_now::text, 'reset', true,
+            'changed', '[]'::jsonb, 'removed', '[]'::jsonb);
+    end if;
+
+    select coalesce(jsonb_agg(t.job_id order by t.deleted_at, t.job_id), '[]')
+    into v_removed
+    from jobs_private.job_tombstones as t
+    where t.user_id = v_uid and not pg_visible_in_snapshot(t.deleted_xid, v_since);
+
+    return jsonb_build_object('cursor', v_now::text, 'reset', false,
+        'changed', coalesce(v_changed, '[]'::jsonb), 'removed', v_removed);
+end;
+$$;
+comment on function jobs_api.job_changes_since(text) is
+'The privileged body of public.job_changes_since (reconcile read for Realtime): the signed-in user''s jobs written since cursor (committed after the cursor''s snapshot, in whatever order) and the ids of jobs deleted since. Answers {cursor, reset, changed: [{job_id, group_id, image_index, status, attempts, error_message, updated_at}], removed: [job_id]}. cursor null, older than the 7-day tombstones or more than 500 changes: reset true (reload, keep the new cursor). Errors: 42501 not signed in, 22023 not a cursor.';
+revoke all on function jobs_api.job_changes_since(text)
+from public, anon, authenticated, service_role;
+grant execute on function jobs_api.job_changes_since(text) to authenticated;

@@ -1,0 +1,11 @@
+-- jobsdb pre-1.0 -> 1.0.0: a database built from jobsdb's migrations before 1.0.0 (migrations/,
+-- kept as they were) becomes release 1.0.0, its jobs, leases and outputs as they are. What 1.0.0
+-- has that the last of those migrations did not:
+--  * jobs_private.app_tables and app_table_problems(): the spec's tables a project had before
+--    jobsdb (none here: every table of such a database is jobsdb's own);
+--  * catalog comments that say why without naming a ticket;
+--  * jobs_private.installed_release(), which ends every release file.
+-- Nothing here waits for or holds a lock a worker needs: a new table, new functions, comments.
+-- jobsdb:apply sql/05_app_tables.sql
+-- jobsdb:apply functions/private/app_table_problems.sql
+-- jobsdb:apply sql/30_private_tables.sql comments

@@ -1,0 +1,1 @@
+../../migrations/20261128140000_bootstrap_schemas_and_roles.sql

@@ -1,0 +1,1 @@
+../../migrations/20261128140100_jobs_schema.sql

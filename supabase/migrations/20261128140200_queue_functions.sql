@@ -1,0 +1,1 @@
+../../migrations/20261128140200_queue_functions.sql

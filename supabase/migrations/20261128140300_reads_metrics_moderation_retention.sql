@@ -1,0 +1,1 @@
+../../migrations/20261128140300_reads_metrics_moderation_retention.sql

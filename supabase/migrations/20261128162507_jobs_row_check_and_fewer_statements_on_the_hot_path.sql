@@ -1,0 +1,1 @@
+../../migrations/20261128162507_jobs_row_check_and_fewer_statements_on_the_hot_path.sql

@@ -1,0 +1,1 @@
+../../migrations/20261128171403_asset_json_in_plpgsql.sql

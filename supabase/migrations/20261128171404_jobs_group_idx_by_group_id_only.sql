@@ -1,0 +1,1 @@
+../../migrations/20261128171404_jobs_group_idx_by_group_id_only.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201144342_no_clock_parameters_fenced_workers_bounded_leases.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201144346_worker_release_jobs_and_rescue_schedule.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201145128_library_items_next_is_null_on_the_last_page.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201145425_realtime_broadcast_and_reconcile_read.sql

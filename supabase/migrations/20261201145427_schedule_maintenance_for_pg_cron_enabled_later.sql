@@ -1,0 +1,1 @@
+../../migrations/20261201145427_schedule_maintenance_for_pg_cron_enabled_later.sql

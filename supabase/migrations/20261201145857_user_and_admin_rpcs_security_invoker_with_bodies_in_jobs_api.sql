@@ -1,0 +1,1 @@
+../../migrations/20261201145857_user_and_admin_rpcs_security_invoker_with_bodies_in_jobs_api.sql

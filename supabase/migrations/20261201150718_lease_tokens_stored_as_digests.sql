@@ -1,0 +1,1 @@
+../../migrations/20261201150718_lease_tokens_stored_as_digests.sql

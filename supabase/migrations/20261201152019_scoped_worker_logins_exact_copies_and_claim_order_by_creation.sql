@@ -1,0 +1,1 @@
+../../migrations/20261201152019_scoped_worker_logins_exact_copies_and_claim_order_by_creation.sql

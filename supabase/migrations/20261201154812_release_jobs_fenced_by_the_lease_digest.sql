@@ -1,0 +1,1 @@
+../../migrations/20261201154812_release_jobs_fenced_by_the_lease_digest.sql

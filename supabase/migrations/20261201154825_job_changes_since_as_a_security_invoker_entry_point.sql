@@ -1,0 +1,1 @@
+../../migrations/20261201154825_job_changes_since_as_a_security_invoker_entry_point.sql

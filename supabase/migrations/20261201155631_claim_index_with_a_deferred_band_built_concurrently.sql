@@ -1,0 +1,1 @@
+../../migrations/20261201155631_claim_index_with_a_deferred_band_built_concurrently.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201155633_retries_and_run_after_wait_in_the_deferred_band.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201155634_claim_index_swapped_for_the_banded_one.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201171349_job_callbacks_batch_report.sql

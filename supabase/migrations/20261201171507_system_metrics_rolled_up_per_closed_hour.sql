@@ -1,0 +1,1 @@
+../../migrations/20261201171507_system_metrics_rolled_up_per_closed_hour.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201172938_user_created_index_keyed_by_id_too_built_concurrently.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201172943_user_created_index_swapped_for_the_one_keyed_by_id.sql

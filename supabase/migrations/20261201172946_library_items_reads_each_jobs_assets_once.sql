@@ -1,0 +1,1 @@
+../../migrations/20261201172946_library_items_reads_each_jobs_assets_once.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201173238_workspace_groups_reads_only_the_jobs_it_needs.sql

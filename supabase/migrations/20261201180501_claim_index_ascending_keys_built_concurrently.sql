@@ -1,0 +1,1 @@
+../../migrations/20261201180501_claim_index_ascending_keys_built_concurrently.sql

@@ -1,0 +1,1 @@
+../../migrations/20261201180502_claim_floors_past_dead_entries_an_open_snapshot_keeps.sql

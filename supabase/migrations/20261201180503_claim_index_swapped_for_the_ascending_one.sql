@@ -1,0 +1,1 @@
+../../migrations/20261201180503_claim_index_swapped_for_the_ascending_one.sql

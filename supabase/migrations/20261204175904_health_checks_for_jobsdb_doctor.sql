@@ -1,0 +1,1 @@
+../../migrations/20261204175904_health_checks_for_jobsdb_doctor.sql

@@ -1,0 +1,1 @@
+../../migrations/20261204180334_limits_per_user_json_rule_and_asset_path_rules.sql

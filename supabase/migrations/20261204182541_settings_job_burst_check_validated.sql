@@ -1,0 +1,1 @@
+../../migrations/20261204182541_settings_job_burst_check_validated.sql

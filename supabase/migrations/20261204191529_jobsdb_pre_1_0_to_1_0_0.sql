@@ -1,0 +1,1 @@
+../../releases/jobsdb--pre-1.0--1.0.0.sql
