@@ -163,7 +163,10 @@ def hot(template_db: Template, superuser_url: str | None) -> Iterator[HotPath]:
                            " with schema extensions")
                 su.execute("select from extensions.pg_stat_statements limit 0")
             except psycopg.Error as e:
-                pytest.skip(f"pg_stat_statements is not loaded on this server: {e}".strip())
+                why = str(e).strip().splitlines()[0]
+                pytest.skip(f"pg_stat_statements is not loaded on this server ({why}); the"
+                            " embedded cluster loads it from its next start (`jobsdb db stop`,"
+                            " then `make db`)")
             su.execute("set pg_stat_statements.track = 'all'")
             su.execute("set pg_stat_statements.track_utility = off")
             su.execute("update jobs_private.settings set max_queued_per_user = 1000"
