@@ -19,16 +19,20 @@ PY_DIRS := $(wildcard jobsdb tests bench)
 TOOLS := .tools
 DENO := $(CURDIR)/$(TOOLS)/node_modules/.bin/deno
 FUNCTIONS := supabase/functions
+# The app side: the client module (app/client), the example web app (app/web), their tests.
+APP := app
+APP_ENTRYPOINTS := client/mod.ts client/react.ts web/main.tsx tests/*.ts
 DENO_ENV := DENO_DIR=$(CURDIR)/$(TOOLS)/deno NO_COLOR=1
 
-.PHONY: help venv deps deps-pgbouncer tools types db db-stop demo test lint lint-sql lint-py \
-        lint-plpgsql lint-ts lint-migrations pgtap pytest bench fuzz chaos migration-load \
-        install-check clean
+.PHONY: help venv deps deps-pgbouncer deps-chromium tools types db db-stop demo test lint \
+        lint-sql lint-py lint-plpgsql lint-ts lint-migrations pgtap pytest bench fuzz chaos \
+        migration-load install-check app-example clean
 
 help:
 	@echo "make demo   start the embedded database (or use DATABASE_URL), migrate, show it at work"
 	@echo "make test   venv + packages + database + lint + pgTAP + pytest"
 	@echo "make types  regenerate supabase/types/database.ts (Supabase's generator, from the newest release)"
+	@echo "make app-example  the example web app (app/web) on a local stack, until Ctrl-C"
 	@echo "make lint | tools | bench | fuzz | chaos | migration-load | install-check | db-stop | clean"
 
 $(VENV)/.installed: pyproject.toml
@@ -87,13 +91,14 @@ deps:
 	    fi; \
 	fi
 
-# Deno (the npm registry's `deno` package) and postgres-meta (the generator behind
-# `supabase gen types`), pinned in tools/package*.json, into .tools/ (root or not); then every
-# npm: import of supabase/functions cached in .tools/deno (pinned by its deno.lock), so
-# checking and testing the functions needs no network. npm itself: Debian's nodejs + npm.
+# Deno (the npm registry's `deno` package), postgres-meta (the generator behind
+# `supabase gen types`) and what the app side uses (React, supabase-js, esbuild, playwright-core,
+# TypeScript), pinned in tools/package*.json, into .tools/ (root or not); then every npm: import
+# of supabase/functions and of app/ cached in .tools/deno (pinned by their deno.lock), so
+# checking and testing them needs no network. npm itself: Debian's nodejs + npm.
 # DENO_TLS_CA_STORE=system: Deno also trusts the machine's CAs (a registry behind a proxy).
 $(TOOLS)/.installed: tools/package.json tools/package-lock.json $(FUNCTIONS)/deno.json \
-                     $(FUNCTIONS)/deno.lock
+                     $(FUNCTIONS)/deno.lock $(APP)/deno.json $(APP)/deno.lock
 	@if ! command -v npm >/dev/null; then \
 	    if [ "$$(id -u)" = 0 ]; then \
 	        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; \
@@ -107,6 +112,8 @@ $(TOOLS)/.installed: tools/package.json tools/package-lock.json $(FUNCTIONS)/den
 	npm install --prefix $(TOOLS) --ignore-scripts --no-audit --no-fund --loglevel=error
 	cd $(FUNCTIONS) && $(DENO_ENV) DENO_TLS_CA_STORE=system,mozilla \
 	    $(DENO) install --frozen --entrypoint */index.ts tests/*.ts
+	cd $(APP) && $(DENO_ENV) DENO_TLS_CA_STORE=system,mozilla \
+	    $(DENO) install --frozen --entrypoint $(APP_ENTRYPOINTS)
 	touch $@
 
 tools: $(TOOLS)/.installed
@@ -127,6 +134,20 @@ deps-pgbouncer:
 	    else \
 	        echo "pgbouncer is missing: its tests will be skipped;" \
 	            "run: sudo apt-get update && sudo apt-get install -y pgbouncer"; \
+	    fi; \
+	fi
+
+# Chromium (Debian's) for the example app's browser test: installed when root; otherwise the
+# command is printed and that test skips, saying why.
+deps-chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: chromium"; \
+	        { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } || \
+	            echo "note: chromium could not be installed; the browser test is skipped"; \
+	    else \
+	        echo "chromium is missing: the example app's browser test will be skipped;" \
+	            "run: sudo apt-get update && sudo apt-get install -y chromium"; \
 	    fi; \
 	fi
 
@@ -152,6 +173,8 @@ lint-plpgsql: db
 lint-ts: tools
 	cd $(FUNCTIONS) && $(DENO_ENV) $(DENO) lint --quiet && \
 	    $(DENO_ENV) $(DENO) check --frozen */index.ts tests/*.ts
+	cd $(APP) && $(DENO_ENV) $(DENO) lint --quiet && \
+	    $(DENO_ENV) $(DENO) check --frozen $(APP_ENTRYPOINTS)
 
 # squawk over the migrations after 20261128171404 and the release steps (config: .squawk.toml)
 lint-migrations: venv
@@ -167,10 +190,16 @@ pgtap: db
 
 # The pgTAP files already ran in parallel above (`pgtap`); pytest can collect them too (one
 # item per file, e.g. `pytest tests/pgtap`), but `make test` does not run them twice.
-pytest: db tools
+pytest: db tools deps-chromium
 	$(VENV)/bin/pytest -q -p no:cacheprovider --ignore=tests/pgtap
 
 test: venv deps tools db lint pgtap pytest
+
+# The spec's pages on a database of their own (jobsdb_app_example, dropped at the end) with
+# the stand-ins of tests/py/app_stack.py and two `jobsdb worker` processes (docs/app.md).
+app-example: db tools
+	$(PY) tests/py/app_stack.py $(if $(APP_PORT),--port $(APP_PORT)) \
+	    $(if $(APP_DATABASE),--database $(APP_DATABASE))
 
 bench: venv deps
 	$(PY) -m bench
@@ -193,4 +222,5 @@ install-check:
 
 clean:
 	-@[ -x $(JOBSDB) ] && [ -z "$$DATABASE_URL" ] && $(JOBSDB) db stop || true
-	rm -rf .jobsdb .jobsdb-junit $(VENV) $(TOOLS) *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf .jobsdb .jobsdb-junit .jobsdb-artifacts $(VENV) $(TOOLS) *.egg-info .pytest_cache \
+	    .ruff_cache .hypothesis $(APP)/web/dist

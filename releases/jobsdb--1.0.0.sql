@@ -982,7 +982,7 @@ returns boolean
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (
@@ -1011,7 +1011,7 @@ create function jobs_private.visible_user_id_bound(upper boolean)
 returns uuid
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if jobs_private.is_admin() then
@@ -1036,7 +1036,7 @@ create function jobs_private.is_trusted_caller()
 returns boolean
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (
@@ -1057,7 +1057,7 @@ create function jobs_private.require_admin()
 returns uuid
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_uid uuid := auth.uid();
@@ -1084,7 +1084,7 @@ create function jobs_private.retry_delay(attempt integer)
 returns interval
 language sql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
     select make_interval(
         secs => least(s.retry_max_seconds, s.retry_base_seconds * 2.0 ^ greatest(retry_delay.attempt - 1, 0))
@@ -1107,7 +1107,7 @@ create function jobs_private.lease_digest(token uuid)
 returns uuid
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return pg_catalog.left(
@@ -1130,7 +1130,7 @@ create function jobs_private.new_job_id()
 returns uuid
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (
@@ -1150,7 +1150,7 @@ create function jobs_private.json_number(doc jsonb, key text)
 returns numeric
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if doc is null or jsonb_typeof(doc -> key) is null or jsonb_typeof(doc -> key) = 'null' then
@@ -1222,7 +1222,7 @@ create function jobs_private.job_group_json(
 returns jsonb
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (select jsonb_build_object(
@@ -1258,7 +1258,7 @@ create function jobs_private.jobs_row_is_valid(j public.jobs)
 returns boolean
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_rule text;
@@ -1343,7 +1343,7 @@ create function jobs_private.asset_json(asset public.images_videos, job public.j
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jsonb_build_object(
@@ -1375,7 +1375,7 @@ to authenticated;
 create function jobs_private.jobs_before_insert()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_type public.job_types;
@@ -1415,10 +1415,15 @@ revoke all on function jobs_private.jobs_before_insert()
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/jobs_before_update.sql
+-- updated_at is now(), or one microsecond past the row's previous updated_at when now() is
+-- not later. now() is the transaction's start, so a transaction that started first but wrote
+-- the job last (it waited for the row lock) would otherwise move updated_at backwards. Strictly
+-- increasing per job, it orders a job's broadcasts and job_changes_since rows: the larger is the
+-- newer (the app client's watchJobs keeps the newest, and ignores a late or repeated message).
 create function jobs_private.jobs_before_update()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if new.id is distinct from old.id
@@ -1463,12 +1468,12 @@ begin
         and (new.run_at > now() or new.fair_rank >= 4611686018427387904) then
         new.fair_rank := 4611686018427387904 + floor(extract(epoch from new.run_at) * 1000)::bigint;
     end if;
-    new.updated_at := now();
+    new.updated_at := greatest(now(), old.updated_at + interval '1 microsecond');
     return new;
 end;
 $$;
 comment on function jobs_private.jobs_before_update() is
-'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at) and updated_at.';
+'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at) and updated_at (strictly increasing per job: now(), or just past its previous value).';
 revoke all on function jobs_private.jobs_before_update()
 from public, anon, authenticated, service_role;
 
@@ -1483,7 +1488,7 @@ create function jobs_private.jobs_lower_claim_floor()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     update jobs_private.claim_floors as f
@@ -1502,7 +1507,7 @@ from public, anon, authenticated, service_role;
 create function jobs_private.touch_updated_at()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     new.updated_at := now();
@@ -1520,7 +1525,7 @@ create function jobs_private.record_job_tombstones()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 -- @plpgsql_check_options: oldtable = gone
 begin
@@ -1557,7 +1562,7 @@ create function jobs_private.mark_job_metrics_stale()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     insert into jobs_private.job_metrics_stale (hour)
@@ -1583,7 +1588,7 @@ create function jobs_private.mark_deleted_job_metrics_stale()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 -- @plpgsql_check_options: oldtable = gone
 begin
@@ -1616,7 +1621,7 @@ create function jobs_private.job_metrics_horizon()
 returns timestamptz
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_now timestamptz := now() - interval '1 minute';
@@ -1674,7 +1679,7 @@ create function jobs_private.rollup_job_metrics(from_scratch boolean default fal
 returns integer
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_origin constant timestamptz := timestamptz '2000-01-01 00:00:00+00';
@@ -1773,7 +1778,7 @@ create function jobs_private.broadcast_job_status()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     perform realtime.send(
@@ -1807,7 +1812,7 @@ from public, anon, authenticated, service_role;
 create function jobs_private.enable_realtime_broadcast()
 returns boolean
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if to_regclass('realtime.messages') is null
@@ -2199,6 +2204,14 @@ declare
     v_metadata_bytes integer;
     v_refilled_at timestamptz;
     v_wait integer;
+    -- A text of nothing but white space (Unicode's White_Space), control (Cc) and format (Cf)
+    -- characters and other default-ignorable code points (zero-width characters, fillers,
+    -- variation selectors, tags) shows nothing: a prompt made of them is an empty prompt.
+    c_blank constant text := '^[\u0001-\u0020\u007f-\u00a0\u00ad\u034f\u0600-\u0605\u061c\u06dd'
+        || '\u070f\u0890-\u0891\u08e2\u115f-\u1160\u1680\u17b4-\u17b5\u180b-\u180f\u2000-\u200f'
+        || '\u2028-\u202f\u205f-\u206f\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb'
+        || '\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a'
+        || '\U000e0000-\U000e0fff]*$';
 begin
     if v_uid is null then
         raise exception using errcode = '42501', message = 'queue_job needs a signed-in user',
@@ -2244,11 +2257,11 @@ begin
         raise exception using errcode = '22023',
             message = 'prompt must be a non-empty text of at most 10000 characters';
     end if;
-    if v_prompt is null or btrim(v_prompt) = '' then
+    if v_prompt is null or v_prompt ~ c_blank then
         -- An exact copy (the app's copy of a reference image) needs no prompt; any other job does.
         if not coalesce(
             queue_job.metadata -> 'exact_copy_mode' = 'true'::jsonb
-            and btrim(queue_job.metadata ->> 'reference_image_url') <> '',
+            and queue_job.metadata ->> 'reference_image_url' !~ c_blank,
             false
         ) then
             raise exception using errcode = '22023',
@@ -2502,7 +2515,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
@@ -2546,7 +2559,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_admin uuid := jobs_private.require_admin();
@@ -2598,7 +2611,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_job public.jobs;
@@ -2644,7 +2657,7 @@ returns integer
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_settings jobs_private.settings;
@@ -2699,7 +2712,7 @@ returns jsonb
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set jit = off
 set plan_cache_mode = force_generic_plan
 as $$
@@ -2911,7 +2924,7 @@ returns jsonb
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_uid uuid := auth.uid();
@@ -2935,7 +2948,16 @@ begin
             message = 'cursor is not a cursor job_changes_since answered',
             hint = 'Pass null to start, then the cursor of the previous answer.';
     end if;
-    v_since := job_changes_since.cursor::pg_snapshot;
+    -- Shaped like one, it may still not be a snapshot (xmin after xmax, an in-progress id
+    -- outside them or out of order, a zero id): 22023 as for any string it never answered.
+    begin
+        v_since := job_changes_since.cursor::pg_snapshot;
+    exception
+        when invalid_text_representation then
+            raise exception using errcode = '22023',
+                message = 'cursor is not a cursor job_changes_since answered',
+                hint = 'Pass null to start, then the cursor of the previous answer.';
+    end;
     if pg_snapshot_xmax(v_since) > pg_snapshot_xmax(v_now) then
         raise exception using errcode = '22023', message = 'cursor is from the future';
     end if;
@@ -3046,7 +3068,7 @@ create function public.cancel_job(job_id uuid)
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.cancel_job(cancel_job.job_id);
@@ -3091,7 +3113,7 @@ returns table (
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
@@ -3315,7 +3337,7 @@ returns table (job_id uuid, state text, lease_expires_at timestamptz)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
@@ -3345,6 +3367,22 @@ begin
             )::uuid as lease_token
         from unnest(heartbeat_jobs.job_ids, heartbeat_jobs.lease_tokens) as h (job_id, lease_token)
     ),
+    -- The jobs this worker holds under these tokens, locked first and in job id order: the
+    -- package's one lock order for several jobs (claim_jobs, release_jobs, job_callbacks), so
+    -- a heartbeat and a batched report or a release of the same jobs wait for each other
+    -- instead of deadlocking. (Locked by the update itself, they were taken in its join's
+    -- order: lease expiry order, read on jobs_lease_idx.)
+    mine as materialized (
+        select j.id
+        from public.jobs as j
+        where j.id = any(heartbeat_jobs.job_ids) and j.status = 'processing'
+            and j.locked_by = heartbeat_jobs.worker_id
+            and exists (
+                select from held as h where h.job_id = j.id and h.lease_token = j.lease_token
+            )
+        order by j.id
+        for update of j
+    ),
     extended as (
         update public.jobs as j
         set lease_expires_at = least(
@@ -3353,9 +3391,8 @@ begin
             ),
             j.started_at + make_interval(secs => t.max_run_seconds)
         )
-        from held as h, public.job_types as t
-        where j.id = h.job_id and j.lease_token = h.lease_token and j.status = 'processing'
-            and j.locked_by = heartbeat_jobs.worker_id and t.job_type = j.job_type
+        from mine as m, public.job_types as t
+        where j.id = m.id and t.job_type = j.job_type
             -- past its run time a job is not extended: it is the rescue's
             and j.started_at + make_interval(secs => t.max_run_seconds) > now()
         returning j.id, j.lease_expires_at
@@ -3645,9 +3682,10 @@ grant execute on function public.job_callback(
 -- jobsdb:source functions/worker/job_callbacks.sql
 -- Security definer, like job_callback (same callers, same reason): a worker reports many outcomes
 -- in one call. Each element is exactly a job_callback call with the same named arguments and
--- gets exactly its answer; this function only checks the batch, then calls job_callback per
--- element, in job id order (the order claim_jobs and release_jobs lock in, so two overlapping
--- batches wait for each other instead of deadlocking), and answers in the input order.
+-- gets exactly its answer; this function only checks the batch, locks its jobs in job id order
+-- (the order claim_jobs, heartbeat_jobs and release_jobs lock in, so two overlapping batches, or
+-- a batch and a heartbeat, wait for each other instead of deadlocking), calls job_callback per
+-- element in that order, and answers in the input order.
 -- Fencing is job_callback's: a jobs_worker must present every element's lease_token (42501
 -- naming the element, checked before anything is written); jobs_private.is_trusted_caller()
 -- reads the request's role and session_user, which a nested security definer call does not
@@ -3660,7 +3698,7 @@ returns table (job_id uuid, result text, answer jsonb)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- the same settings as job_callback (see its header and bench/README.md)
 set enable_seqscan = off
 set jit = off
@@ -3753,6 +3791,18 @@ begin
             hint = 'Pass the lease_token that claim_jobs returned for each attempt.';
     end if;
 
+    -- Every job of the batch locked first, in job id order (the package's one lock order for
+    -- several jobs: claim_jobs, heartbeat_jobs, release_jobs), before anything else is locked:
+    -- a report that requeues a job may lock its pool's claim floor (jobs_claim_floor_trg), and
+    -- a later job's lock taken after it could close a cycle with a caller holding that job.
+    perform
+    from public.jobs as j
+    where j.id in (
+        select (e.value ->> 'job_id')::uuid from jsonb_array_elements(job_callbacks.reports) as e (value)
+    )
+    order by j.id
+    for update of j;
+
     begin
         for v_report in
             select e.ord, e.value
@@ -3804,7 +3854,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Hot path: plans are cached per session; never let a plan made while the table was small
 -- (or before autoanalyze) fall back to a sequential scan of the jobs table.
 set enable_seqscan = off
@@ -3843,11 +3893,12 @@ begin
             last_error_at = now(),
             -- the abandoned attempt's token dies with its lease: a late report from it is stale
             lease_token = null,
+            -- what happened, not which worker: the job's owner reads it (a broadcast carries it)
             error_message = case when e.overran
                 then format('run time exceeded: attempt %s of %s ran past %s s (job type %s)',
                     j.attempts, j.max_attempts, e.max_run_seconds, j.job_type)
-                else format('lease expired: worker %s stopped heartbeating (attempt %s of %s)',
-                    j.locked_by, j.attempts, j.max_attempts)
+                else format('lease expired: its worker stopped heartbeating (attempt %s of %s)',
+                    j.attempts, j.max_attempts)
             end
         from expired as e
         where j.id = e.id
@@ -3858,7 +3909,9 @@ begin
     from rescued as r;
     -- Each pool's claim floor set to the first claimable fairly ranked job exactly (it may move
     -- back: a job inserted below it by plain SQL, or whose claim rolled back). One walk of the
-    -- pool's dead index entries per run, instead of one per claim.
+    -- pool's dead index entries per run, instead of one per claim. Skip locked: a floor another
+    -- transaction is moving (a claim, a job put back below it) is left to it and to the next
+    -- run, so a rescue never waits for a floor while it holds jobs.
     with heads as (
         select f.worker_pool, h.neg_priority, h.fair_rank, h.id
         from jobs_private.claim_floors as f
@@ -3870,6 +3923,8 @@ begin
             order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id
             limit 1
         ) as h
+        order by f.worker_pool
+        for update of f skip locked
     )
     update jobs_private.claim_floors as f
     set neg_priority = h.neg_priority, fair_rank = h.fair_rank, id = h.id, updated_at = now()
@@ -3892,7 +3947,8 @@ to jobs_worker, service_role;
 -- heartbeat_jobs: only the holder of the lease (worker_id and lease_token of the claim) can
 -- release. Bounded: a job gets its attempt back at most 3 times in its life
 -- (jobs_private.job_releases); a further release counts the attempt like a retryable failure
--- (requeued, or failed when none is left), so a claim/release loop cannot pin a job.
+-- (requeued, or failed when none is left), so a claim/release loop cannot pin a job. Its jobs
+-- are locked in job id order (mine), the package's one lock order for several jobs.
 create function public.release_jobs(
     worker_id text,
     job_ids uuid[],
@@ -3902,7 +3958,7 @@ returns table (job_id uuid, state text)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -3952,9 +4008,10 @@ begin
             lease_token = null,
             last_error_at = case when c.releases <= c_free_releases then j.last_error_at
                 else pg_catalog.now() end,
+            -- what happened, not which worker: the job's owner reads it (a broadcast carries it)
             error_message = case when c.releases <= c_free_releases then j.error_message
-                else format('released by worker %s %s times without finishing: this release counted attempt %s of %s',
-                    j.locked_by, c.releases, j.attempts, j.max_attempts) end
+                else format('released %s times without finishing: this release counted attempt %s of %s',
+                    c.releases, j.attempts, j.max_attempts) end
         from counted as c
         where j.id = c.job_id
         returning j.id, case
@@ -3985,7 +4042,7 @@ returns boolean
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_cron_job regclass := pg_catalog.to_regclass('cron.job');
@@ -4020,7 +4077,7 @@ create function public.list_jobs(
 returns setof public.jobs
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return query
@@ -4048,7 +4105,7 @@ create function public.get_job(job_id uuid)
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (
@@ -4074,7 +4131,7 @@ create function public.asset_info(asset_id uuid)
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (
@@ -4106,7 +4163,7 @@ create function public.workspace_groups(
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_uid uuid := auth.uid();
@@ -4223,7 +4280,7 @@ create function public.library_items(
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_n integer := least(greatest(coalesce(library_items.max_rows, 50), 1), 200);
@@ -4278,7 +4335,7 @@ create function public.job_changes_since(cursor text default null)
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.job_changes_since(job_changes_since.cursor);
@@ -4302,7 +4359,7 @@ create function public.review_job(
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.review_job(
@@ -4327,7 +4384,7 @@ create function public.retry_job(job_id uuid)
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.retry_job(retry_job.job_id);
@@ -4351,7 +4408,7 @@ create function public.purge_finished_jobs(
 returns integer
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.purge_finished_jobs(
@@ -4375,7 +4432,7 @@ create function public.system_metrics(time_window interval default '1 hour')
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return jobs_api.system_metrics(system_metrics.time_window);
@@ -4401,7 +4458,7 @@ create function jobs_private.schedule_maintenance()
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_jobs jsonb;

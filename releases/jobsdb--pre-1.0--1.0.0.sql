@@ -13,10 +13,10 @@ begin
     if pg_catalog.to_regclass('supabase_migrations.schema_migrations') is not null
         and not exists (
             select from supabase_migrations.schema_migrations as m
-            where m.version = '20261204182541'
+            where m.version = '20261204183758'
         ) then
         raise exception using errcode = '55000', message = 'this database has jobsdb''s'
-        || ' migrations before 1.0.0 only in part (20261204182541 is not applied): apply'
+        || ' migrations before 1.0.0 only in part (20261204183758 is not applied): apply'
         || ' the rest of them first (`jobsdb migrate` does)';
     end if;
 end

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from jobsdb import embedded
@@ -174,3 +175,15 @@ def bare_db_factory_module(owner_url: str, superuser_url: str | None):
     finally:
         for j in janitors:
             j.drop()
+
+
+@pytest.fixture(scope="module")
+def drop_realtime_role_after() -> Iterator[None]:
+    """Supabase Realtime's role (tests/fixtures/supabase_realtime.sql) is cluster-wide: once a
+    module's databases that have it are gone, drop it, so that the cluster's roles are the
+    platform's again (tests/py/test_shim_fidelity.py). Use it before the database fixtures."""
+    yield
+    su = embedded.superuser_url()
+    if su:
+        with psycopg.connect(su, autocommit=True) as conn:
+            conn.execute("drop role if exists supabase_realtime_admin")

@@ -1,3 +1,8 @@
+-- updated_at is now(), or one microsecond past the row's previous updated_at when now() is
+-- not later. now() is the transaction's start, so a transaction that started first but wrote
+-- the job last (it waited for the row lock) would otherwise move updated_at backwards. Strictly
+-- increasing per job, it orders a job's broadcasts and job_changes_since rows: the larger is the
+-- newer (the app client's watchJobs keeps the newest, and ignores a late or repeated message).
 create function jobs_private.jobs_before_update()
 returns trigger
 language plpgsql
@@ -46,11 +51,11 @@ begin
         and (new.run_at > now() or new.fair_rank >= 4611686018427387904) then
         new.fair_rank := 4611686018427387904 + floor(extract(epoch from new.run_at) * 1000)::bigint;
     end if;
-    new.updated_at := now();
+    new.updated_at := greatest(now(), old.updated_at + interval '1 microsecond');
     return new;
 end;
 $$;
 comment on function jobs_private.jobs_before_update() is
-'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at) and updated_at.';
+'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at) and updated_at (strictly increasing per job: now(), or just past its previous value).';
 revoke all on function jobs_private.jobs_before_update()
 from public, anon, authenticated, service_role;

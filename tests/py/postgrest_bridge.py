@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -55,13 +56,18 @@ def verify_jwt(token: str, secret: str) -> dict[str, Any] | None:
     if not hmac.compare_digest(want, _unb64(sig)):
         return None
     claims = json.loads(_unb64(body))
-    return claims if isinstance(claims, dict) else None
+    if not isinstance(claims, dict):
+        return None
+    if isinstance(claims.get("exp"), int | float) and claims["exp"] < time.time():
+        return None  # PostgREST: 401 PGRST301 "JWT expired"
+    return claims
 
 
 class Bridge:
-    """Serves on 127.0.0.1 (an ephemeral port) until close()."""
+    """Serves on 127.0.0.1 (an ephemeral port) until close(); with serve=False, only call()
+    (tests/py/app_stack.py serves it under PostgREST's own paths)."""
 
-    def __init__(self, db_url: str, jwt_secret: str) -> None:
+    def __init__(self, db_url: str, jwt_secret: str, serve: bool = True) -> None:
         params = conninfo_to_dict(db_url)
         params["user"] = "authenticator"
         self._rw = make_conninfo(**params, options="-c search_path=public,extensions")
@@ -71,6 +77,8 @@ class Bridge:
         )
         self.secret = jwt_secret
         self.calls: list[tuple[str, str]] = []  # (function, role) of every call, for tests
+        if not serve:
+            return
         bridge = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -115,5 +123,6 @@ class Bridge:
         return {"data": data}
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if hasattr(self, "_server"):
+            self._server.shutdown()
+            self._server.server_close()

@@ -40,7 +40,8 @@ from jobsdb.testdb import Template
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 DENO = ROOT / ".tools" / "node_modules" / ".bin" / "deno"
-DENO_CONFIG = ROOT / "supabase" / "functions"
+# app/deno.json maps the names the pages import (the client as @jobsdb/client, supabase-js, React)
+DENO_CONFIG = ROOT / "app"
 
 
 def _free_port() -> str:

@@ -35,27 +35,6 @@ ROOT = Path(__file__).resolve().parents[2]
 REALTIME = (ROOT / "tests" / "fixtures" / "supabase_realtime.sql").read_text()
 JOBSDB = [sys.executable, "-m", "jobsdb.cli"]
 
-# Stand-in for the function headers that put pg_temp last (`set search_path = pg_catalog,
-# pg_temp`), made on another branch: until those headers are in the package, the doctor's
-# stricter rule flags every function of it. Remove once every header says so.
-PG_TEMP_LAST = """
-do $$
-declare
-    f regprocedure;
-begin
-    for f in
-        select p.oid::regprocedure from pg_catalog.pg_proc as p
-        where p.pronamespace in ('public'::regnamespace, 'jobs_private'::regnamespace,
-            'jobs_api'::regnamespace)
-            and p.proconfig @> array['search_path=""']
-    loop
-        execute format('alter function %s set search_path = pg_catalog, pg_temp', f);
-    end loop;
-end
-$$;
-"""
-
-
 @dataclass
 class Project:
     url: str  # the owner's
@@ -121,11 +100,9 @@ def project(history_template: Template, superuser_url: str | None) -> Iterator[P
                 if realtime:
                     assert conn.execute(
                         "select jobs_private.enable_realtime_broadcast()").fetchone()[0]
-                conn.execute(PG_TEMP_LAST)
                 roll_up(conn)
                 make_doctor_login(conn, name)
                 conn.execute(f"grant {name} to current_user")  # to act as it: set local role
-                _release_stand_in(conn)
             yield Project(url, name, realtime)
     finally:
         with psycopg.connect(template_db.owner_url, autocommit=True) as conn:
@@ -133,17 +110,6 @@ def project(history_template: Template, superuser_url: str | None) -> Iterator[P
         if realtime and superuser_url:
             with psycopg.connect(superuser_url, autocommit=True) as su:
                 su.execute("drop role if exists supabase_realtime_admin")
-
-
-def _release_stand_in(conn: psycopg.Connection[Any]) -> None:
-    """When this toolkit carries releases, a database at the newest one says so through
-    jobs_private.installed_release(); a template built from the migration history lacks it, so
-    a stand-in answers the newest release (the real function, when present, is kept)."""
-    latest = doctor.newest_release()
-    has = conn.execute(
-        "select to_regprocedure('jobs_private.installed_release()') is not null").fetchone()[0]
-    if latest is not None and not has:
-        conn.execute(STAND_IN.format(version=latest))
 
 
 STAND_IN = (
@@ -690,9 +656,6 @@ def test_operators_page_example_runs(template_db: Template) -> None:
     login = f"doctor_doc_{secrets.token_hex(3)}"
     header = re.compile(r'database "[^"]*" on \S+ as role ')
     with template_db.clone() as url:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(PG_TEMP_LAST)
-            _release_stand_in(conn)
         try:
             shell = None
             for kind, body in blocks:
@@ -732,11 +695,9 @@ def test_doctor_pg_cron(request: pytest.FixtureRequest) -> None:
     name = f"doctor_{secrets.token_hex(3)}"
     with psycopg.connect(cluster.owner_url, autocommit=True) as conn:
         conn.execute("select jobs_private.schedule_maintenance()")
-        conn.execute(PG_TEMP_LAST)
         roll_up(conn)
         make_doctor_login(conn, name)
         conn.execute(f"grant {name} to current_user")
-        _release_stand_in(conn)
     p = Project(cluster.owner_url, name, realtime=False)
 
     report = diagnose(p)

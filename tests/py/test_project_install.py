@@ -23,7 +23,6 @@ from pathlib import Path
 import psycopg
 import pytest
 from fixture_release import Fixture, make
-from test_doctor import PG_TEMP_LAST
 from test_migrations_under_load import apply_like_supabase_cli
 
 from jobsdb import migrate, releases
@@ -226,10 +225,6 @@ def failures(r: subprocess.CompletedProcess[str]) -> str:
         + r.stderr
 
 
-def has_doctor() -> bool:
-    return " doctor " in run("--help").stdout.replace("{", " ").replace(",", " ")
-
-
 def test_jobsdb_installs_into_the_project_beside_its_own_tables(project: Project,
                                                                 fixture: Fixture) -> None:
     r = run("install", "--into", str(project.dir), "--release", fixture.old, env=fixture.env())
@@ -317,11 +312,8 @@ def test_jobsdb_test_passes_where_every_spec_table_is_the_projects_own(
 
 
 def test_jobsdb_doctor_is_healthy_on_the_project(project: Project) -> None:
-    if not has_doctor():
-        pytest.skip("`jobsdb doctor` is not in this checkout yet")
     with psycopg.connect(project.url, autocommit=True) as conn:
         conn.execute("select jobs_private.rollup_job_metrics()")  # as the doctor advises
-        conn.execute(PG_TEMP_LAST)  # stand-in for the pg_temp-last headers (see test_doctor)
     r = run("doctor", "--url", project.url)
     # the one finding: the project's foreign key to jobs (history leaving by partitions)
     assert r.returncode == 15, r.stdout + r.stderr

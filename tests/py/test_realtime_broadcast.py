@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +54,8 @@ def _messages(conn: psycopg.Connection[Any], topic: str) -> list[dict[str, Any]]
     return [{"event": e, "private": p, "extension": x, "payload": pl} for e, p, x, pl in rows]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _drop_the_realtime_role() -> Iterator[None]:
-    """The fixture's role is cluster-wide: once this module's databases are gone, drop it, so
-    that the cluster's roles are the platform's again (tests/py/test_shim_fidelity.py)."""
-    yield
-    su = embedded.superuser_url()
-    if su:
-        with psycopg.connect(su, autocommit=True) as conn:
-            conn.execute("drop role if exists supabase_realtime_admin")
+# Realtime's role is cluster-wide: dropped once this module's databases are gone (conftest).
+pytestmark = pytest.mark.usefixtures("drop_realtime_role_after")
 
 
 @pytest.fixture

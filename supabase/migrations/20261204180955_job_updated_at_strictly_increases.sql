@@ -1,0 +1,1 @@
+../../migrations/20261204180955_job_updated_at_strictly_increases.sql

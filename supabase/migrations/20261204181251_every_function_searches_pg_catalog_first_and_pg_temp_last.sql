@@ -1,0 +1,1 @@
+../../migrations/20261204181251_every_function_searches_pg_catalog_first_and_pg_temp_last.sql

@@ -1,0 +1,1 @@
+../../migrations/20261204183100_several_jobs_are_locked_in_job_id_order.sql

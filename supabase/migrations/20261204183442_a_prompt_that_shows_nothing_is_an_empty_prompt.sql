@@ -1,0 +1,1 @@
+../../migrations/20261204183442_a_prompt_that_shows_nothing_is_an_empty_prompt.sql

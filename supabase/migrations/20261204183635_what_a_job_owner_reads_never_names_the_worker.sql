@@ -1,0 +1,1 @@
+../../migrations/20261204183635_what_a_job_owner_reads_never_names_the_worker.sql

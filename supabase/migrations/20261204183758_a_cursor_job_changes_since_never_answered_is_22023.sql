@@ -1,0 +1,1 @@
+../../migrations/20261204183758_a_cursor_job_changes_since_never_answered_is_22023.sql
