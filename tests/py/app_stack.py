@@ -590,7 +590,7 @@ class Workers:
 def main(argv: list[str] | None = None) -> int:
     """Serve the example app on a database of its own: `make app-example`."""
     sys.path.insert(0, str(ROOT))
-    from jobsdb import embedded, migrate
+    from jobsdb import embedded, package_migrate
     from jobsdb.shim import apply_shim
     from jobsdb.urls import url_for_db
 
@@ -609,7 +609,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = workers = None
     try:
         apply_shim(su, args.database, quiet=True)
-        migrate.up(db, ROOT / "migrations", out=lambda s: None)
+        package_migrate.up(db, rdir=ROOT / "releases", mdir=ROOT / "migrations",
+                           out=lambda s: None)
         with psycopg.connect(db, autocommit=True) as conn:
             conn.execute((ROOT / "tests" / "helpers.sql").read_text())
         enable_realtime(db, db_su)
