@@ -1,5 +1,5 @@
 """python -m bench [--secs S] [--reps N] [--history N] [--longtx-secs S] [--bytes-secs S] [--quick]
-[--only GROUP ...]"""
+[--only GROUP ...] [--designs KEY,...] [--variant LABEL=FILE.sql ...] [--keep]"""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 from bench import longtx, report, storage, workloads
 from bench.progress import Progress
@@ -36,8 +37,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", default=None,
                     choices=GROUPS,
                     help="run only these groups")
+    ap.add_argument("--designs", default=os.environ.get("BENCH_DESIGNS"),
+                    help="throughput designs to run, by key (comma-separated: jobsdb, raw,"
+                    " pgmq_record, pgmq_batched, ...; default all)")
+    ap.add_argument("--variant", action="append", default=[], metavar="LABEL=FILE.sql",
+                    help="also measure jobsdb with FILE.sql applied by the owner to a copy of its"
+                    " database, interleaved with jobsdb in the same run (repeatable)")
     ap.add_argument("--keep", action="store_true", help="leave the bench cluster running")
     a = ap.parse_args(argv)
+    variants = {}
+    for v in a.variant:
+        label, _, path = v.partition("=")
+        if not label.isidentifier() or not Path(path).is_file():
+            ap.error(f"--variant {v}: expected LABEL=FILE.sql (LABEL a word, FILE a file)")
+        variants[label.lower()] = Path(path).resolve()
+    only_designs = a.designs.split(",") if a.designs else None
     if a.quick:
         a.secs, a.reps, a.history, a.longtx_secs, a.bytes_secs = 1.0, 3, 20_000, 40.0, 3.0
     a.reps = max(a.reps, 3)
@@ -46,12 +60,14 @@ def main(argv: list[str] | None = None) -> int:
 
     prog = Progress()
     t0 = time.monotonic()
+    load_before = os.getloadavg()  # 1, 5, 15 minutes: other users of the machine
     env = workloads.Env.create(prog, keep=a.keep)
+    env.variants = variants
     results: list[dict] = []
     try:
         env.setup(prog)
         if "throughput" in groups:
-            results += workloads.throughput(env, prog, clients, a.secs, a.reps)
+            results += workloads.throughput(env, prog, clients, a.secs, a.reps, only_designs)
         if "bytes" in groups:
             results += storage.bytes_per_job(env, prog, a.bytes_secs)
         if "longtx" in groups:
@@ -67,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = env.meta | {
         "secs_per_measurement": a.secs, "reps": a.reps, "history_rows": a.history,
         "clients": clients, "longtx_secs": a.longtx_secs,
+        "variants": {k: str(v) for k, v in variants.items()},
+        "load_before": load_before, "load_after": os.getloadavg(),
         "wall_seconds": round(time.monotonic() - t0, 1),
     }
     md = report.write(results, meta)

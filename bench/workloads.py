@@ -23,17 +23,15 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from bench import pgbench
+from bench import install, pgbench, statements
 from bench.cluster import Cluster
 from bench.progress import Progress
-from jobsdb import package_migrate
-from jobsdb.paths import repo_root
 from jobsdb.shim import apply_cluster_part, apply_shim
 
 SQL = Path(__file__).resolve().parent / "scripts"
 OWNER = "postgres"
 DBS = {"jobsdb": "bench_jobsdb", "raw": "bench_raw", "procrastinate": "bench_procrastinate",
-       "pgq": "bench_pgq", "pgmq": "bench_pgmq"}
+       "pgq": "bench_pgq", "pgmq": "bench_pgmq", "pgmq_record": "bench_pgmq_record"}
 # The growth rows' "no history" side: a copy of bench_jobsdb taken right after its setup.
 EMPTY_DB = "bench_jobsdb_empty"
 BACKLOG = 2000  # queued jobs standing in every design's queue during the throughput rows
@@ -98,6 +96,10 @@ class Env:
     meta: dict[str, Any] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     have: dict[str, bool] = field(default_factory=dict)
+    # throw-away changes measured against jobsdb in the same run: label -> SQL file
+    variants: dict[str, Path] = field(default_factory=dict)
+    # the admin database's connection that resets and reads pg_stat_statements (None: not loaded)
+    stats: psycopg.Connection | None = None
 
     @classmethod
     def create(cls, prog: Progress, keep: bool = False) -> Env:
@@ -124,14 +126,43 @@ class Env:
         return psycopg.connect(self.url(db, OWNER), autocommit=True,
                                prepare_threshold=0 if prepared else None)
 
+    @property
+    def admin_db(self) -> str:
+        return conninfo_to_dict(self.su_url).get("dbname") or "postgres"
+
+    def stats_reset(self, db: str) -> None:
+        if self.stats is not None:
+            statements.reset(self.stats, db)
+
+    def stats_read(self, db: str, steps: tuple[tuple[str, str], ...],
+                   jobs: int) -> dict[str, float] | None:
+        return None if self.stats is None else statements.per_job(self.stats, db, steps, jobs)
+
+    def designs(self, only: list[str] | None = None) -> list[Design]:
+        """The throughput designs this run can measure: installed, asked for (`only`: keys; a
+        variant is in when the design it varies is), and per variant its lifecycle, batched and
+        raw-on-jobs designs (the last shows what the variant's table changes cost alone)."""
+        out = []
+        for d in DESIGNS:
+            if not self.have.get(d.key.split("_")[0], True):
+                continue
+            out.append(d)
+            if d.key in ("jobsdb", "jobsdb_batched", "raw_on_jobs"):
+                for label in self.variants:
+                    out.append(Design(f"{d.key}@{label}", f"{d.name} [{label}]",
+                                      f"jobsdb@{label}", d.script, d.per_tx, steps=d.steps))
+        return [d for d in out if only is None or d.key.split("@")[0] in only]
+
     def close(self, prog: Progress) -> None:
+        if self.stats is not None:
+            self.stats.close()
         if self.cluster and not self.keep:
             self.cluster.remove()
             prog.done("bench cluster stopped and removed")
 
     # ---- setup -------------------------------------------------------------------------
     def setup(self, prog: Progress) -> None:
-        admin_db = conninfo_to_dict(self.su_url).get("dbname") or "postgres"
+        admin_db = self.admin_db
         prog.step("creating the bench databases")
         apply_cluster_part(self.url(admin_db))
         with psycopg.connect(self.url(admin_db), autocommit=True) as c:
@@ -143,10 +174,15 @@ class Env:
                 "select name, setting from pg_settings where name in ('shared_buffers',"
                 " 'synchronous_commit', 'fsync', 'jit', 'max_connections')").fetchall())
         self.meta["machine"] = f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs"
-        # jobsdb: the Supabase shim, the migrations, bench users and settings.
-        apply_shim(self.url(admin_db), DBS["jobsdb"], quiet=True)
-        package_migrate.up(self.url(DBS["jobsdb"], OWNER), rdir=repo_root() / "releases",
-                           mdir=repo_root() / "migrations", out=lambda s: None)
+        self.meta["cpus"] = os.cpu_count()
+        stats = psycopg.connect(self.url(admin_db), autocommit=True)
+        if statements.available(stats):
+            self.stats = stats
+        else:
+            stats.close()
+            self.notes["steps"] = "not measured: pg_stat_statements is not loaded"
+        # jobsdb: the package (bench/install.py), bench users and settings.
+        install.jobsdb(self.url(admin_db), DBS["jobsdb"], self.url(DBS["jobsdb"], OWNER))
         with self.su(DBS["jobsdb"]) as c:
             c.execute(sql_file("jobsdb_setup.sql"))
             c.execute("create extension if not exists pg_stat_statements")
@@ -154,14 +190,28 @@ class Env:
         with psycopg.connect(self.url(admin_db), autocommit=True) as c:
             c.execute(f"drop database if exists {EMPTY_DB} with (force)")
             c.execute(f"create database {EMPTY_DB} template {DBS['jobsdb']} owner {OWNER}")
-        prog.done("jobsdb: shim + migrations applied to bench_jobsdb, 10,002 users, backlog;"
+        prog.done(f"jobsdb: {install.HOW} in bench_jobsdb, 10,002 users, backlog;"
                   f" copied to {EMPTY_DB}")
+        for label, path in self.variants.items():
+            self._setup_variant(prog, label, path)
         with self.owner(DBS["raw"], prepared=False) as c:
             c.execute(sql_file("raw_setup.sql", n=BACKLOG))
         self.have["raw"] = True
         self.have["procrastinate"] = self._setup_procrastinate(prog)
         self.have["pgq"] = self._setup_pgq(prog)
         self.have["pgmq"] = self._setup_pgmq(prog)
+
+    def _setup_variant(self, prog: Progress, label: str, path: Path) -> None:
+        """A copy of bench_jobsdb (its setup and backlog included) with the variant's SQL
+        applied by the owner, measured beside jobsdb in the same interleaved run."""
+        db = f"bench_jobsdb_v_{label}"
+        with psycopg.connect(self.url(self.admin_db), autocommit=True) as c:
+            c.execute(f"drop database if exists {db} with (force)")
+            c.execute(f"create database {db} template {DBS['jobsdb']} owner {OWNER}")
+        with self.owner(db, prepared=False) as c:
+            c.execute(path.read_text())
+        DBS[f"jobsdb@{label}"] = db
+        prog.done(f"variant {label}: {path.name} applied by the owner to {db}")
 
     def _setup_procrastinate(self, prog: Progress) -> bool:
         try:
@@ -190,7 +240,8 @@ class Env:
     def _setup_pgmq(self, prog: Progress) -> bool:
         """pgmq (Supabase Queues) from the PyPI package `pgmq`, which ships the extension's SQL
         for a SQL-only install (pgmq/sql/pgmq.sql). Installed without its dependencies and
-        never imported: only that file is read."""
+        never imported: only that file is read. Two databases: bench_pgmq (pgmq alone) and
+        bench_pgmq_record (pgmq beside the spec's jobs record, under the Supabase shim)."""
         spec = importlib.util.find_spec("pgmq")
         if spec is None:
             prog.step("installing the pgmq package (its SQL only) into the venv (pip)")
@@ -212,6 +263,18 @@ class Env:
             c.execute(sql_file("pgmq_setup.sql", n=BACKLOG))
         self.meta["pgmq"] = ver
         prog.done(f"pgmq {ver}: its SQL-only install applied to bench_pgmq")
+        db = DBS["pgmq_record"]
+        apply_shim(self.url(self.admin_db), db, quiet=True)
+        with self.owner(db, prepared=False) as c:
+            c.execute(sql_file("pgmq_record_schema.sql"))
+            c.execute(sql.read_text())
+        with self.su(db) as c:
+            c.execute(sql_file("pgmq_record_users.sql"))
+        with self.owner(db, prepared=False) as c:
+            c.execute(sql_file("pgmq_record_queue.sql", n=BACKLOG))
+            c.execute("vacuum analyze")
+        prog.done("pgmq + the spec's record: the shim, the spec's tables, pgmq and 10,001 users"
+                  f" in {db}")
         return True
 
     def _pgq_available(self) -> bool:
@@ -249,35 +312,60 @@ class Design:
     per_tx: int
     user: str | None = OWNER
     options: str = ""  # PGOPTIONS for the pgbench connections
+    # (step, regular expression of its statements' text) for the database time per job
+    # (bench/statements.py); BEGIN, set_config and COMMIT are the step "framing"
+    steps: tuple[tuple[str, str], ...] = ()
 
 
 ASYNC = "-c synchronous_commit=off"
+JOBSDB_STEPS = (("queue_job", r"queue_job\("), ("claim_jobs", r"claim_jobs\("),
+                ("job_callback", r"job_callbacks?\("))
+# pg_stat_statements shows statements with their constants replaced by $n: match their shape.
+RAW_STEPS = (("insert", r"^\s*insert"), ("claim", r"skip locked"), ("complete", r"^\s*update"))
+PGMQ_STEPS = (("send", r"pgmq\.send"), ("read", r"pgmq\.read"), ("archive", r"pgmq\.archive"))
+RECORD_STEPS = (("insert job + send", r"pgmq\.send|enqueue_job\("),
+                ("read + set processing", r"pgmq\.read|start_next_job\("),
+                ("output + complete + archive", r"pgmq\.archive|complete_job\("))
 
 DESIGNS = [
     Design("jobsdb", "jobsdb lifecycle (queue_job / claim_jobs / job_callback)", "jobsdb",
-           "pgbench_jobsdb.sql", 1),
+           "pgbench_jobsdb.sql", 1, steps=JOBSDB_STEPS),
     Design("jobsdb_unpipelined", "jobsdb lifecycle, 12 round trips per job (PostgREST unpipelined)",
-           "jobsdb", "pgbench_jobsdb_unpipelined.sql", 1),
+           "jobsdb", "pgbench_jobsdb_unpipelined.sql", 1, steps=JOBSDB_STEPS),
     Design("frame", "PostgREST framing alone: jobsdb's 12 statements per job, no queue work"
-           " (the ceiling)", "jobsdb", "pgbench_frame.sql", 1),
+           " (the ceiling)", "jobsdb", "pgbench_frame.sql", 1,
+           steps=(("queue echo", r"job_type text"), ("claim echo", r"worker_pool text"),
+                  ("callback echo", r"lease_token uuid"))),
     Design("raw", "raw baseline (INSERT / UPDATE ... SKIP LOCKED / UPDATE)", "raw",
-           "pgbench_raw.sql", 1),
+           "pgbench_raw.sql", 1, steps=RAW_STEPS),
     Design("raw_on_jobs", "raw statements on public.jobs (owner: its check, triggers, FKs and"
-           " indexes; no function, no framing)", "jobsdb", "pgbench_raw_on_jobs.sql", 1),
+           " indexes; no function, no framing)", "jobsdb", "pgbench_raw_on_jobs.sql", 1,
+           steps=RAW_STEPS),
+    Design("pgmq_record", "pgmq + the spec's record (service role, one RPC per step:"
+           " enqueue_job / start_next_job / complete_job)", "pgmq_record",
+           "pgbench_pgmq_record.sql", 1, steps=RECORD_STEPS),
+    Design("pgmq_record_inline", "pgmq + the spec's record, each RPC's work inlined as one"
+           " statement (its ceiling)", "pgmq_record", "pgbench_pgmq_record_inline.sql", 1,
+           steps=RECORD_STEPS),
     Design("procrastinate", "Procrastinate (defer / fetch / finish)", "procrastinate",
-           "pgbench_procrastinate.sql", 1),
+           "pgbench_procrastinate.sql", 1,
+           steps=(("defer", r"defer_jobs"), ("fetch", r"fetch_job"), ("finish", r"finish_job"))),
     Design("pgq", "PgQ (insert_event; 1 consumer: ticker / next_batch / get_batch_events /"
-           " finish_batch)", "pgq", "pgbench_pgq_produce.sql", 1, None),
+           " finish_batch)", "pgq", "pgbench_pgq_produce.sql", 1, None,
+           steps=(("insert_event", r"insert_event"),
+                  ("consumer", r"ticker|next_batch|get_batch_events|finish_batch"))),
     Design("pgmq", "pgmq, Supabase Queues (send / read with vt / archive)", "pgmq",
-           "pgbench_pgmq.sql", 1),
+           "pgbench_pgmq.sql", 1, steps=PGMQ_STEPS),
     Design("jobsdb_async", "jobsdb lifecycle, async commit (synchronous_commit = off)", "jobsdb",
-           "pgbench_jobsdb.sql", 1, options=ASYNC),
+           "pgbench_jobsdb.sql", 1, options=ASYNC, steps=JOBSDB_STEPS),
     Design("raw_async", "raw baseline, async commit (synchronous_commit = off)", "raw",
-           "pgbench_raw.sql", 1, options=ASYNC),
+           "pgbench_raw.sql", 1, options=ASYNC, steps=RAW_STEPS),
     Design("jobsdb_batched", "jobsdb batched (queue_job x10 / claim_jobs x10 / 1 job_callbacks)",
-           "jobsdb", "pgbench_jobsdb_batched.sql", 10),
+           "jobsdb", "pgbench_jobsdb_batched.sql", 10, steps=JOBSDB_STEPS),
+    Design("pgmq_batched", "pgmq batched (send_batch of 10 / read of 10 / archive of 10)", "pgmq",
+           "pgbench_pgmq_batched.sql", 10, steps=PGMQ_STEPS),
     Design("raw_batched", "raw baseline batched (10 rows per statement)", "raw",
-           "pgbench_raw_batched.sql", 10),
+           "pgbench_raw_batched.sql", 10, steps=RAW_STEPS),
 ]
 
 
@@ -296,35 +384,49 @@ def _pgq_drain(env: Env) -> float:
     return time.monotonic() - t
 
 
-def measure(env: Env, d: Design, clients: int, secs: float) -> tuple[float, int]:
-    """(jobs/s, jobs processed) of one pgbench run of a design."""
-    ci = env.url(DBS[d.db], d.user)
+@dataclass
+class Run:
+    rate: float  # jobs/s
+    jobs: int  # jobs processed
+    steps: dict[str, float] | None  # database time per job and step, microseconds
+
+
+def measure(env: Env, d: Design, clients: int, secs: float) -> Run:
+    """One pgbench run of a design, with its statements' database time per job."""
+    db = DBS[d.db]
+    ci = env.url(db, d.user)
+    env.stats_reset(db)
     if d.key != "pgq":
         p = pgbench.start(ci, d.script, clients, secs, d.options)
         tps, n = pgbench.finish(p, d.script)
-        return tps * d.per_tx, n * d.per_tx
+        return Run(tps * d.per_tx, n * d.per_tx, env.stats_read(db, d.steps, n * d.per_tx))
     consumer = pgbench.start(ci, "pgbench_pgq_consume.sql", 1, secs)
     producer = pgbench.start(ci, d.script, clients, secs)
     _, produced = pgbench.finish(producer, d.script)
     pgbench.finish(consumer, "pgbench_pgq_consume.sql")
     drain = _pgq_drain(env)
-    return produced / (secs + drain), produced
+    return Run(produced / (secs + drain), produced, env.stats_read(db, d.steps, produced))
 
 
-def _measure(env: Env, d: Design, clients: int, secs: float) -> float:
-    return measure(env, d, clients, secs)[0]
+def _median_steps(runs: list[dict[str, float] | None]) -> dict[str, float] | None:
+    got = [r for r in runs if r is not None]
+    if not got:
+        return None
+    keys = list(dict.fromkeys(k for r in got for k in r))
+    return {k: statistics.median(r.get(k, 0.0) for r in got) for k in keys}
 
 
 def throughput(env: Env, prog: Progress, clients: list[int], secs: float,
-               reps: int) -> list[dict[str, Any]]:
-    designs = [d for d in DESIGNS if env.have.get(d.key.split("_")[0], True)]
+               reps: int, only: list[str] | None = None) -> list[dict[str, Any]]:
+    designs = env.designs(only)
     for d in designs:
         prog.step(f"warm-up: {d.key} at {max(clients)} clients")
-        _measure(env, d, max(clients), 2)
+        measure(env, d, max(clients), 2)
         with env.su(DBS[d.db]) as c:
             c.execute("vacuum analyze")
         prog.done(f"warmed up {d.key} (2 s at {max(clients)} clients), vacuum analyze")
     vals: dict[tuple[str, int], list[float]] = {}
+    steps: dict[tuple[str, int], list[dict[str, float] | None]] = {}
     for rep in range(reps):
         # Interleaved: every repetition runs each design once, in an order rotated by one
         # design per repetition, so no design always follows the same neighbour.
@@ -333,16 +435,22 @@ def throughput(env: Env, prog: Progress, clients: list[int], secs: float,
         for n in clients:
             for d in order:
                 prog.step(f"rep {rep + 1}/{reps}: {d.key} at {n} clients, {secs:g} s")
-                v = _measure(env, d, n, secs)
-                vals.setdefault((d.key, n), []).append(v)
-                prog.done(f"rep {rep + 1}/{reps}: {d.key:15s} {n} clients {v:9.0f} jobs/s")
+                r = measure(env, d, n, secs)
+                env.meta.setdefault("load_1min", []).append(round(os.getloadavg()[0], 2))
+                vals.setdefault((d.key, n), []).append(r.rate)
+                steps.setdefault((d.key, n), []).append(r.steps)
+                db_us = f"  db {sum(r.steps.values()):6,.0f} us/job" if r.steps else ""
+                prog.done(f"rep {rep + 1}/{reps}: {d.key:15s} {n} clients {r.rate:9.0f} jobs/s"
+                          + db_us)
     rows = []
     for d in designs:
         for n in clients:
             rows.append({"group": "throughput", "key": d.key, "name": d.name, "clients": n,
-                         "unit": "jobs/s", **figure(vals[(d.key, n)])})
+                         "unit": "jobs/s", **figure(vals[(d.key, n)]),
+                         "steps": _median_steps(steps[(d.key, n)])})
     for k, note in env.notes.items():
-        rows.append({"group": "throughput", "key": k, "name": k, "skipped": note})
+        if k != "steps" and (only is None or k in only):
+            rows.append({"group": "throughput", "key": k, "name": k, "skipped": note})
     return rows
 
 
