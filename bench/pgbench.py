@@ -18,14 +18,18 @@ class PgbenchError(RuntimeError):
 
 
 def start(conninfo: str, script: str, clients: int, secs: float,
-          options: str = "", progress: int = 0) -> subprocess.Popen[str]:
-    """pgbench in the background; with progress > 0 it prints a line every `progress` s."""
+          options: str = "", progress: int = 0,
+          defines: tuple[tuple[str, str], ...] = ()) -> subprocess.Popen[str]:
+    """pgbench in the background; with progress > 0 it prints a line every `progress` s;
+    `defines` are -D variables (each client's starting values)."""
     args = [
         find_bin("pgbench"), "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients),
         "-T", str(max(1, round(secs))), "-f", str(SQL / script), conninfo,
     ]
     if progress:
         args[1:1] = ["--progress", str(progress)]
+    for name, value in defines:
+        args[1:1] = ["-D", f"{name}={value}"]
     env = os.environ | {"PGOPTIONS": options} if options else None
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env)

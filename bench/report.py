@@ -126,6 +126,23 @@ def targets(rows: list[dict], clients: list[int]) -> list[dict[str, Any]]:
                      " the spec's record", _get(rows, "jobsdb", c), _get(rows, "pgmq_record", c),
                      1.5, False, sub=beside(c, ("jobsdb", "pgmq", "jobsdb / bare pgmq:"),
                                             ("jobsdb", "procrastinate", "jobsdb / Procrastinate:")))
+    # The same goals for the lifecycle a worker runs with job_callback_and_claim (queue_job,
+    # then report one and claim the next in one transaction), and its ratio to the row above.
+    for c in clients:
+        combined = _get(rows, "jobsdb_combined", c)
+        if not combined:
+            continue
+        for base, bound in (("raw", dict(raw_goals).get(c)), ("pgmq_record", 1.5)):
+            if bound is not None:
+                ratio_target(f"lifecycle with job_callback_and_claim at {c} client"
+                             f"{'s' if c > 1 else ''} >= {bound} x {base}", combined,
+                             _get(rows, base, c), bound, False)
+        lifecycle = _get(rows, "jobsdb", c)
+        if lifecycle and "skipped" not in combined:
+            out.append({"target": f"lifecycle with job_callback_and_claim / with claim_jobs +"
+                        f" job_callback, {c} client{'s' if c > 1 else ''}",
+                        "ratio": round(combined["median"] / lifecycle["median"], 3),
+                        "status": "A/B", "detail": _paired(combined, lifecycle)})
     for c in clients:
         own, lifecycle = _get(rows, "jobsdb_batched", c), _get(rows, "jobsdb", c)
         ratio_target(f"batched jobs/s at {c} client{'s' if c > 1 else ''} >= 1.0 x pgmq's batch"

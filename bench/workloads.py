@@ -147,10 +147,11 @@ class Env:
             if not self.have.get(d.key.split("_")[0], True):
                 continue
             out.append(d)
-            if d.key in ("jobsdb", "jobsdb_batched", "raw_on_jobs"):
+            if d.key in ("jobsdb", "jobsdb_combined", "jobsdb_batched", "raw_on_jobs"):
                 for label in self.variants:
                     out.append(Design(f"{d.key}@{label}", f"{d.name} [{label}]",
-                                      f"jobsdb@{label}", d.script, d.per_tx, steps=d.steps))
+                                      f"jobsdb@{label}", d.script, d.per_tx, steps=d.steps,
+                                      defines=d.defines))
         return [d for d in out if only is None or d.key.split("@")[0] in only]
 
     def close(self, prog: Progress) -> None:
@@ -315,6 +316,8 @@ class Design:
     # (step, regular expression of its statements' text) for the database time per job
     # (bench/statements.py); BEGIN, set_config and COMMIT are the step "framing"
     steps: tuple[tuple[str, str], ...] = ()
+    # pgbench -D variables: each client's starting values of variables the script \gsets
+    defines: tuple[tuple[str, str], ...] = ()
 
 
 ASYNC = "-c synchronous_commit=off"
@@ -330,6 +333,15 @@ RECORD_STEPS = (("insert job + send", r"pgmq\.send|enqueue_job\("),
 DESIGNS = [
     Design("jobsdb", "jobsdb lifecycle (queue_job / claim_jobs / job_callback)", "jobsdb",
            "pgbench_jobsdb.sql", 1, steps=JOBSDB_STEPS),
+    Design("jobsdb_combined", "jobsdb lifecycle with job_callback_and_claim (queue_job /"
+           " report the last job and claim the next in one call)", "jobsdb",
+           "pgbench_jobsdb_combined.sql", 1,
+           steps=(("queue_job", r"queue_job\("),
+                  ("job_callback_and_claim", r"job_callback_and_claim\(")),
+           # a client's first report names no job (answered unknown_job); then its last claim
+           defines=(("j0", "00000000-0000-4000-8000-000000000000"),
+                    ("t0", "00000000-0000-4000-8000-000000000000"),
+                    ("u0", "00000000-0000-4000-8000-000000000000"))),
     Design("jobsdb_unpipelined", "jobsdb lifecycle, 12 round trips per job (PostgREST unpipelined)",
            "jobsdb", "pgbench_jobsdb_unpipelined.sql", 1, steps=JOBSDB_STEPS),
     Design("frame", "PostgREST framing alone: jobsdb's 12 statements per job, no queue work"
@@ -397,7 +409,7 @@ def measure(env: Env, d: Design, clients: int, secs: float) -> Run:
     ci = env.url(db, d.user)
     env.stats_reset(db)
     if d.key != "pgq":
-        p = pgbench.start(ci, d.script, clients, secs, d.options)
+        p = pgbench.start(ci, d.script, clients, secs, d.options, defines=d.defines)
         tps, n = pgbench.finish(p, d.script)
         return Run(tps * d.per_tx, n * d.per_tx, env.stats_read(db, d.steps, n * d.per_tx))
     consumer = pgbench.start(ci, "pgbench_pgq_consume.sql", 1, secs)
@@ -599,8 +611,9 @@ def rate_check(env: Env, prog: Progress, reps: int, calls: int = 300) -> list[di
                     res[name][0].append(a)
                     res[name][1].append(b)
         finally:
+            # back to the bench database's own settings (scripts/jobsdb_setup.sql)
             su.execute("update jobs_private.settings set max_queued_per_user = 100,"
-                       " jobs_per_minute = 60, job_burst = 30 where singleton")
+                       " jobs_per_minute = 100000, job_burst = 100000 where singleton")
     for name, _ in sides:
         p50s, p95s = res[name]
         out.append(_lat_rows("limits", f"queue_job@{name}", f"queue_job, {name}", p50s, p95s))

@@ -141,6 +141,9 @@ class Runner:
         self.slots: list[Slot] = []
         self.reports: list[Report] = []
         self.batch_reports = True  # several ready outcomes go in one job_callbacks call
+        # the last ready outcome and the next claim go in one job_callback_and_claim call
+        # (jobsdb 1.1.0); False on a database without it (1.0.0): report, then claim
+        self.report_and_claim = True
         self.signals = 0
         self.done = 0  # jobs reported (completed or failed) or dropped (cancelled/lost)
         self.counts = {"completed": 0, "failed": 0, "requeued": 0, "timed_out": 0,
@@ -361,11 +364,17 @@ class Runner:
         else:
             time.sleep(TICK)
 
-    def _claim(self, w: Worker) -> None:
-        now = time.monotonic()
+    def _free_slots(self, reporting: int = 0) -> list[Slot]:
+        """Slots a claim may fill now (--max-jobs counts `reporting` outcomes as done)."""
         free = [s for s in self.slots if s.ready and not s.job]
         if self.o.max_jobs is not None:
-            free = free[: max(0, self.o.max_jobs - self.done - (len(self.slots) - len(free)))]
+            busy = len(self.slots) - len(free)
+            free = free[: max(0, self.o.max_jobs - self.done - reporting - busy)]
+        return free
+
+    def _claim(self, w: Worker) -> None:
+        now = time.monotonic()
+        free = self._free_slots()
         if not free or now < self.next_claim_at or now < self.db_retry_at:
             return
         try:
@@ -382,6 +391,10 @@ class Runner:
             return
         if len(jobs) < len(free):
             self.next_claim_at = now + self.o.poll
+        self._start(jobs, free)
+
+    def _start(self, jobs: list[ClaimedJob], free: list[Slot]) -> None:
+        """Hand claimed jobs to free slots (one each); a job that cannot start is failed."""
         for job in jobs:
             if job.undecodable is not None:
                 self._fail_for_good(job, "job_undecodable",
@@ -536,10 +549,47 @@ class Runner:
             self.counts[result] += 1
         self.log("job_reported", job_id=r.job.job_id, outcome=r.outcome, result=result, **extra)
 
+    def _flush_with_claim(self, w: Worker) -> bool | None:
+        """The last ready outcome and the next claim in one call, when the worker would claim
+        right after reporting: True done, False the database is unreachable (the report stays
+        queued), None not done (report it alone: no function, nothing to claim, or refused)."""
+        now = time.monotonic()
+        free = self._free_slots(reporting=1)
+        if (not self.report_and_claim or len(self.reports) != 1 or not free or self.signals
+                or now < self.next_claim_at):
+            return None
+        r = self.reports[0]
+        try:
+            res, jobs = w.report_and_claim(r.job, self._args(r), min(len(free), 100))
+            self._db_ok()
+        except psycopg.errors.UndefinedFunction:
+            self.report_and_claim = False  # a 1.0.0 database: report, then claim
+            return None
+        except CommitUncertain as e:
+            # the claim may have committed (its jobs return after their leases); the report
+            # stays queued: a replay answers duplicate or stale and changes nothing
+            self._db_error("job_callback_and_claim (commit uncertain)", e)
+            return False
+        except psycopg.OperationalError as e:
+            self._db_error("job_callback_and_claim", e)
+            return False
+        except (psycopg.Error, ValueError, TypeError, RecursionError):
+            return None  # refused (nothing applied): the report alone says why, for its job
+        self.reports.pop(0)
+        self._reported(r, res, claimed=len(jobs))
+        if len(jobs) < len(free):
+            self.next_claim_at = now + self.o.poll
+        self._start(jobs, free)
+        return True
+
     def _flush_reports(self, w: Worker) -> None:
         if (len(self.reports) > 1 and self.batch_reports
                 and time.monotonic() >= self.db_retry_at and not self._flush_batch(w)):
             return
+        if self.reports and time.monotonic() >= self.db_retry_at:
+            done = self._flush_with_claim(w)
+            if done is not None:
+                return
         while self.reports and time.monotonic() >= self.db_retry_at:
             r = self.reports[0]
             try:

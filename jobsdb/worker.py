@@ -205,6 +205,29 @@ class Worker:
         self._settle(job, res)
         return res
 
+    def report_and_claim(self, job: ClaimedJob, args: dict[str, Any], max_jobs: int = 1
+                         ) -> tuple[dict[str, Any], list[ClaimedJob]]:
+        """Report one outcome and claim up to max_jobs jobs in one transaction
+        (job_callback_and_claim, jobsdb 1.1.0): the report's answer and the claimed jobs,
+        each decoded on its own like claim(). All or nothing: an error applied neither. Not
+        retried when COMMIT itself failed (CommitUncertain): the claim may have happened (its
+        jobs come back after their leases); the report replays harmlessly later. A database
+        without the function raises psycopg.errors.UndefinedFunction before anything runs."""
+        body: dict[str, Any] = {
+            "report": {"job_id": job.job_id, "lease_token": job.lease_token} | args,
+            "worker_pool": self.pool, "worker_id": self.worker_id, "max_jobs": max_jobs,
+            "lease_seconds": self.lease_seconds,
+        }  # fmt: skip
+        rows = self._call("job_callback_and_claim", body, retry_unsure=False,
+                          fields_as_text=True)
+        res: dict[str, Any] = json.loads(rows[0]["answer"])
+        self._settle(job, res)
+        jobs = [ClaimedJob.from_fields({k: v for k, v in r.items() if k != "answer"})
+                for r in rows if json.loads(r["job_id"]) is not None]
+        with self._lock:
+            self.held.update((j.job_id, j) for j in jobs)
+        return res, jobs
+
     def _settle(self, job: ClaimedJob, res: dict[str, Any]) -> None:
         with self._lock:
             self.held.pop(job.job_id, None)

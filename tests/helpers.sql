@@ -85,7 +85,7 @@ set search_path = ''
 as $$
     select not tests.on_a_project() or jobsdbs_function.function_name = any(array[
         'asset_info', 'cancel_job', 'claim_jobs', 'get_job', 'heartbeat_jobs', 'job_callback',
-        'job_callbacks', 'job_changes_since', 'library_items', 'list_jobs', 'purge_finished_jobs',
+        'job_callbacks', 'job_callback_and_claim', 'job_changes_since', 'library_items', 'list_jobs', 'purge_finished_jobs',
         'queue_job', 'release_jobs', 'rescue_expired_jobs', 'rescue_is_scheduled', 'retry_job',
         'review_job', 'system_metrics', 'workspace_groups'
     ]);

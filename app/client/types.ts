@@ -275,6 +275,12 @@ export interface JobCallbacksRow {
   answer: JobCallbackAnswer;
 }
 
+/** job_callback_and_claim: one row per claimed job, each with the report's answer; nothing
+ *  claimed: one row with the answer and every job column null. */
+export type JobCallbackAndClaimRow =
+  | (ClaimedJob & { answer: JobCallbackAnswer })
+  | ({ [K in keyof ClaimedJob]: null } & { answer: JobCallbackAnswer });
+
 /** Arguments the database takes as null where the generator says only "optional". */
 type Nullable<T, K extends keyof T> = Omit<T, K> & { [P in K]?: T[P] | null };
 
@@ -314,6 +320,10 @@ export interface JobsFunctions {
   heartbeat_jobs: { Args: Fns["heartbeat_jobs"]["Args"]; Returns: HeartbeatRow[] };
   job_callback: { Args: Fns["job_callback"]["Args"]; Returns: JobCallbackAnswer };
   job_callbacks: { Args: Fns["job_callbacks"]["Args"]; Returns: JobCallbacksRow[] };
+  job_callback_and_claim: {
+    Args: Nullable<Fns["job_callback_and_claim"]["Args"], "lease_seconds">;
+    Returns: JobCallbackAndClaimRow[];
+  };
   release_jobs: { Args: Fns["release_jobs"]["Args"]; Returns: ReleaseRow[] };
   rescue_expired_jobs: { Args: Fns["rescue_expired_jobs"]["Args"]; Returns: RescueAnswer };
   rescue_is_scheduled: { Args: Fns["rescue_is_scheduled"]["Args"]; Returns: boolean };

@@ -30,6 +30,7 @@ select
     set_config(
         'jobsdb_doctor.public_functions',
         'asset_info,cancel_job,claim_jobs,get_job,heartbeat_jobs,job_callback,job_callbacks,'
+        || 'job_callback_and_claim,'
         || 'job_changes_since,library_items,list_jobs,purge_finished_jobs,queue_job,'
         || 'release_jobs,rescue_expired_jobs,rescue_is_scheduled,retry_job,review_job,'
         || 'system_metrics,workspace_groups',

@@ -560,6 +560,31 @@ export type Database = {
         }
         Returns: Json
       }
+      job_callback_and_claim: {
+        Args: {
+          lease_seconds?: number
+          max_jobs?: number
+          report: Json
+          worker_id: string
+          worker_pool: string
+        }
+        Returns: {
+          answer: Json
+          attempt: number
+          format: string
+          job_id: string
+          job_type: string
+          lease_expires_at: string
+          lease_token: string
+          max_attempts: number
+          metadata: Json
+          model_type: string
+          output_bucket: string
+          prompt: string
+          quality: string
+          user_id: string
+        }[]
+      }
       job_callbacks: {
         Args: { reports: Json }
         Returns: {

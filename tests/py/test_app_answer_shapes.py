@@ -314,6 +314,30 @@ def run_scenario(stack: Stack, db: str) -> Api:
         {"job_id": bobs[3], "status": "completed", "lease_token": str(uuid.uuid4())},
     ]}, worker)
 
+    # report and claim in one call, on pool rv51's own jobs: every answer, a job claimed or none
+    def report_claim(job_id: str, token: str, status: str, **more: Any) -> list[dict[str, Any]]:
+        return api.call("job_callback_and_claim", {
+            "report": {"job_id": job_id, "status": status, "lease_token": token, **more},
+            "worker_pool": "rv51", "worker_id": "gpu-1"}, worker)
+
+    rv = [j["id"] for j in queue(b, "rv51_fast", num_images=4)["jobs"]]
+    held = claim("rv51", 2)
+    (j0, t0), (j1, t1) = sorted(held.items())
+    (nxt,) = report_claim(j0, t0, "completed", assets=[f"{bob}/{j0}.png"])
+    assert nxt["answer"]["result"] == "completed" and nxt["job_id"] in rv
+    (last,) = report_claim(j0, t0, "completed")  # duplicate
+    assert last["job_id"] in rv and last["job_id"] != nxt["job_id"]
+    (none,) = report_claim(j1, t1, "failed", error_message="oom")  # requeued, in its backoff
+    assert none["answer"]["result"] == "requeued" and none["job_id"] is None
+    report_claim(nxt["job_id"], nxt["lease_token"], "failed", error_message="no",
+                 retryable=False)
+    report_claim(str(uuid.uuid4()), str(uuid.uuid4()), "completed")  # unknown_job
+    report_claim(last["job_id"], str(uuid.uuid4()), "completed")  # stale, processing
+    report_claim(j1, str(uuid.uuid4()), "completed")  # stale, queued
+    report_claim(nxt["job_id"], str(uuid.uuid4()), "completed")  # stale, failed
+    api.call("cancel_job", {"job_id": last["job_id"]}, b)
+    report_claim(last["job_id"], last["lease_token"], "completed")  # ignored_cancelled
+
     # a stopping worker hands a job back until it has no attempt left; a lost lease, rescued
     released = queue(a, "sdxl_image_fast")["jobs"][0]["id"]
     for _ in range(8):

@@ -407,6 +407,14 @@ def test_a_user_gets_42501_from_every_worker_and_admin_rpc(w: W, unchanged) -> N
             "job_callbacks",
             {"reports": [{"job_id": w.processing, "status": "failed", "lease_token": w.token}]},
         ),
+        (
+            "job_callback_and_claim",
+            {
+                "report": {"job_id": w.processing, "status": "failed", "lease_token": w.token},
+                "worker_pool": "sdxl",
+                "worker_id": "evil",
+            },
+        ),
         ("rescue_expired_jobs", {"max_jobs": 1000}),
         (
             "release_jobs",
@@ -557,6 +565,11 @@ def VALID_ARGS(w: W) -> dict[str, dict]:  # noqa: N802 - reads like the constant
         "job_callback": {"job_id": w.processing, "status": "completed", "lease_token": w.token},
         "job_callbacks": {
             "reports": [{"job_id": w.processing, "status": "completed", "lease_token": w.token}]
+        },
+        "job_callback_and_claim": {
+            "report": {"job_id": w.processing, "status": "completed", "lease_token": w.token},
+            "worker_pool": "rv51",
+            "worker_id": "w",
         },
         "rescue_expired_jobs": {"max_jobs": 1000},
         "release_jobs": {"worker_id": "w", "job_ids": [w.processing], "lease_tokens": [w.token]},

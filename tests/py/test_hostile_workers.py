@@ -29,6 +29,7 @@ WORKER_FUNCTIONS = {
     "public.heartbeat_jobs(text,uuid[],uuid[],integer)",
     "public.job_callback(uuid,text,uuid,text,jsonb,jsonb,boolean)",
     "public.job_callbacks(jsonb)",
+    "public.job_callback_and_claim(jsonb,text,text,integer,integer)",
     "public.rescue_expired_jobs(integer)",
     "public.release_jobs(text,uuid[],uuid[])",
     "public.rescue_is_scheduled()",
@@ -139,7 +140,8 @@ def test_every_function_it_can_execute_is_a_worker_function(env: Env) -> None:
     clocks = env.hostile.execute(
         "select p.oid::regprocedure::text from pg_proc as p"
         " where p.oid::regprocedure::text ~ '^(public\\.)?(claim_jobs|heartbeat_jobs|job_callbacks?"
-        "|rescue_expired_jobs)\\(' and exists (select from unnest(p.proargtypes::oid[]) as t"
+        "|job_callback_and_claim|rescue_expired_jobs)\\('"
+        " and exists (select from unnest(p.proargtypes::oid[]) as t"
         " where t in ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,"
         " 'interval'::regtype))"
     ).fetchall()
@@ -207,6 +209,27 @@ HOSTILE_CALLS = [
     " 'metadata', jsonb_build_object('x', repeat('a', 70000)))))",
     "select * from public.job_callbacks(jsonb_build_array(jsonb_build_object('job_id',"
     " gen_random_uuid(), 'status', 'completed', 'lease_token', gen_random_uuid())),"
+    " now => 'infinity')",
+    # job_callback_and_claim: a bad report or bad claim arguments refuse both (nothing claimed)
+    "select * from public.job_callback_and_claim(null, 'sdxl', 'w')",
+    "select * from public.job_callback_and_claim('[]', 'sdxl', 'w')",
+    "select * from public.job_callback_and_claim(jsonb_build_object('job_id', gen_random_uuid(),"
+    " 'status', 'completed'), 'sdxl', 'w')",
+    "select * from public.job_callback_and_claim(jsonb_build_object('job_id', 'x',"
+    " 'status', 'completed', 'lease_token', gen_random_uuid()), 'sdxl', 'w')",
+    "select * from public.job_callback_and_claim(jsonb_build_object('job_id', gen_random_uuid(),"
+    " 'status', 'completed', 'lease_token', gen_random_uuid(), 'user_id', gen_random_uuid()),"
+    " 'sdxl', 'w')",
+    "select * from public.job_callback_and_claim(jsonb_build_object('job_id', gen_random_uuid(),"
+    " 'status', 'completed', 'lease_token', gen_random_uuid(), 'retryable', 'yes'), 'sdxl', 'w')",
+    "select * from public.job_callback_and_claim(jsonb_build_object('job_id', gen_random_uuid(),"
+    " 'status', 'completed', 'lease_token', gen_random_uuid()), 'sdxl', 'w', 0)",
+    "select * from public.job_callback_and_claim(jsonb_build_object('job_id', gen_random_uuid(),"
+    " 'status', 'completed', 'lease_token', gen_random_uuid()), 'sdxl', repeat('w', 201))",
+    "select * from public.job_callback_and_claim(jsonb_build_object('job_id', gen_random_uuid(),"
+    " 'status', 'completed', 'lease_token', gen_random_uuid()), 'sdxl', 'w', 1, 2147483647)",
+    "select * from public.job_callback_and_claim(jsonb_build_object('job_id', gen_random_uuid(),"
+    " 'status', 'completed', 'lease_token', gen_random_uuid()), 'sdxl', 'w',"
     " now => 'infinity')",
     # rescue_expired_jobs
     "select public.rescue_expired_jobs(0)",

@@ -1,5 +1,5 @@
 """The hot path's work per call is deterministic and bounded: what queue_job, claim_jobs and
-job_callback (and their batched forms) execute, counted, not timed.
+job_callback (their batched forms, and job_callback_and_claim) execute, counted, not timed.
 
 Each call is made as PostgREST makes it (one transaction: set_config of role and JWT claims,
 the function with named arguments from json_to_record), in a steady state: the same call made
@@ -140,6 +140,14 @@ class HotPath:
     def report(self, job: dict[str, Any], counted: bool = True) -> tuple[Any, Work | None]:
         return self.call("job_callback", _completed(job), WORKER, "jobs_worker", counted)
 
+    def report_and_claim(self, job: dict[str, Any], n: int = 1,
+                         counted: bool = True) -> tuple[Any, Work | None]:
+        self.su.execute("select setval('jobs_private.claim_floor_tick', 62)")
+        return self.call("job_callback_and_claim",
+                         {"report": _completed(job), "worker_pool": "sdxl",
+                          "worker_id": "hot-worker", "max_jobs": n},
+                         WORKER, "jobs_worker", counted)
+
     def report_many(self, jobs: list[dict[str, Any]],
                     counted: bool = True) -> tuple[Any, Work | None]:
         return self.call("job_callbacks", {"reports": [_completed(j) for j in jobs]}, WORKER,
@@ -185,6 +193,9 @@ def hot(template_db: Template, superuser_url: str | None) -> Iterator[HotPath]:
                 h.report(claimed[0], counted=False)
             claimed, _ = h.claim(3, counted=False)
             h.report_many(claimed, counted=False)
+            claimed, _ = h.claim(1, counted=False)
+            claimed, _ = h.report_and_claim(claimed[0], counted=False)
+            h.report(claimed[0], counted=False)
             yield h
 
 
@@ -273,6 +284,15 @@ REPORT_THREE = {k: (3 * c, 3 * r) for k, (c, r) in REPORT.items()} | {
     "select unnest": (1, 3),
 }
 
+# job_callback_and_claim completing one job (one image asset) and claiming one: job_callback's
+# statements and claim_jobs', and one of its own (`return query` over claim_jobs; the report's
+# shape check and the call of job_callback are expressions without a query). 12 statements,
+# 66 buffers when written: the two calls apart are 11 statements and two transactions.
+REPORT_AND_CLAIM = REPORT | CLAIM | {
+    "expression reading jobs_private.job_status_transitions": (2, 2),
+    "select public.claim_jobs": (1, 1),
+}
+
 
 def test_queue_job_runs_a_fixed_set_of_statements(hot: HotPath) -> None:
     answer, work = hot.queue(1)
@@ -316,6 +336,14 @@ def test_job_callbacks_of_three_runs_job_callbacks_statements_three_times(hot: H
     answer, work = hot.report_many(claimed)
     assert [a["result"] for a in answer] == ["completed"] * 3
     _check(work, REPORT_THREE, 180)
+
+
+def test_job_callback_and_claim_runs_the_report_and_the_claim_and_no_more(hot: HotPath) -> None:
+    claimed, _ = hot.claim(1, counted=False)
+    rows, work = hot.report_and_claim(claimed[0])
+    assert len(rows) == 1 and rows[0]["answer"]["result"] == "completed" and rows[0]["job_id"]
+    _check(work, REPORT_AND_CLAIM, 100)
+    hot.report(rows[0], counted=False)
 
 
 def test_one_statement_more_is_counted(hot: HotPath) -> None:

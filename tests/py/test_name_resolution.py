@@ -229,6 +229,12 @@ class World:
         ]  # fmt: skip
         got = w("select job_id::text, result from public.job_callbacks(%s)", (json.dumps(batch),))
         assert got == [(ids[3], "completed"), (ids[4], "failed")], got
+        # report and claim in one call: the report replayed (duplicate), nothing due to claim
+        again = {"job_id": ids[3], "status": "completed", "lease_token": tok[ids[3]],
+                 "assets": [f"{self.alice}/c.png"], "metadata": {"seed": 2}}
+        got = w("select answer ->> 'result', job_id from public.job_callback_and_claim(%s,"
+                " 'sdxl', 'w1', 2, 60)", (json.dumps(again),))
+        assert got == [("duplicate", None)], got
 
         # a retried job, due again: claimed, handed back four times (the fourth counts)
         self.due(ids[2])
@@ -317,6 +323,10 @@ class World:
         got = s.rpc("job_callbacks", {"reports": [
             {"job_id": ids[1], "status": "failed", "error_message": "oom"}]}, svc)
         assert got[0]["result"] == "requeued"
+        got = s.rpc("job_callback_and_claim", {
+            "report": {"job_id": ids[0], "status": "completed"}, "worker_pool": "sdxl",
+            "worker_id": "svc"}, svc)
+        assert [(g["answer"]["result"], g["job_id"]) for g in got] == [("duplicate", None)], got
         assert s.rpc("release_jobs", {"worker_id": "svc", "job_ids": [ids[2]],
                                       "lease_tokens": [tok[ids[2]]]},
                      svc)[0]["state"] == "released"  # fmt: skip

@@ -83,7 +83,7 @@ def test_no_ticket_numbers_in_the_source_or_the_catalog(template_db: Template) -
 
 
 def test_the_repositorys_supabase_migrations_is_the_history_and_the_upgrade(
-        bare_db: str, superuser_url: str | None, template_db: Template) -> None:
+        bare_db: str, superuser_url: str | None, template_db: Template, tmp_path: Path) -> None:
     d = ROOT / "supabase" / "migrations"
     files = sorted(d.glob("*.sql"))
     targets = {f.name: f.resolve() for f in files}
@@ -91,11 +91,20 @@ def test_the_repositorys_supabase_migrations_is_the_history_and_the_upgrade(
     assert all(targets.get(h.name) == h.resolve() for h in history), "a history file is missing"
     others = [n for n in targets if n not in {h.name for h in history}]
     assert others and all(targets[n].parent == (ROOT / "releases").resolve() for n in others)
-    assert project.read(d).release == releases.latest(ROOT / "releases")
-    assert project.install(d, out=quiet) == []
-    # `supabase db push` of the directory to a new project ends at the install's catalog
+    # it gets a release's step when the release is cut (docs/operators.md, "Making a release"):
+    # it ends at the newest cut release, and a release still being made follows from there
+    tree = release_build.load_tree(ROOT)
+    carried = releases.carried(ROOT / "releases")
+    cut = max((f.to for f in carried if release_build.is_cut(tree, f.to)), key=releases.key)
+    assert project.read(d).release == cut
+    assert project.install(d, target=cut, out=quiet) == []
+    # `supabase db push` of the directory to a new project, then the steps of the release
+    # being made (none once it is cut), ends at the install's catalog
     with psycopg.connect(bare_db, autocommit=True) as conn:
         migrate.ensure_history(conn)  # the CLI makes its history table first
+    for i, s in enumerate(releases.path(cut, tree.newest, carried)):
+        files.append(tmp_path / f"2099123100000{i}_{s.marker.migration_name}.sql")
+        shutil.copy(s.path, files[-1])
     for f in files:
         apply_like_supabase_cli(bare_db, f)
     with template_db.clone() as installed:
@@ -122,7 +131,15 @@ def test_check_names_a_release_file_that_differs_from_the_source(tmp_path: Path)
     tree = release_build.load_tree(root)
     if release_build.is_cut(tree, tree.newest):  # the check of a release still being made
         step = release_build.new(tree, next_minor(tree.newest), out=quiet)
+    else:  # the release being made: its step from the one before
+        (step,) = [p for p in (root / "releases" / "steps").glob(f"*--{tree.newest}.sql")]
+    if "functions/private/retry_delay.sql" not in step.read_text():
         step.write_text(step.read_text() + "-- jobsdb:apply functions/private/retry_delay.sql\n")
+        # and its way back, if it has one yet, takes the file back from the release before
+        before = step.name.split("--")[0]
+        for back in (root / "releases" / "steps").glob(f"{tree.newest}--{before}.sql"):
+            back.write_text(back.read_text()
+                            + f"-- jobsdb:apply functions/private/retry_delay.sql from {before}\n")
         release_build.build(release_build.load_tree(root), out=quiet)
         tree = release_build.load_tree(root)
     install = tree.install_path(tree.newest)
@@ -253,8 +270,11 @@ def test_install_upgrades_a_project_that_has_the_history_before_1_0_0(tmp_path: 
     (d / "20991231000000_app.sql").write_text("select 1;\n")
     r = jobsdb("install", "--into", str(d))
     assert r.returncode == 0, r.stderr
-    (new,) = set(names(d)) - {f.name for f in history} - {"20991231000000_app.sql"}
-    assert new.startswith("20991231000001_jobsdb_pre_1_0_to_")
+    new = sorted(set(names(d)) - {f.name for f in history} - {"20991231000000_app.sql"})
+    # the upgrade to 1.0.0 first, then one file per later step
+    assert new[0].startswith("20991231000001_jobsdb_pre_1_0_to_1_0_0")
+    assert len(new) == len(releases.path(releases.PRE, releases.latest(ROOT / "releases"),
+                                         releases.carried(ROOT / "releases")))
 
 
 def test_install_writes_the_upgrade_and_the_way_back(fixture: Fixture, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ when the database has it, usable by `jobsdb worker`, and revocable."""
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import signal
 import subprocess
@@ -117,3 +118,35 @@ def test_pools_are_recorded_in_worker_logins_and_removed_on_revoke(
     with psycopg.connect(fresh_db) as c:
         assert c.execute("select count(*) from jobs_private.worker_logins where login = %s",
                          (login_name,)).fetchone()[0] == 0
+
+
+def test_report_and_claim_keeps_a_login_in_its_pools_and_refuses_both_halves(
+    fresh_db: str, login_name: str,
+) -> None:
+    """job_callback_and_claim as a real worker login scoped to sdxl: its report and a claim
+    from sdxl go through in one call; a claim from another pool is 42501 and its report is
+    rolled back with it (all or nothing); the login gains no right to report without a token."""
+    assert _run(fresh_db, "create", login_name, "--pools", "sdxl").returncode == 0
+    user = make_user(fresh_db)
+    ids = queue(fresh_db, user, 3, fake_seconds=0)
+    login = conninfo_to_dict(fresh_db) | {"user": login_name}
+    call = ("select answer ->> 'result', job_id::text, lease_token::text"
+            " from public.job_callback_and_claim(%s::jsonb, %s, 'w')")
+
+    def report(job: str, token: str | None) -> str:
+        body = {"job_id": job, "status": "completed", "assets": [f"{user}/{job}/0.png"]}
+        return json.dumps(body | ({"lease_token": token} if token else {}))
+
+    with psycopg.connect(**login, autocommit=True) as c:
+        job, token = c.execute("select job_id::text, lease_token::text"
+                               " from public.claim_jobs('sdxl', 'w')").fetchone()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute(call, (report(job, token), "rv51"))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute(call, (report(job, None), "sdxl"))
+        assert states(fresh_db, [job])[job] == ("processing", 1)  # both refused: not reported
+        answer, nxt, _ = c.execute(call, (report(job, token), "sdxl")).fetchone()
+        assert answer == "completed" and nxt in ids and nxt != job
+    got = states(fresh_db, ids)
+    assert got[job][0] == "completed" and got[nxt][0] == "processing"
+    assert sorted(s for s, _ in got.values()) == ["completed", "processing", "queued"]

@@ -29,6 +29,7 @@ select set_eq(
         and has_function_privilege('service_role', p.oid, 'execute')$$,
     array[
         'cancel_job', 'claim_jobs', 'heartbeat_jobs', 'job_callback', 'job_callbacks',
+        'job_callback_and_claim',
         'purge_finished_jobs', 'queue_job', 'release_jobs', 'rescue_expired_jobs',
         'rescue_is_scheduled', 'retry_job', 'system_metrics'
     ],
@@ -39,8 +40,8 @@ select set_eq(
     where p.pronamespace = 'public'::regnamespace and tests.jobsdbs_function(p.proname)
         and has_function_privilege('jobs_worker', p.oid, 'execute')$$,
     array[
-        'claim_jobs', 'heartbeat_jobs', 'job_callback', 'job_callbacks', 'release_jobs',
-        'rescue_expired_jobs', 'rescue_is_scheduled'
+        'claim_jobs', 'heartbeat_jobs', 'job_callback', 'job_callbacks',
+        'job_callback_and_claim', 'release_jobs', 'rescue_expired_jobs', 'rescue_is_scheduled'
     ],
     'jobs_worker can execute exactly the worker functions only'
 );

@@ -1,0 +1,7 @@
+-- jobsdb 1.0.0 -> 1.1.0: a leaner hot path for workers. job_callback_and_claim reports one
+-- outcome and claims the next in one transaction (one commit per job instead of two for a busy
+-- worker); job_callback and claim_jobs keep their signatures and answers, so 1.0.0's workers
+-- keep working through and after the upgrade.
+--
+-- A new function only: nothing on the jobs table changes, no lock beyond the catalog's.
+-- jobsdb:apply functions/worker/job_callback_and_claim.sql
