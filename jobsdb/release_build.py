@@ -504,6 +504,12 @@ def new(tree: Tree, version: str, out=print) -> Path:
     return step
 
 
+def _lines(text: str) -> list[str]:
+    """A file's lines without blank ones: an install holds its app-table sections without the
+    blank lines between them, which change nothing a step must undo."""
+    return [line for line in text.split("\n") if line.strip()]
+
+
 def way_back(tree: Tree, to: str, out=print) -> Path:
     """A step file from the newest release back to `to`, with every function file that differs
     taken from `to`'s install; the DDL to undo is left to the author (listed)."""
@@ -520,7 +526,7 @@ def way_back(tree: Tree, to: str, out=print) -> Path:
                      and old[p].strip() != now[p].strip())
     new_files = sorted(p for p in now.keys() - old.keys())
     other = sorted(p for p in old.keys() & now.keys()
-                   if not p.startswith("functions/") and old[p].strip() != now[p].strip())
+                   if not p.startswith("functions/") and _lines(old[p]) != _lines(now[p]))
     text = [f"-- jobsdb {newest} -> {to}: the way back, as a forward migration.", "--",
             "-- Undo here, first, what the upgrade's DDL did (drop what it added, restore what it",
             "-- changed), keeping the data the older release can still use."]

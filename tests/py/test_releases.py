@@ -229,6 +229,11 @@ def test_the_way_back_ends_at_the_older_install(
     # the way-back step takes the older bodies from the older install, not from a copy
     text = (rdir / f"jobsdb--{fixture.new}--{fixture.old}.sql").read_text()
     assert f"-- jobsdb:source functions/private/retry_delay.sql from {fixture.old}" in text
+    # and it names, to be undone by hand, the files the fixture changed and no other (an
+    # install's app-table sections lose the blank lines between them: no change)
+    step = (fixture.root / "releases" / "steps" / f"{fixture.new}--{fixture.old}.sql").read_text()
+    assert (f"-- Files changed since {fixture.old} (undo by hand):"
+            " sql/20_jobs.sql, sql/31_seed_job_types.sql.") in step, step
 
 
 # ---- jobsdb install --into -----------------------------------------------------------------
