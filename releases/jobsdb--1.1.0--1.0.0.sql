@@ -22,13 +22,74 @@ $jobsdb_guard$;
 
 -- jobsdb 1.1.0 -> 1.0.0: the way back, as a forward migration.
 --
--- 1.1.0 only added job_callback_and_claim: 1.0.0's workers never call it, and a 1.1.0 worker
--- (jobsdb worker) goes back to claim_jobs and job_callback when it is gone. No other source
--- file changed since 1.0.0 (`jobsdb release way-back` lists policies/ and sql/ files whose text
--- in 1.0.0's install differs from the source only by the install's app-table sections).
--- A 1.1.0 worker still calling it gets 42883 and falls back (jobsdb worker does).
+-- 1.1.0 added job_callback_and_claim: 1.0.0's workers never call it, and a 1.1.0 worker
+-- (jobsdb worker) goes back to claim_jobs and job_callback when it is gone. A 1.1.0 worker
+-- still calling it gets 42883 and falls back (jobsdb worker does).
+-- 1.1.0 also changed the body of library_items (each asset's JSON built in its query), same
+-- signature and answer: re-created from 1.0.0's install below. No other source file changed
+-- since 1.0.0 (`jobsdb release way-back` lists policies/ and sql/ files whose text in 1.0.0's
+-- install differs from the source only by the install's app-table sections).
 -- squawk-ignore ban-drop-function
 drop function if exists public.job_callback_and_claim(jsonb, text, text, integer, integer);
+
+-- jobsdb:source functions/api/library_items.sql from 1.0.0
+-- Keyset pages: one row more than asked is read, so the last page is known when it is served:
+-- its `next` is null (and an empty page's too). `next` is the created_at and id of the page's
+-- last item; following it never starts over.
+create or replace function public.library_items(
+    before timestamptz default null,
+    max_rows integer default 50,
+    before_id uuid default null
+)
+returns jsonb
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_n integer := least(greatest(coalesce(library_items.max_rows, 50), 1), 200);
+begin
+    return (
+        with page as (
+            -- each job's assets are read once, here: a job without any is not an item
+            select j, a.assets, row_number() over (order by j.created_at desc, j.id desc) as pos
+            from public.jobs as j
+            cross join lateral (
+                select jsonb_agg(jobs_private.asset_json(iv, j) order by iv.asset_index) as assets
+                from public.images_videos as iv
+                where iv.job_id = j.id
+            ) as a
+            where j.user_id = (select auth.uid())
+                and j.status = 'completed'
+                and (
+                    library_items.before is null
+                    or j.created_at <= library_items.before
+                    and (j.created_at < library_items.before or j.id < library_items.before_id)
+                )
+                and a.assets is not null
+            order by j.created_at desc, j.id desc
+            limit v_n + 1
+        )
+        select jsonb_build_object(
+            'items', coalesce(jsonb_agg(jsonb_build_object(
+                'job_id', (p.j).id, 'job_type', (p.j).job_type, 'created_at', (p.j).created_at,
+                'completed_at', (p.j).completed_at, 'prompt', (p.j).metadata -> 'prompt',
+                'assets', p.assets
+            ) order by p.pos) filter (where p.pos <= v_n), '[]'),
+            'next', case when max(p.pos) > v_n then jsonb_build_object(
+                'before', (array_agg((p.j).created_at) filter (where p.pos = v_n))[1],
+                'before_id', (array_agg((p.j).id) filter (where p.pos = v_n))[1]
+            ) end
+        )
+        from page as p
+    );
+end;
+$$;
+comment on function public.library_items(timestamptz, integer, uuid) is
+'The Library page: the signed-in user''s completed jobs that have outputs, newest first, with their assets. Keyset pagination: pass next.before and next.before_id of the previous page; next is null on the last page.';
+revoke all on function public.library_items(timestamptz, integer, uuid)
+from public, anon, authenticated, service_role;
+grant execute on function public.library_items(timestamptz, integer, uuid) to authenticated;
 
 
 -- jobsdb:source functions/private/installed_release.sql from 1.0.0
