@@ -8,3 +8,6 @@
 -- library_items builds each asset's JSON in its query (no call of jobs_private.asset_json per
 -- asset; the same answer).
 -- jobsdb:apply functions/api/library_items.sql
+-- claim_jobs runs one statement fewer per claim that took a job (its loop's exit reads the
+-- claim floors only when nothing was claimed); the same claims and answers.
+-- jobsdb:apply functions/worker/claim_jobs.sql
