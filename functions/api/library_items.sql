@@ -20,7 +20,22 @@ begin
             select j, a.assets, row_number() over (order by j.created_at desc, j.id desc) as pos
             from public.jobs as j
             cross join lateral (
-                select jsonb_agg(jobs_private.asset_json(iv, j) order by iv.asset_index) as assets
+                -- jobs_private.asset_json's object, written out: a call of it per asset ran an
+                -- expression of its own per asset (a page of 50 has 50 or more); keys, order and
+                -- values stay asset_json's (tests/py/test_reads_unchanged.py compares them)
+                select jsonb_agg(jsonb_build_object(
+                    'asset_id', iv.id, 'job_id', j.id, 'asset_index', iv.asset_index,
+                    'type', iv.asset_type, 'bucket', iv.bucket, 'file_path', iv.file_path,
+                    'file_name', iv.file_name, 'thumbnail_path', iv.thumbnail_path,
+                    'job_type', j.job_type, 'model_type', j.model_type, 'quality', j.quality,
+                    'format', j.format, 'created_at', iv.created_at,
+                    'metadata', (j.metadata - 'job_id') || iv.metadata || jsonb_strip_nulls(jsonb_build_object(
+                        'job_id', j.metadata -> 'job_id', 'model_type', j.model_type,
+                        'quality', j.quality, 'enhancement_strategy', j.enhancement_strategy,
+                        'enhanced_prompt', j.enhanced_prompt, 'original_prompt', j.original_prompt,
+                        'template_name', j.template_name
+                    ))
+                ) order by iv.asset_index) as assets
                 from public.images_videos as iv
                 where iv.job_id = j.id
             ) as a

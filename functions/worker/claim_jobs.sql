@@ -141,7 +141,11 @@ begin
             j.model_type, t.output_bucket, j.attempts, j.max_attempts, n.token,
             j.lease_expires_at;
         get diagnostics v_claimed = row_count;
-        exit when v_claimed > 0 or v_bottom or not exists (
+        -- Two exits, not one `or`: an expression with a subquery runs as a statement (an
+        -- executor start-up) even when the `or` never reaches it; this one is a simple
+        -- expression, so a claim that took a job runs no statement here.
+        exit when v_claimed > 0 or v_bottom;
+        exit when not exists (
             select from jobs_private.claim_floors as f where f.worker_pool = claim_jobs.worker_pool
         );
         v_bottom := true;

@@ -3,5 +3,11 @@
 -- worker); job_callback and claim_jobs keep their signatures and answers, so 1.0.0's workers
 -- keep working through and after the upgrade.
 --
--- A new function only: nothing on the jobs table changes, no lock beyond the catalog's.
+-- Functions only: nothing on the jobs table changes, no lock beyond the catalog's.
 -- jobsdb:apply functions/worker/job_callback_and_claim.sql
+-- library_items builds each asset's JSON in its query (no call of jobs_private.asset_json per
+-- asset; the same answer).
+-- jobsdb:apply functions/api/library_items.sql
+-- claim_jobs runs one statement fewer per claim that took a job (its loop's exit reads the
+-- claim floors only when nothing was claimed); the same claims and answers.
+-- jobsdb:apply functions/worker/claim_jobs.sql

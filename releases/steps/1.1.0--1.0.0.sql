@@ -1,9 +1,15 @@
 -- jobsdb 1.1.0 -> 1.0.0: the way back, as a forward migration.
 --
--- 1.1.0 only added job_callback_and_claim: 1.0.0's workers never call it, and a 1.1.0 worker
--- (jobsdb worker) goes back to claim_jobs and job_callback when it is gone. No other source
--- file changed since 1.0.0 (`jobsdb release way-back` lists policies/ and sql/ files whose text
--- in 1.0.0's install differs from the source only by the install's app-table sections).
--- A 1.1.0 worker still calling it gets 42883 and falls back (jobsdb worker does).
+-- 1.1.0 added job_callback_and_claim: 1.0.0's workers never call it, and a 1.1.0 worker
+-- (jobsdb worker) goes back to claim_jobs and job_callback when it is gone. A 1.1.0 worker
+-- still calling it gets 42883 and falls back (jobsdb worker does).
+-- 1.1.0 also changed the bodies of library_items (each asset's JSON built in its query) and
+-- claim_jobs (one statement fewer per claim), same signatures and answers: re-created from
+-- 1.0.0's install below. No other source file changed since 1.0.0 (`jobsdb release way-back`
+-- lists policies/ and sql/ files whose text in 1.0.0's install differs from the source only by
+-- the install's app-table sections).
 -- squawk-ignore ban-drop-function
 drop function if exists public.job_callback_and_claim(jsonb, text, text, integer, integer);
+
+-- jobsdb:apply functions/api/library_items.sql from 1.0.0
+-- jobsdb:apply functions/worker/claim_jobs.sql from 1.0.0
