@@ -27,9 +27,8 @@ $jobsdb_guard$;
 -- still calling it gets 42883 and falls back (jobsdb worker does).
 -- 1.1.0 also changed the bodies of library_items (each asset's JSON built in its query) and
 -- claim_jobs (one statement fewer per claim), same signatures and answers: re-created from
--- 1.0.0's install below. No other source file changed since 1.0.0 (`jobsdb release way-back`
--- lists policies/ and sql/ files whose text in 1.0.0's install differs from the source only by
--- the install's app-table sections).
+-- 1.0.0's install below, with asset_json (only its comment changed). No other source file
+-- changed since 1.0.0.
 -- squawk-ignore ban-drop-function
 drop function if exists public.job_callback_and_claim(jsonb, text, text, integer, integer);
 
@@ -91,6 +90,38 @@ comment on function public.library_items(timestamptz, integer, uuid) is
 revoke all on function public.library_items(timestamptz, integer, uuid)
 from public, anon, authenticated, service_role;
 grant execute on function public.library_items(timestamptz, integer, uuid) to authenticated;
+-- jobsdb:source functions/private/asset_json.sql from 1.0.0
+-- plpgsql, not sql: a SQL function with a SET clause is never inlined and runs its statement
+-- through a new executor on every call (once per asset of a page); in plpgsql the body is one
+-- simple expression, evaluated without one. library_items' page of 50: bench/README.md.
+create or replace function jobs_private.asset_json(asset public.images_videos, job public.jobs)
+returns jsonb
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    return jsonb_build_object(
+        'asset_id', asset.id, 'job_id', job.id, 'asset_index', asset.asset_index,
+        'type', asset.asset_type, 'bucket', asset.bucket, 'file_path', asset.file_path,
+        'file_name', asset.file_name, 'thumbnail_path', asset.thumbnail_path,
+        'job_type', job.job_type, 'model_type', job.model_type, 'quality', job.quality,
+        'format', job.format, 'created_at', asset.created_at,
+        'metadata', (job.metadata - 'job_id') || asset.metadata || jsonb_strip_nulls(jsonb_build_object(
+            'job_id', job.metadata -> 'job_id', 'model_type', job.model_type,
+            'quality', job.quality, 'enhancement_strategy', job.enhancement_strategy,
+            'enhanced_prompt', job.enhanced_prompt, 'original_prompt', job.original_prompt,
+            'template_name', job.template_name
+        ))
+    );
+end;
+$$;
+comment on function jobs_private.asset_json(public.images_videos, public.jobs) is
+'One output asset as the app shows it: storage bucket, model type, format and the metadata enriched from its job (what the app''s AssetService derived).';
+revoke all on function jobs_private.asset_json(public.images_videos, public.jobs)
+from public, anon, authenticated, service_role;
+grant execute on function jobs_private.asset_json(public.images_videos, public.jobs)
+to authenticated;
 -- jobsdb:source functions/worker/claim_jobs.sql from 1.0.0
 -- Security definer: jobs_worker has no table privileges and this is the one way a worker takes
 -- jobs; only jobs_worker and service_role may execute it (anon and authenticated cannot, so

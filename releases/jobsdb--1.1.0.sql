@@ -1338,7 +1338,8 @@ from public, anon, authenticated, service_role;
 -- jobsdb:source functions/private/asset_json.sql
 -- plpgsql, not sql: a SQL function with a SET clause is never inlined and runs its statement
 -- through a new executor on every call (once per asset of a page); in plpgsql the body is one
--- simple expression, evaluated without one. library_items' page of 50: bench/README.md.
+-- simple expression, evaluated without one. library_items writes the same object out in its
+-- query instead (a call per asset of its page of 50 was its largest cost: bench/README.md).
 create function jobs_private.asset_json(asset public.images_videos, job public.jobs)
 returns jsonb
 language plpgsql

@@ -11,3 +11,5 @@
 -- claim_jobs runs one statement fewer per claim that took a job (its loop's exit reads the
 -- claim floors only when nothing was claimed); the same claims and answers.
 -- jobsdb:apply functions/worker/claim_jobs.sql
+-- asset_json: only its header comment changed (library_items no longer calls it).
+-- jobsdb:apply functions/private/asset_json.sql

@@ -5,11 +5,11 @@
 -- still calling it gets 42883 and falls back (jobsdb worker does).
 -- 1.1.0 also changed the bodies of library_items (each asset's JSON built in its query) and
 -- claim_jobs (one statement fewer per claim), same signatures and answers: re-created from
--- 1.0.0's install below. No other source file changed since 1.0.0 (`jobsdb release way-back`
--- lists policies/ and sql/ files whose text in 1.0.0's install differs from the source only by
--- the install's app-table sections).
+-- 1.0.0's install below, with asset_json (only its comment changed). No other source file
+-- changed since 1.0.0.
 -- squawk-ignore ban-drop-function
 drop function if exists public.job_callback_and_claim(jsonb, text, text, integer, integer);
 
 -- jobsdb:apply functions/api/library_items.sql from 1.0.0
+-- jobsdb:apply functions/private/asset_json.sql from 1.0.0
 -- jobsdb:apply functions/worker/claim_jobs.sql from 1.0.0
