@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.0.0--1.1.0.sql
