@@ -4,3 +4,10 @@
 -- table: docs/operators.md, "Making a release"), then every source file to apply again, e.g.
 --   -- jobsdb:apply functions/worker/claim_jobs.sql
 -- `jobsdb release build` makes releases/jobsdb--1.1.0--1.2.0.sql from this file.
+
+-- Batched reports: job_callbacks applies a batch as set statements (one INSERT of the output
+-- rows, one UPDATE of the jobs) instead of one job_callback call per report; same signature,
+-- answers and errors. Functions only: nothing on the jobs table changes.
+-- job_callbacks: one set statement per batch; job_callback per element only when it would
+-- refuse an element (to name it), as before.
+-- jobsdb:apply functions/worker/job_callbacks.sql
