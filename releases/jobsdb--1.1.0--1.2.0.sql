@@ -73,6 +73,8 @@ declare
     c_uuid constant text := '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
     v_bad record;
     v_report record;
+    -- the reported jobs that exist, locked
+    v_jobs uuid[];
     v_answers jsonb[];
     -- job_callback would refuse an element, or the set statement failed: go per element
     v_refused boolean;
@@ -158,13 +160,18 @@ begin
     -- several jobs: claim_jobs, heartbeat_jobs, release_jobs), before anything else is locked:
     -- a report that requeues a job may lock its pool's claim floor (jobs_claim_floor_trg), and
     -- a later job's lock taken after it could close a cycle with a caller holding that job.
-    perform
-    from public.jobs as j
-    where j.id in (
-        select (e.value ->> 'job_id')::uuid from jsonb_array_elements(job_callbacks.reports) as e (value)
-    )
-    order by j.id
-    for update of j;
+    select array_agg(l.id order by l.id)
+    into v_jobs
+    from (
+        select j.id
+        from public.jobs as j
+        where j.id in (
+            select (e.value ->> 'job_id')::uuid
+            from jsonb_array_elements(job_callbacks.reports) as e (value)
+        )
+        order by j.id
+        for update of j
+    ) as l;
 
     -- The whole batch in one statement (the header says why): each report with its job and its
     -- outcome, job_callback's order of decisions (unknown, cancelled, stale, duplicate or
@@ -208,8 +215,15 @@ begin
             from report as r
             left join public.jobs as j on j.id = r.job_id
             left join public.job_types as t on t.job_type = j.job_type
-            -- on its key, not "on true" (see queue_job: no JIT for a sequential scan's price)
-            left join jobs_private.settings as s on s.singleton
+            -- one row, said so (limit): the one-row table is rarely analyzed, and its
+            -- estimate (hundreds of rows) multiplied this CTE's into a generic plan that read
+            -- the whole jobs_pkey to update ten jobs
+            left join (
+                select s.max_assets_per_job, s.max_asset_metadata_bytes
+                from jobs_private.settings as s
+                where s.singleton
+                limit 1
+            ) as s on true
         ),
         -- the assets of the completions, as job_callback reads them
         asset as (
@@ -305,8 +319,15 @@ begin
                 coalesce(i.thumbnail_path, iv.thumbnail_path) as thumbnail_path
             from outcome as o
             left join inserted as i on i.job_id = o.job_id and i.asset_index = 0
-            left join public.images_videos as iv
-                on i.id is null and iv.job_id = o.job_id and iv.asset_index = 0
+            -- lateral: one index probe per job that needs it (as a join, a generic plan read
+            -- the first asset of every job)
+            left join lateral (
+                select iv.id, iv.asset_type, iv.file_path, iv.thumbnail_path
+                from public.images_videos as iv
+                where i.id is null and iv.job_id = o.job_id and iv.asset_index = 0
+                -- at most one (the key); the limit keeps the planner from making it a join
+                limit 1
+            ) as iv on true
             where o.result = 'completed' and not exists (select from refused)
         ),
         video as (
@@ -363,7 +384,9 @@ begin
             from outcome as o
             left join first_asset as f on f.job_id = o.job_id
             left join video as v on v.asset_id = f.id
-            where j.id = o.job_id and o.result in ('completed', 'failed', 'requeued')
+            -- the locked jobs (and an index scan of them, whatever the estimates)
+            where j.id = any(v_jobs) and j.id = o.job_id
+                and o.result in ('completed', 'failed', 'requeued')
                 and not exists (select from refused)
             returning j.id, j.run_at
         )
