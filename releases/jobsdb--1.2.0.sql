@@ -610,6 +610,12 @@ where status = 'queued';
 create index jobs_lease_idx on public.jobs (lease_expires_at) where status = 'processing';
 create index jobs_user_active_idx on public.jobs (user_id, created_at desc)
 where status in ('queued', 'processing');
+-- list_jobs(status => 'failed' | 'cancelled'): a few percent of a history, which
+-- jobs_user_created_idx finds only by reading the user's other jobs (all of them when the user
+-- has fewer than a page of such jobs). Partial: a job enters it once, when it ends so; the
+-- queue's inserts and status changes until then never write it.
+create index jobs_user_failed_cancelled_idx on public.jobs (user_id, created_at desc, id desc)
+where status in ('failed', 'cancelled');
 -- A group's jobs by group id (queue_job's idempotent replay). Not led by user_id: under RLS a
 -- user's range conditions are estimated at under one row, and a second index led by user_id
 -- then won over jobs_user_created_idx, losing its order (workspace_groups sorted all of a
@@ -4197,6 +4203,14 @@ grant execute on function public.rescue_is_scheduled()
 to jobs_worker, service_role;
 
 -- jobsdb:source functions/api/list_jobs.sql
+-- A plan for each call's own arguments (plan_cache_mode): with a generic plan, made for any
+-- status and any page after five calls, every call walked jobs_user_created_idx and filtered, so
+-- list_jobs(status => 'queued') read every job of the user to find the few it answers (10,000
+-- heap rows for a user with 10,000 jobs, whatever the history's size). Planned with its values,
+-- a status reads its own index (queued, processing: jobs_user_active_idx; failed, cancelled:
+-- jobs_user_failed_cancelled_idx; completed, most of a history: jobs_user_created_idx until the
+-- page is full) and a later page starts at its cursor (created_at <= before, an index
+-- condition) instead of walking the pages before it. Planning costs a fraction of a millisecond.
 create function public.list_jobs(
     status text default null,
     before timestamptz default null,
@@ -4207,6 +4221,7 @@ returns setof public.jobs
 language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_custom_plan
 as $$
 begin
     return query

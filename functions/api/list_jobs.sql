@@ -1,3 +1,11 @@
+-- A plan for each call's own arguments (plan_cache_mode): with a generic plan, made for any
+-- status and any page after five calls, every call walked jobs_user_created_idx and filtered, so
+-- list_jobs(status => 'queued') read every job of the user to find the few it answers (10,000
+-- heap rows for a user with 10,000 jobs, whatever the history's size). Planned with its values,
+-- a status reads its own index (queued, processing: jobs_user_active_idx; failed, cancelled:
+-- jobs_user_failed_cancelled_idx; completed, most of a history: jobs_user_created_idx until the
+-- page is full) and a later page starts at its cursor (created_at <= before, an index
+-- condition) instead of walking the pages before it. Planning costs a fraction of a millisecond.
 create function public.list_jobs(
     status text default null,
     before timestamptz default null,
@@ -8,6 +16,7 @@ returns setof public.jobs
 language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_custom_plan
 as $$
 begin
     return query
