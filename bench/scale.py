@@ -187,7 +187,7 @@ def read_cases(conn: psycopg.Connection[Any]) -> list[tuple[str, str, list[dict[
         " limit 200", (uid,)).fetchall()
     if not (page and lib["items"] and lib["next"] and ws["groups"] and picks):
         raise RuntimeError("the target user's reads answered nothing: the load is wrong")
-    return [
+    cases = [
         ("list_jobs()", "list_jobs", [{}]),
         ("list_jobs() page 2", "list_jobs",
          [{"before": page[-1]["created_at"], "before_id": page[-1]["id"]}]),
@@ -203,6 +203,14 @@ def read_cases(conn: psycopg.Connection[Any]) -> list[tuple[str, str, list[dict[
         ("job_changes_since(null)", "job_changes_since", [{"cursor": None}]),
         ("job_changes_since(cursor)", "job_changes_since", [{"cursor": cursor}]),
     ]
+    # --before: a read function's earlier body as public.<name>_before, measured in the same
+    # rounds as the current one (machine load moves figures 2x between runs, not within one)
+    before = {r[0] for r in conn.execute(
+        "select p.proname from pg_proc as p where p.pronamespace = 'public'::regnamespace"
+        " and p.proname like '%%\\_before'").fetchall()}
+    return [x for c in cases for x in (
+        [c, (f"{c[0]} [before]", f"{c[1]}_before", c[2])] if f"{c[1]}_before" in before
+        else [c])]
 
 
 def _p(xs: list[float]) -> tuple[float, float]:
@@ -357,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="after measuring, upgrade to this release and measure again")
     ap.add_argument("--reps", type=int, default=5, help="measured rounds (default 5)")
     ap.add_argument("--calls", type=int, default=100, help="calls per figure and round")
+    ap.add_argument("--before", type=Path, default=None, metavar="FILE.sql",
+                    help="applied by the superuser to the history database first: read functions"
+                    " as public.<name>_before, each measured beside <name> in the same rounds")
     ap.add_argument("--label", default=None,
                     help="the first measurement's column (default: the installed release)")
     ap.add_argument("--keep", action="store_true", help="leave the cluster and its data")
@@ -383,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
             a.reps = -1
         with psycopg.connect(_url(su_url, DB), autocommit=True) as c:
             before = c.execute("select jobs_private.installed_release()").fetchone()[0]
+        if a.before:
+            with psycopg.connect(_url(su_url, DB), autocommit=True) as c:
+                c.execute(a.before.read_text())
         facts["load average before"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         if a.reps >= 0:
             rows += measure(su_url, prog, a.reps, a.calls, a.label or before)

@@ -18,6 +18,7 @@
 create index concurrently if not exists jobs_user_failed_cancelled_idx
 on public.jobs (user_id, created_at desc, id desc)
 where status in ('failed', 'cancelled');
--- list_jobs plans each call with its own status and cursor (plan_cache_mode), so a status
--- reads its index and a later page starts at its cursor; the same answers.
+-- list_jobs runs one query per kind of status, its kind a literal, so the plan cached for
+-- it reads that kind's index (the queued and processing jobs', the new one, or the user's
+-- newest jobs); the same answers.
 -- jobsdb:apply functions/api/list_jobs.sql

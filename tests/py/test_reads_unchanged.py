@@ -130,7 +130,7 @@ def test_workspace_groups_and_library_items_answer_as_before(seeded: str) -> Non
 
 
 def test_list_jobs_answers_as_before(seeded: str) -> None:
-    """list_jobs planned per call (its own status and cursor) answers what the cached plan of
+    """list_jobs with a query per kind of status answers what the one query of
     1.1.0 answered: every page of every status (and none, and one no job has), followed by its
     keyset cursor, for several page sizes, called more than five times in one session (when a
     cached plan turns generic)."""
