@@ -168,6 +168,12 @@ where status = 'queued';
 create index jobs_lease_idx on public.jobs (lease_expires_at) where status = 'processing';
 create index jobs_user_active_idx on public.jobs (user_id, created_at desc)
 where status in ('queued', 'processing');
+-- list_jobs(status => 'failed' | 'cancelled'): a few percent of a history, which
+-- jobs_user_created_idx finds only by reading the user's other jobs (all of them when the user
+-- has fewer than a page of such jobs). Partial: a job enters it once, when it ends so; the
+-- queue's inserts and status changes until then never write it.
+create index jobs_user_failed_cancelled_idx on public.jobs (user_id, created_at desc, id desc)
+where status in ('failed', 'cancelled');
 -- A group's jobs by group id (queue_job's idempotent replay). Not led by user_id: under RLS a
 -- user's range conditions are estimated at under one row, and a second index led by user_id
 -- then won over jobs_user_created_idx, losing its order (workspace_groups sorted all of a

@@ -21,6 +21,7 @@ from jobsdb.urls import url_for_db
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "tests" / "fixtures" / "reference_workspace_groups_and_library_items.sql"
+REFERENCE_LIST_JOBS = ROOT / "tests" / "fixtures" / "reference_list_jobs.sql"
 USERS = ["00000000-0000-4000-8000-0000000000b1", "00000000-0000-4000-8000-0000000000b2"]
 
 # 160 jobs per user in groups of 1-4 (group id g / 4 of a random-ish size), created in 25
@@ -34,7 +35,8 @@ SEED = [
     "set session_replication_role = replica",
     """insert into public.jobs (
         id, user_id, job_type, status, attempts, max_attempts, metadata, format, quality,
-        model_type, created_at, started_at, completed_at, updated_at, worker_pool, fair_rank
+        model_type, created_at, started_at, completed_at, updated_at, worker_pool, fair_rank,
+        locked_by, lease_expires_at, lease_token
     )
     select md5('rj' || u || '-' || g)::uuid, u::uuid, t.job_type, x.status,
         case when x.status = 'queued' then 0 else 1 end, 3,
@@ -42,12 +44,17 @@ SEED = [
             'image_index', g %% 4, 'prompt', 'p' || g),
         t.format, t.quality, t.model_type, c.at,
         case when x.status <> 'queued' then c.at end,
-        case when x.status in ('completed', 'failed') then c.at + interval '3 seconds' end,
-        c.at, t.worker_pool, g
+        case when x.status in ('completed', 'failed', 'cancelled')
+            then c.at + interval '3 seconds' end,
+        c.at, t.worker_pool, g,
+        case when x.status = 'processing' then 'w1' end,
+        case when x.status = 'processing' then c.at + interval '1 hour' end,
+        case when x.status = 'processing' then md5('lt' || g)::uuid end
     from unnest(%(users)s::text[]) as u
     cross join generate_series(1, 160) as g
     cross join lateral (
         select case when g %% 13 = 0 then 'failed' when g %% 17 = 0 then 'queued'
+            when g %% 19 = 0 then 'cancelled' when g %% 23 = 0 then 'processing'
             else 'completed' end as status
     ) as x
     cross join lateral (
@@ -122,6 +129,34 @@ def test_workspace_groups_and_library_items_answer_as_before(seeded: str) -> Non
     assert pages > 300  # every page of every size was compared
 
 
+def test_list_jobs_answers_as_before(seeded: str) -> None:
+    """list_jobs with a query per kind of status answers what the one query of
+    1.1.0 answered: every page of every status (and none, and one no job has), followed by its
+    keyset cursor, for several page sizes, called more than five times in one session (when a
+    cached plan turns generic)."""
+    pages = 0
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        conn.execute(REFERENCE_LIST_JOBS.read_text())
+        for user in USERS:
+            for status in (None, "queued", "processing", "completed", "failed", "cancelled",
+                           "bogus"):
+                for n in (1, 7, 200):
+                    cursor: dict[str, Any] | None = {"before": None, "before_id": None}
+                    while cursor is not None:
+                        args = {"n": n, "status": status, **cursor}
+                        call = ("(status := %(status)s, before := %(before)s::timestamptz,"
+                                " before_id := %(before_id)s::uuid, max_rows := %(n)s) as r")
+                        got = _as(conn, user, "select jsonb_agg(to_jsonb(r))"
+                                  " from public.list_jobs" + call, args)
+                        want = _as(conn, user, "select jsonb_agg(to_jsonb(r))"
+                                   " from pg_temp.list_jobs_ref" + call, args)
+                        assert got == want, (user, status, n, cursor)
+                        pages += 1
+                        cursor = None if not got or len(got) < n else {
+                            "before": got[-1]["created_at"], "before_id": got[-1]["id"]}
+    assert pages > 300
+
+
 def test_the_seed_has_what_the_comparison_needs(seeded: str) -> None:
     with psycopg.connect(seeded, autocommit=True) as conn:
         shapes = conn.execute(
@@ -133,3 +168,6 @@ def test_the_seed_has_what_the_comparison_needs(seeded: str) -> None:
             " having count(*) > 1) as t) from g"
         ).fetchone()
     assert all(n > 0 for n in shapes), shapes  # multi-job groups, split groups, tied groups
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        statuses = {r[0] for r in conn.execute("select distinct status from public.jobs")}
+    assert statuses == {"queued", "processing", "completed", "failed", "cancelled"}
