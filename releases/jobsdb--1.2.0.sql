@@ -1259,7 +1259,11 @@ from public, anon, authenticated, service_role;
 -- in bench/README.md: "CHECK rules"), three statements per job. This function is compiled once
 -- per session. A violation raises what the named constraint raised: SQLSTATE 23514, the same
 -- message, and the rule's name as the error's constraint field. Rules are tested in name order,
--- as PostgreSQL tests its constraints, so the first broken rule is the one it named.
+-- as PostgreSQL tests its constraints, so the first broken rule is the one it named. They are
+-- one CASE expression, not an IF per rule: plpgsql evaluates each IF condition as an expression
+-- of its own (a plan check and an executor call each), and this runs for every row written,
+-- three times per job. A WHEN whose condition is null is not taken, as an IF was not, so a
+-- row is refused exactly when one rule's condition is true, and by the same first rule.
 create function jobs_private.jobs_row_is_valid(j public.jobs)
 returns boolean
 language plpgsql
@@ -1269,64 +1273,66 @@ as $$
 declare
     v_rule text;
 begin
-    if j.attempts not between 0 and j.max_attempts then
-        v_rule := 'jobs_attempts_check';
-    elsif (j.completed_at is not null) <> (j.status in ('completed', 'failed', 'cancelled')) then
-        v_rule := 'jobs_completed_at_iff_finished_check';
-    elsif j.destination not in ('library', 'workspace') then
-        v_rule := 'jobs_destination_check';
-    elsif j.enhancement_time_ms < 0 then
-        v_rule := 'jobs_enhancement_time_ms_check';
-    elsif char_length(j.error_message) > 10000 then
-        v_rule := 'jobs_error_message_check';
-    elsif char_length(j.idempotency_key) not between 1 and 200 then
-        v_rule := 'jobs_idempotency_key_check';
-    elsif char_length(j.locked_by) not between 1 and 200 then
-        v_rule := 'jobs_locked_by_check';
-    elsif j.max_attempts not between 1 and 25 then
-        v_rule := 'jobs_max_attempts_check';
-    elsif jsonb_typeof(j.metadata) <> 'object' then
-        v_rule := 'jobs_metadata_is_object_check';
-    elsif j.moderation_status not in ('pending', 'approved', 'rejected', 'flagged') then
-        v_rule := 'jobs_moderation_status_check';
-    elsif j.priority not between -100 and 100 then
-        v_rule := 'jobs_priority_check';
-    elsif not (
-        case
-            when j.status = 'processing'
-                then j.locked_by is not null and j.lease_expires_at is not null
-                and j.lease_token is not null
-            else j.locked_by is null and j.lease_expires_at is null
-        end
-    ) then
-        v_rule := 'jobs_processing_has_lease_check';
-    elsif j.status = 'processing' and j.started_at is null then
-        v_rule := 'jobs_processing_started_check';
-    elsif j.quality not in ('fast', 'high') then
-        v_rule := 'jobs_quality_check';
-    elsif j.quality_improvement not between -1000000 and 1000000 then
-        v_rule := 'jobs_quality_improvement_check';
-    elsif j.quality_rating not between 0 and 100 then
-        v_rule := 'jobs_quality_rating_check';
-    elsif j.status = 'queued' and j.attempts >= j.max_attempts then
-        v_rule := 'jobs_queued_has_attempts_left_check';
-    elsif j.qwen_expansion_percentage not between 0 and 1000000 then
-        v_rule := 'jobs_qwen_expansion_percentage_check';
-    elsif char_length(j.review_notes) > 10000 then
-        v_rule := 'jobs_review_notes_check';
-    -- A reviewer implies a review time. Not the converse: deleting the reviewing admin sets
-    -- reviewed_by null (on delete set null) and the job keeps its review time.
-    elsif j.reviewed_by is not null and j.reviewed_at is null then
-        v_rule := 'jobs_reviewed_check';
-    elsif j.image_id is not null and j.video_id is not null then
-        v_rule := 'jobs_single_output_check';
-    elsif j.started_at > j.completed_at then
-        v_rule := 'jobs_started_before_completed_check';
-    elsif j.status not in ('queued', 'processing', 'completed', 'failed', 'cancelled') then
-        v_rule := 'jobs_status_check';
-    elsif char_length(j.template_name) > 200 then
-        v_rule := 'jobs_template_name_check';
-    else
+    v_rule := case
+        when j.attempts not between 0 and j.max_attempts
+            then 'jobs_attempts_check'
+        when (j.completed_at is not null) <> (j.status in ('completed', 'failed', 'cancelled'))
+            then 'jobs_completed_at_iff_finished_check'
+        when j.destination not in ('library', 'workspace')
+            then 'jobs_destination_check'
+        when j.enhancement_time_ms < 0
+            then 'jobs_enhancement_time_ms_check'
+        when char_length(j.error_message) > 10000
+            then 'jobs_error_message_check'
+        when char_length(j.idempotency_key) not between 1 and 200
+            then 'jobs_idempotency_key_check'
+        when char_length(j.locked_by) not between 1 and 200
+            then 'jobs_locked_by_check'
+        when j.max_attempts not between 1 and 25
+            then 'jobs_max_attempts_check'
+        when jsonb_typeof(j.metadata) <> 'object'
+            then 'jobs_metadata_is_object_check'
+        when j.moderation_status not in ('pending', 'approved', 'rejected', 'flagged')
+            then 'jobs_moderation_status_check'
+        when j.priority not between -100 and 100
+            then 'jobs_priority_check'
+        when not (
+            case
+                when j.status = 'processing'
+                    then j.locked_by is not null and j.lease_expires_at is not null
+                    and j.lease_token is not null
+                else j.locked_by is null and j.lease_expires_at is null
+            end
+        )
+            then 'jobs_processing_has_lease_check'
+        when j.status = 'processing' and j.started_at is null
+            then 'jobs_processing_started_check'
+        when j.quality not in ('fast', 'high')
+            then 'jobs_quality_check'
+        when j.quality_improvement not between -1000000 and 1000000
+            then 'jobs_quality_improvement_check'
+        when j.quality_rating not between 0 and 100
+            then 'jobs_quality_rating_check'
+        when j.status = 'queued' and j.attempts >= j.max_attempts
+            then 'jobs_queued_has_attempts_left_check'
+        when j.qwen_expansion_percentage not between 0 and 1000000
+            then 'jobs_qwen_expansion_percentage_check'
+        when char_length(j.review_notes) > 10000
+            then 'jobs_review_notes_check'
+        -- A reviewer implies a review time. Not the converse: deleting the reviewing admin
+        -- sets reviewed_by null (on delete set null) and the job keeps its review time.
+        when j.reviewed_by is not null and j.reviewed_at is null
+            then 'jobs_reviewed_check'
+        when j.image_id is not null and j.video_id is not null
+            then 'jobs_single_output_check'
+        when j.started_at > j.completed_at
+            then 'jobs_started_before_completed_check'
+        when j.status not in ('queued', 'processing', 'completed', 'failed', 'cancelled')
+            then 'jobs_status_check'
+        when char_length(j.template_name) > 200
+            then 'jobs_template_name_check'
+    end;
+    if v_rule is null then
         return true;
     end if;
     raise exception using
@@ -1862,9 +1868,22 @@ revoke all on function jobs_private.enable_realtime_broadcast()
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source sql/40_triggers.sql
+-- Fired only when the new row leaves the function something to do: to refuse its status, to
+-- fill a derived column from job_types, to stamp completed_at, to rank a job born waiting in the
+-- deferred band, or to add the group id. The WHEN clause is evaluated without calling the
+-- function (no call of a function with a SET clause), and queue_job's rows, which carry every
+-- one of those values, never fire it; a direct insert that omits any of them does.
 create trigger jobs_before_insert_trg
 before insert on public.jobs
-for each row execute function jobs_private.jobs_before_insert();
+for each row
+when (
+    new.status is distinct from 'queued'
+    or new.worker_pool is null or new.format is null or new.quality is null
+    or new.model_type is null
+    or new.run_at > now()
+    or new.metadata ->> 'job_id' is null
+)
+execute function jobs_private.jobs_before_insert();
 
 create trigger jobs_before_update_trg
 before update on public.jobs

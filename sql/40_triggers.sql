@@ -1,6 +1,19 @@
+-- Fired only when the new row leaves the function something to do: to refuse its status, to
+-- fill a derived column from job_types, to stamp completed_at, to rank a job born waiting in the
+-- deferred band, or to add the group id. The WHEN clause is evaluated without calling the
+-- function (no call of a function with a SET clause), and queue_job's rows, which carry every
+-- one of those values, never fire it; a direct insert that omits any of them does.
 create trigger jobs_before_insert_trg
 before insert on public.jobs
-for each row execute function jobs_private.jobs_before_insert();
+for each row
+when (
+    new.status is distinct from 'queued'
+    or new.worker_pool is null or new.format is null or new.quality is null
+    or new.model_type is null
+    or new.run_at > now()
+    or new.metadata ->> 'job_id' is null
+)
+execute function jobs_private.jobs_before_insert();
 
 create trigger jobs_before_update_trg
 before update on public.jobs

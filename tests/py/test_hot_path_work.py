@@ -11,7 +11,10 @@ first keyword and the relations it reads or writes (`_label`), with how many tim
 the rows it returned or changed. The expected figures below must match exactly: one statement
 more (a new check, a trigger, a lookup) fails its test until the figures are updated here, on
 purpose. The shared buffers of the whole call (the top-level statement, nested ones included)
-stay under a bound, so a plan that starts reading a table fails too.
+stay under a bound, so a plan that starts reading a table fails too. The calls of the functions
+that public.jobs' triggers and CHECK run (read from pg_stat_xact_user_functions in the call's
+transaction, `track_functions = pl`) are pinned as well: a trigger that fires for a row it has
+nothing to do with runs no statement, yet costs a call of a function with a SET clause per row.
 
 Timings are `make bench`'s (bench/README.md: database time per job and step). Skipped where the
 server does not load pg_stat_statements (shared_preload_libraries; the embedded cluster does).
@@ -70,12 +73,21 @@ def _label(query: str) -> str:
     return f"{kind} {f.group(1).lower()}" if f else kind
 
 
-class Work:
-    """One call's nested statements {label: (calls, rows)} and its shared buffers."""
+# The functions public.jobs' row triggers and its CHECK call (sql/40_triggers.sql,
+# sql/41_jobs_row_check.sql, sql/43_job_metrics_triggers.sql).
+TABLE_FUNCTIONS = ("jobs_before_insert", "jobs_before_update", "jobs_row_is_valid",
+                   "jobs_lower_claim_floor", "mark_job_metrics_stale")
 
-    def __init__(self, statements: dict[str, tuple[int, int]], buffers: int) -> None:
+
+class Work:
+    """One call's nested statements {label: (calls, rows)}, its shared buffers, and the calls of
+    the table's trigger and CHECK functions {name: calls}."""
+
+    def __init__(self, statements: dict[str, tuple[int, int]], buffers: int,
+                 functions: dict[str, int] | None = None) -> None:
         self.statements = statements
         self.buffers = buffers
+        self.functions = functions or {}
 
     @property
     def total(self) -> tuple[int, int]:
@@ -120,8 +132,23 @@ class HotPath:
              counted: bool = True) -> tuple[Any, Work | None]:
         if counted:
             self.reset()
-        answer = rpc(self.su, name, args, role=role, claims=claims)
-        return answer, _measure(self.su, name) if counted else None
+        functions: dict[str, int] = {}
+
+        def trace(conn: psycopg.Connection[Any]) -> None:
+            functions.update(conn.execute(
+                "select f.funcname::text, f.calls from pg_catalog.pg_stat_xact_user_functions"
+                " as f where f.schemaname = 'jobs_private' and f.funcname = any(%s)",
+                (list(TABLE_FUNCTIONS),)).fetchall())  # fmt: skip
+
+        # the session's function counts not yet sent to the statistics are flushed when it
+        # next goes idle, so the call's transaction sees only its own
+        self.su.execute("select pg_catalog.pg_stat_force_next_flush()")
+        answer = rpc(self.su, name, args, role=role, claims=claims, before_commit=trace)
+        if not counted:
+            return answer, None
+        work = _measure(self.su, name)
+        work.functions = {k: functions[k] for k in sorted(functions)}
+        return answer, work
 
     def queue(self, n: int = 1, counted: bool = True) -> tuple[Any, Work | None]:
         return self.call("queue_job", {"job_type": TYPE, "prompt": "a red fox",
@@ -177,6 +204,7 @@ def hot(template_db: Template, superuser_url: str | None) -> Iterator[HotPath]:
                             " then `make db`)")
             su.execute("set pg_stat_statements.track = 'all'")
             su.execute("set pg_stat_statements.track_utility = off")
+            su.execute("set track_functions = 'pl'")
             su.execute("update jobs_private.settings set max_queued_per_user = 1000"
                        " where singleton")
             h = HotPath(su)
@@ -199,13 +227,19 @@ def hot(template_db: Template, superuser_url: str | None) -> Iterator[HotPath]:
             yield h
 
 
-def _check(work: Work, expected: dict[str, tuple[int, int]], most_buffers: int) -> None:
+def _check(work: Work, expected: dict[str, tuple[int, int]], most_buffers: int,
+           functions: dict[str, int]) -> None:
     print(f"\n{work.total[0]} statements, {work.total[1]} rows, {work.buffers} buffers:")
     for k, v in work.statements.items():
         print(f"    {k!r}: {v},")
+    print(f"table functions: {work.functions}")
     assert work.statements == expected, (
         "the statements a call runs changed (label: (calls, rows)); if on purpose, update the"
         f" figures:\n  got      {work.statements}\n  expected {expected}"
+    )
+    assert work.functions == functions, (
+        "the calls of public.jobs' trigger and CHECK functions changed; if on purpose, update"
+        f" the figures:\n  got      {work.functions}\n  expected {functions}"
     )
     assert 0 < work.buffers <= most_buffers, f"{work.buffers} shared buffers > {most_buffers}"
 
@@ -233,6 +267,10 @@ QUEUE_JOB = {
 # A set of four: the same statements; one insert of four rows, a foreign key check per row.
 QUEUE_JOB_SET = QUEUE_JOB | {"FK check public.profiles": (4, 4),
                              "FK check public.job_types": (4, 4)}
+# Per job row inserted: the row check. queue_job's rows carry every value the before-insert
+# trigger would fill, so its WHEN clause keeps it from firing.
+QUEUE_JOB_FUNCTIONS = {"jobs_row_is_valid": 1}
+QUEUE_JOB_SET_FUNCTIONS = {"jobs_row_is_valid": 4}
 
 # claim_jobs of one job, the floor step not due (63 claims in 64): 2 statements, 24 buffers
 # (the loop's exit reads the claim floors only when nothing was claimed: no statement here).
@@ -304,63 +342,93 @@ REPORT_AND_CLAIM = REPORT | CLAIM | {
 }
 
 
+# Per job row updated (a claim, a completion): the before-update trigger and the row check;
+# the after-update triggers' WHEN clauses keep theirs from firing.
+def _updated(n: int) -> dict[str, int]:
+    return {"jobs_before_update": n, "jobs_row_is_valid": n}
+
+
 def test_queue_job_runs_a_fixed_set_of_statements(hot: HotPath) -> None:
     answer, work = hot.queue(1)
     assert len(answer["jobs"]) == 1
-    _check(work, QUEUE_JOB, 60)
+    _check(work, QUEUE_JOB, 60, QUEUE_JOB_FUNCTIONS)
 
 
 def test_queue_job_of_a_set_runs_the_same_statements_with_more_rows(hot: HotPath) -> None:
     answer, work = hot.queue(4)
     assert len(answer["jobs"]) == 4
-    _check(work, QUEUE_JOB_SET, 160)
+    _check(work, QUEUE_JOB_SET, 160, QUEUE_JOB_SET_FUNCTIONS)
 
 
 def test_claim_jobs_runs_a_fixed_set_of_statements(hot: HotPath) -> None:
     claimed, work = hot.claim(1)
     assert len(claimed) == 1
-    _check(work, CLAIM, 40)
+    _check(work, CLAIM, 40, _updated(1))
 
 
 def test_claim_jobs_floor_step_once_per_64_jobs(hot: HotPath) -> None:
     claimed, work = hot.claim(1, floor_step=True)
     assert len(claimed) == 1
-    _check(work, CLAIM_FLOOR_STEP, 60)
+    _check(work, CLAIM_FLOOR_STEP, 60, _updated(1))
 
 
 def test_claim_jobs_of_ten_runs_the_same_statements_with_more_rows(hot: HotPath) -> None:
     claimed, work = hot.claim(10)
     assert len(claimed) == 10
-    _check(work, CLAIM_TEN, 260)
+    _check(work, CLAIM_TEN, 260, _updated(10))
 
 
 def test_job_callback_completed_runs_a_fixed_set_of_statements(hot: HotPath) -> None:
     claimed, _ = hot.claim(1, counted=False)
     answer, work = hot.report(claimed[0])
     assert answer["result"] == "completed"
-    _check(work, REPORT, 60)
+    _check(work, REPORT, 60, _updated(1))
 
 
 def test_job_callbacks_of_three_runs_one_set_statement(hot: HotPath) -> None:
     claimed, _ = hot.claim(3, counted=False)
     answer, work = hot.report_many(claimed)
     assert [a["result"] for a in answer] == ["completed"] * 3
-    _check(work, report_set(3), 180)
+    _check(work, report_set(3), 180, _updated(3))
 
 
 def test_job_callbacks_of_ten_runs_the_same_statements_with_more_rows(hot: HotPath) -> None:
     claimed, _ = hot.claim(10, counted=False)
     answer, work = hot.report_many(claimed)
     assert [a["result"] for a in answer] == ["completed"] * 10
-    _check(work, report_set(10), 500)
+    _check(work, report_set(10), 500, _updated(10))
 
 
 def test_job_callback_and_claim_runs_the_report_and_the_claim_and_no_more(hot: HotPath) -> None:
     claimed, _ = hot.claim(1, counted=False)
     rows, work = hot.report_and_claim(claimed[0])
     assert len(rows) == 1 and rows[0]["answer"]["result"] == "completed" and rows[0]["job_id"]
-    _check(work, REPORT_AND_CLAIM, 100)
+    _check(work, REPORT_AND_CLAIM, 100, _updated(2))
     hot.report(rows[0], counted=False)
+
+
+def test_a_direct_insert_that_leaves_derived_columns_out_calls_the_insert_trigger(
+        hot: HotPath) -> None:
+    """The function counts can fail: the service role's insert without worker_pool, format,
+    quality, model_type or a group id fires jobs_before_insert_trg, which fills them."""
+    seen: dict[str, int] = {}
+
+    def trace(conn: psycopg.Connection[Any]) -> None:
+        seen.update(conn.execute(
+            "select f.funcname::text, f.calls from pg_catalog.pg_stat_xact_user_functions"
+            " as f where f.schemaname = 'jobs_private' and f.funcname = any(%s)",
+            (list(TABLE_FUNCTIONS),)).fetchall())  # fmt: skip
+
+    hot.su.execute("select pg_catalog.pg_stat_force_next_flush()")
+    with hot.su.transaction(force_rollback=True):
+        hot.su.execute("set local role service_role")
+        row = hot.su.execute(
+            "insert into public.jobs (user_id, job_type) values (%s, %s)"
+            " returning worker_pool, quality, metadata ->> 'job_id' = id::text",
+            (hot.user, TYPE)).fetchone()
+        trace(hot.su)
+    assert row == ("sdxl", "fast", True)
+    assert seen == {"jobs_before_insert": 1, "jobs_row_is_valid": 1}
 
 
 def test_one_statement_more_is_counted(hot: HotPath) -> None:
