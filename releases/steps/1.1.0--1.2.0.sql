@@ -4,3 +4,11 @@
 -- table: docs/operators.md, "Making a release"), then every source file to apply again, e.g.
 --   -- jobsdb:apply functions/worker/claim_jobs.sql
 -- `jobsdb release build` makes releases/jobsdb--1.1.0--1.2.0.sql from this file.
+
+-- Enqueue: queue_job runs 6 statements instead of 8 per call, the same rules and answers.
+-- Functions only; jobs_private.job_rates keeps its fillfactor 70 (its updates stay HOT).
+-- queue_job: the per-user lock joins the first statement; the rate check updates the user's
+-- bucket row (the upsert runs only without a row or to refuse); the answer is built in the insert.
+-- jobsdb:apply functions/jobs_api/queue_job.sql
+-- job_group_json: only its header comment changed (queue_job calls it for a replay only).
+-- jobsdb:apply functions/private/job_group_json.sql
