@@ -717,9 +717,10 @@ insert into jobs_private.settings default values;
 -- timestamp per user: the moment the user's bucket is full again. Tokens now = job_burst -
 -- (refilled_at - now()) * jobs_per_minute / 60 (all of them once refilled_at is past), so a row
 -- whose refilled_at is past means the same as no row and may be deleted at any time. queue_job
--- takes num_images tokens by moving refilled_at forward, in one statement that also refuses
--- (a generic cell rate algorithm); the row lock and queue_job's per-user lock make it exact
--- under concurrent calls of one user. Refunds nothing: cancelling a job gives no token back.
+-- takes num_images tokens by moving refilled_at forward, by an update that takes them only if
+-- they are there (a generic cell rate algorithm; an upsert when the user has no row, or to
+-- refuse); the row lock and queue_job's per-user lock make it exact under concurrent calls of
+-- one user. Refunds nothing: cancelling a job gives no token back.
 create table jobs_private.job_rates (
     user_id uuid primary key references public.profiles (id) on delete cascade,
     refilled_at timestamptz not null
@@ -1218,8 +1219,9 @@ revoke all on function jobs_private.json_violation(jsonb)
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/job_group_json.sql
--- Takes the rows rather than reading them: queue_job answers from its insert's returning rows
--- (no second read of what it just wrote), and from a lookup only for a repeated request.
+-- queue_job's answer to a repeated idempotency key (the jobs it finds); a new group's answer
+-- is built in queue_job's insert statement with the same keys and order: keep the two alike.
+-- Takes the rows rather than reading them, so the caller passes what it already holds.
 -- plpgsql, not sql: a SQL function with a SET clause is never inlined and is parsed and planned
 -- on every call (0.25 ms, a third of queue_job); plpgsql keeps its plan for the session.
 create function jobs_private.job_group_json(
@@ -2247,12 +2249,22 @@ begin
     -- executor start-up on the hot path.
     -- The pool's claim floor too (jobs_private.claim_floors): the head of the queue is read
     -- from it, and a new job ranks at or above it.
+    -- And the per-user lock: one queue_job at a time per user, which makes the cap, the
+    -- idempotency check and the rate exact under concurrent retries without serialising
+    -- different users. Taken here, not by a statement of its own (one executor start-up fewer):
+    -- every read that must see the user's earlier calls (the idempotency key, the queued count,
+    -- the rate) is a later statement, so its snapshot is taken after the lock is held. The
+    -- type, the settings and the floor need no lock. A call refused below has waited for the
+    -- lock first; it is released with the transaction either way.
     select t.*, s.max_images_per_request, s.max_queued_per_user, s.jobs_per_minute, s.job_burst,
         s.max_set_metadata_bytes,
         coalesce(f.neg_priority, -32768) as floor_np,
         coalesce(f.fair_rank, -9223372036854775808) as floor_rank,
         coalesce(f.id, '00000000-0000-0000-0000-000000000000') as floor_id,
-        f.worker_pool is not null as has_floor
+        f.worker_pool is not null as has_floor,
+        pg_catalog.pg_advisory_xact_lock(
+            pg_catalog.hashtext('jobsdb.queue_job'), pg_catalog.hashtext(v_uid::text)
+        ) as locked
     into v_type
     from public.job_types as t
     -- on its key, not "on true": under enable_seqscan = off a sequential scan costs past
@@ -2350,10 +2362,6 @@ begin
         end if;
     end if;
 
-    -- One queue_job at a time per user: makes the cap and the idempotency check exact under
-    -- concurrent retries without serialising different users.
-    perform pg_advisory_xact_lock(hashtext('jobsdb.queue_job'), hashtext(v_uid::text));
-
     if queue_job.idempotency_key is not null then
         select (j.metadata ->> 'job_id')::uuid into v_group
         from public.jobs as j
@@ -2411,20 +2419,35 @@ begin
             hint = 'Wait for queued jobs to start, or cancel some.';
     end if;
     -- The rate of new jobs (jobs_private.job_rates): take num_images tokens of the user's bucket
-    -- or take nothing, in one statement. A replayed idempotency key returned above and costs
-    -- nothing; a cancelled job gives nothing back, so queueing and cancelling in rounds is held
-    -- to the rate too. Exact under concurrency: the per-user lock above and the row's lock.
+    -- or take nothing. A replayed idempotency key returned above and costs nothing; a cancelled
+    -- job gives nothing back, so queueing and cancelling in rounds is held to the rate too.
+    -- Exact under concurrency: the per-user lock above and the row's lock.
     if v_type.jobs_per_minute is not null then
-        insert into jobs_private.job_rates as r (user_id, refilled_at)
-        values (
-            v_uid, v_now + make_interval(secs => 60.0 * queue_job.num_images / v_type.jobs_per_minute)
-        )
-        on conflict (user_id) do update
+        -- The common case, a bucket row with the tokens, as a plain update (a HOT update: no
+        -- index covers refilled_at): an upsert's speculative path (arbiter index probe, then a
+        -- row lock, then the update) costs more for the same row.
+        update jobs_private.job_rates as r
         set refilled_at = greatest(r.refilled_at, v_now)
             + make_interval(secs => 60.0 * queue_job.num_images / v_type.jobs_per_minute)
-        where greatest(r.refilled_at, v_now) + make_interval(
+        where r.user_id = v_uid and greatest(r.refilled_at, v_now) + make_interval(
             secs => 60.0 * (queue_job.num_images - v_type.job_burst) / v_type.jobs_per_minute
         ) <= v_now;
+        if not found then
+            -- No row (the user's first job, or a row deleted once its refilled_at was past: the
+            -- same full bucket) or too few tokens: the upsert inserts a row taking the tokens,
+            -- or takes them from a row, or refuses, in one statement.
+            insert into jobs_private.job_rates as r (user_id, refilled_at)
+            values (
+                v_uid,
+                v_now + make_interval(secs => 60.0 * queue_job.num_images / v_type.jobs_per_minute)
+            )
+            on conflict (user_id) do update
+            set refilled_at = greatest(r.refilled_at, v_now)
+                + make_interval(secs => 60.0 * queue_job.num_images / v_type.jobs_per_minute)
+            where greatest(r.refilled_at, v_now) + make_interval(
+                secs => 60.0 * (queue_job.num_images - v_type.job_burst) / v_type.jobs_per_minute
+            ) <= v_now;
+        end if;
         if not found then
             select r.refilled_at into v_refilled_at
             from jobs_private.job_rates as r where r.user_id = v_uid;
@@ -2489,7 +2512,21 @@ begin
         from generate_series(1, queue_job.num_images) as i
         returning *
     )
-    select jobs_private.job_group_json(v_group, false, array_agg(n::public.jobs)) into v_answer
+    -- The answer built here from the returning rows, not by jobs_private.job_group_json (a
+    -- function call with its own SET and statement, and every row copied into an array): the
+    -- same keys and order as job_group_json's, which answers a repeated idempotency key
+    -- (keep the two alike; the idempotency test compares the two answers' jobs).
+    select jsonb_build_object(
+        'group_id', v_group,
+        'deduplicated', false,
+        'jobs', coalesce(jsonb_agg(jsonb_build_object(
+            'id', n.id, 'status', n.status, 'job_type', n.job_type,
+            'worker_pool', n.worker_pool, 'format', n.format, 'quality', n.quality,
+            'model_type', n.model_type, 'destination', n.destination,
+            'image_index', (n.metadata ->> 'image_index')::integer,
+            'priority', n.priority, 'run_at', n.run_at, 'created_at', n.created_at
+        ) order by (n.metadata ->> 'image_index')::integer, n.id), '[]')
+    ) into v_answer
     from inserted as n;
 
     -- The pool's first job gives it a claim floor at the bottom (claims move it forward).

@@ -78,9 +78,10 @@ insert into jobs_private.settings default values;
 -- timestamp per user: the moment the user's bucket is full again. Tokens now = job_burst -
 -- (refilled_at - now()) * jobs_per_minute / 60 (all of them once refilled_at is past), so a row
 -- whose refilled_at is past means the same as no row and may be deleted at any time. queue_job
--- takes num_images tokens by moving refilled_at forward, in one statement that also refuses
--- (a generic cell rate algorithm); the row lock and queue_job's per-user lock make it exact
--- under concurrent calls of one user. Refunds nothing: cancelling a job gives no token back.
+-- takes num_images tokens by moving refilled_at forward, by an update that takes them only if
+-- they are there (a generic cell rate algorithm; an upsert when the user has no row, or to
+-- refuse); the row lock and queue_job's per-user lock make it exact under concurrent calls of
+-- one user. Refunds nothing: cancelling a job gives no token back.
 create table jobs_private.job_rates (
     user_id uuid primary key references public.profiles (id) on delete cascade,
     refilled_at timestamptz not null

@@ -246,23 +246,24 @@ def _check(work: Work, expected: dict[str, tuple[int, int]], most_buffers: int,
 
 # ---- the figures: (calls, rows) of each statement beneath one call ----------------------------
 
-# queue_job of one image, by a user with a profile, the pool's queue claimable (no wake-up):
-# 8 statements, 43 buffers when written.
+# queue_job of one image, by a user with a profile and a bucket row, the pool's queue claimable
+# (no wake-up): 6 statements, 43 buffers when written (8 statements before the per-user lock
+# joined the first statement and the answer joined the insert).
 QUEUE_JOB = {
-    # the job type, the settings and the pool's claim floor, in one statement
+    # the job type, the settings and the pool's claim floor, and the per-user lock (one
+    # queue_job at a time per user: the cap, idempotency and the rate stay exact), in one
+    # statement
     "select public.job_types, jobs_private.settings, jobs_private.claim_floors": (1, 1),
-    # one queue_job at a time per user (the cap and idempotency stay exact)
-    "select pg_advisory_xact_lock": (1, 1),
     # profile, queued count for the cap, head of the queue, the user's fair rank
     "select public.profiles, public.jobs": (1, 1),
-    # the user's rate of new jobs: the token bucket row taken (insert ... on conflict update)
-    "insert jobs_private.job_rates": (1, 1),
-    # the job row: its before-insert trigger and row check run no statement
+    # the user's rate of new jobs: the tokens taken from their bucket row (a plain update; the
+    # upsert runs only for a user without a row, or to refuse)
+    "update jobs_private.job_rates": (1, 1),
+    # the job row and the answer built from its returning rows: the before-insert trigger and
+    # the row check run no statement
     "insert public.jobs": (1, 1),
     "FK check public.profiles": (1, 1),
     "FK check public.job_types": (1, 1),
-    # jobs_private.job_group_json: the answer
-    "expression jsonb_build_object": (1, 1),
 }
 # A set of four: the same statements; one insert of four rows, a foreign key check per row.
 QUEUE_JOB_SET = QUEUE_JOB | {"FK check public.profiles": (4, 4),
