@@ -568,6 +568,8 @@ when (
 execute function jobs_private.jobs_before_insert();
 -- The row check's 24 rules are one CASE expression instead of an IF each (one expression
 -- evaluated per row written, not 24); the same rows accepted and the same first rule named.
+-- Its file no longer revokes the service role's grant (which 1.1.0's gave back only in
+-- sql/41_jobs_row_check.sql): a release that applies it again leaves direct writes working.
 -- jobsdb:source functions/private/jobs_row_is_valid.sql
 -- The row rules of public.jobs, checked by its one CHECK constraint jobs_row_check.
 -- Why one function instead of 24 CHECK constraints: PostgreSQL re-reads (stringToNode) and
@@ -662,11 +664,11 @@ end;
 $$;
 comment on function jobs_private.jobs_row_is_valid(public.jobs) is
 'The row rules of public.jobs (CHECK jobs_row_check): true, or 23514 naming the broken rule (jobs_status_check, jobs_attempts_check, ...) as a CHECK constraint of that name would.';
+-- Not revoked from the service role: the CHECK runs as the writing role and the service role
+-- writes jobs directly (its grant: sql/41_jobs_row_check.sql). Revoking it here would leave
+-- those writes failing between this file and that grant whenever a release re-applies it.
 revoke all on function jobs_private.jobs_row_is_valid(public.jobs)
-from public, anon, authenticated, service_role;
--- The function file revokes every grant; the CHECK runs as the writing role and the service
--- role writes jobs directly (sql/41_jobs_row_check.sql), so its grant is given back here.
-grant execute on function jobs_private.jobs_row_is_valid(public.jobs) to service_role;
+from public, anon, authenticated;
 
 -- Enqueue: queue_job runs 6 statements instead of 8 per call, the same rules and answers.
 -- Functions only; jobs_private.job_rates keeps its fillfactor 70 (its updates stay HOT).

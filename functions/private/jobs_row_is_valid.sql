@@ -91,5 +91,8 @@ end;
 $$;
 comment on function jobs_private.jobs_row_is_valid(public.jobs) is
 'The row rules of public.jobs (CHECK jobs_row_check): true, or 23514 naming the broken rule (jobs_status_check, jobs_attempts_check, ...) as a CHECK constraint of that name would.';
+-- Not revoked from the service role: the CHECK runs as the writing role and the service role
+-- writes jobs directly (its grant: sql/41_jobs_row_check.sql). Revoking it here would leave
+-- those writes failing between this file and that grant whenever a release re-applies it.
 revoke all on function jobs_private.jobs_row_is_valid(public.jobs)
-from public, anon, authenticated, service_role;
+from public, anon, authenticated;

@@ -48,10 +48,9 @@ when (
 execute function jobs_private.jobs_before_insert();
 -- The row check's 24 rules are one CASE expression instead of an IF each (one expression
 -- evaluated per row written, not 24); the same rows accepted and the same first rule named.
+-- Its file no longer revokes the service role's grant (which 1.1.0's gave back only in
+-- sql/41_jobs_row_check.sql): a release that applies it again leaves direct writes working.
 -- jobsdb:apply functions/private/jobs_row_is_valid.sql
--- The function file revokes every grant; the CHECK runs as the writing role and the service
--- role writes jobs directly (sql/41_jobs_row_check.sql), so its grant is given back here.
-grant execute on function jobs_private.jobs_row_is_valid(public.jobs) to service_role;
 
 -- Enqueue: queue_job runs 6 statements instead of 8 per call, the same rules and answers.
 -- Functions only; jobs_private.job_rates keeps its fillfactor 70 (its updates stay HOT).
