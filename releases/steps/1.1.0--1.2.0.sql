@@ -1,10 +1,7 @@
 -- jobsdb:no-transaction
--- jobsdb 1.1.0 -> 1.2.0: (say what this release changes, and why, for the next reader)
---
--- Only what a live database needs, in the order it must run: the DDL (safe on a busy jobs
--- table: docs/operators.md, "Making a release"), then every source file to apply again, e.g.
---   -- jobsdb:apply functions/worker/claim_jobs.sql
--- `jobsdb release build` makes releases/jobsdb--1.1.0--1.2.0.sql from this file.
+-- jobsdb 1.1.0 -> 1.2.0: less work per job on the hot path (set-based batched reports, a
+-- leaner enqueue, cheaper row rules) and list_jobs' reads that hold at 10,000,000 jobs. The
+-- same signatures, answers, errors and rules for every role: 1.1.0's callers keep working.
 --
 -- No transaction: an index on the live jobs table is built concurrently, outside one (the
 -- Supabase CLI runs such a statement on its own since v2.109.0). Every statement can run
