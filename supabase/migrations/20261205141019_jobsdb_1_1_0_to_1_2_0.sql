@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.1.0--1.2.0.sql
