@@ -1,0 +1,6 @@
+-- jobsdb 1.2.0 -> 1.3.0: (say what this release changes, and why, for the next reader)
+--
+-- Only what a live database needs, in the order it must run: the DDL (safe on a busy jobs
+-- table: docs/operators.md, "Making a release"), then every source file to apply again, e.g.
+--   -- jobsdb:apply functions/worker/claim_jobs.sql
+-- `jobsdb release build` makes releases/jobsdb--1.2.0--1.3.0.sql from this file.
