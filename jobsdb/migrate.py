@@ -394,7 +394,8 @@ def dry_run_plan(
     conn: psycopg.Connection, plan: Plan, lock_timeout: str, statement_timeout: str, out: Out
 ) -> None:
     """Execute the pending files in one transaction and roll it back. A file that fails raises
-    MigrateError (nothing stays); a no-transaction file is listed as not checked."""
+    MigrateError (nothing stays); a no-transaction file is listed as not checked, and so is
+    every file after it (they build on its changes)."""
     if not plan.pending:
         out("dry run: database is up to date")
         return
@@ -404,20 +405,29 @@ def dry_run_plan(
         # the history rows too, as the real run writes them (a later file may check for one)
         for stmt in HISTORY_DDL:
             conn.execute(stmt)
+        blocked_by = None
+        checked = 0
         for m in plan.pending:
             if m.no_transaction:
                 out(f"dry run: NOT CHECKED {m.filename}: a `{NO_TX_MARK}` file cannot run inside"
-                    " the dry run's transaction; later files run without its changes")
+                    " the dry run's transaction")
+                blocked_by = blocked_by or m.filename
+            elif blocked_by:
+                # it builds on what the skipped file would have changed (a release step's
+                # guard asks for the release that file makes): running it would report a
+                # failure the real run never meets
+                out(f"dry run: NOT CHECKED {m.filename}: it runs after {blocked_by}, whose"
+                    " changes the dry run cannot make")
             else:
                 t0 = time.monotonic()
                 for i, stmt in enumerate(m.statements):
                     _run_statement(conn, m, i, stmt, what="dry run: ")
                 out(f"dry run: ok {m.filename} ({len(m.statements)} statement(s),"
                     f" {time.monotonic() - t0:.2f}s, rolled back)")
+                checked += 1
             conn.execute(INSERT_HISTORY, (m.version, m.name, m.statements))
-    skipped = sum(m.no_transaction for m in plan.pending)
-    out(f"dry run: {len(plan.pending) - skipped} pending migration(s) checked and rolled back,"
-        f" {skipped} not checked; nothing was applied")
+    out(f"dry run: {checked} pending migration(s) checked and rolled back,"
+        f" {len(plan.pending) - checked} not checked; nothing was applied")
 
 
 def status(url: str, directory: Path, out: Out = print) -> int:

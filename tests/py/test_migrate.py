@@ -160,6 +160,15 @@ def test_dry_run_executes_and_rolls_back_so_a_broken_file_fails_before_the_real_
     assert any(ln.startswith("dry run: NOT CHECKED 20240103000000_idx.sql") for ln in lines)
     assert not exists(bare_db, "public.a")
     assert not exists(bare_db, "supabase_migrations.schema_migrations")
+    # a file after a no-transaction one builds on its changes: not checked either (this one
+    # fails without the index, as a release step's guard fails without the release before)
+    write(mdir, "20240104000000_c.sql", "comment on index a_id is 'needs the index';\n")
+    lines.clear()
+    assert len(migrate.up(bare_db, mdir, dry_run=True, out=lines.append)) == 4
+    assert lines[-2] == ("dry run: NOT CHECKED 20240104000000_c.sql: it runs after"
+                         " 20240103000000_idx.sql, whose changes the dry run cannot make"), lines
+    assert lines[-1].startswith("dry run: 2 pending migration(s) checked and rolled back,"
+                                " 2 not checked"), lines
 
 
 def test_dry_run_gives_up_on_a_busy_table_instead_of_queueing(bare_db: str, mdir: Path) -> None:
