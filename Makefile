@@ -11,6 +11,7 @@ PY := $(VENV)/bin/python
 JOBSDB := $(VENV)/bin/jobsdb
 PG_MAJOR := 15
 EXTDIR := /usr/share/postgresql/$(PG_MAJOR)/extension
+PKGLIBDIR := /usr/lib/postgresql/$(PG_MAJOR)/lib
 SQL_DIRS := $(wildcard sql policies functions migrations tests/pgtap tests/helpers.sql tests/fixtures \
                      jobsdb/sql/doctor.sql \
                      jobsdb/shim)
@@ -75,6 +76,20 @@ deps:
 	    else \
 	        echo "note: postgresql-$(PG_MAJOR)-cron is missing, so the pg_cron test is skipped;" \
 	            "run: sudo apt-get install -y postgresql-$(PG_MAJOR)-cron"; \
+	    fi; \
+	fi
+	@# wal2json (optional; a 64 kB package): the logical decoding plugin Supabase Realtime's
+	@# Postgres Changes read; the partitioned-table tests decode with it, skipped when it is missing
+	@if [ -z "$$DATABASE_URL" ] && [ ! -f $(PKGLIBDIR)/wal2json.so ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: postgresql-$(PG_MAJOR)-wal2json"; \
+	        { apt-get update -q && \
+	            DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-$(PG_MAJOR)-wal2json; } || \
+	            echo "note: postgresql-$(PG_MAJOR)-wal2json could not be installed; the Postgres" \
+	                "Changes tests on a partitioned table are skipped"; \
+	    else \
+	        echo "note: postgresql-$(PG_MAJOR)-wal2json is missing, so the Postgres Changes tests on" \
+	            "a partitioned table are skipped; run: sudo apt-get install -y postgresql-$(PG_MAJOR)-wal2json"; \
 	    fi; \
 	fi
 	@# libfaketime (optional): the roll-up tests also run on a throw-away server whose clock is
