@@ -211,7 +211,7 @@ def fingerprint_parquet(path: Path | str, cols: list[Column]) -> Fingerprint:
         with duckdb.connect() as db:
             db.execute("SET TimeZone = 'UTC'")
             n, checksum, lo, hi = db.execute(q, [str(path)]).fetchone()  # type: ignore[misc]
-    except duckdb.Error as e:
+    except (duckdb.Error, UnicodeDecodeError) as e:  # a damaged file: bytes in the message too
         raise VerifyError(f"{path}: DuckDB cannot read it as this table's Parquet:"
                           f" {errors.one_line(str(e))[:300]}") from e
     return Fingerprint(n, checksum, lo, hi)

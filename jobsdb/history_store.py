@@ -70,8 +70,11 @@ def client():
 
 def storage_error(e: Exception, place: S3Place) -> errors.UserError:
     """One line for what boto3 raised."""
+    from boto3.exceptions import S3UploadFailedError
     from botocore import exceptions as be
 
+    if isinstance(e, S3UploadFailedError) and isinstance(e.__context__, Exception):
+        e = e.__context__  # boto3's transfer wraps the ClientError it got
     if isinstance(e, be.NoCredentialsError):
         why = ("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (Supabase:"
                " Storage > S3 access keys)")
@@ -80,7 +83,13 @@ def storage_error(e: Exception, place: S3Place) -> errors.UserError:
                " AWS_ENDPOINT_URL_S3")
     elif isinstance(e, be.ClientError):
         err = e.response.get("Error", {})
-        why = f"{err.get('Code', '?')}: {err.get('Message') or 'refused'}"
+        code = err.get("Code", "?")
+        why = f"{code}: {err.get('Message') or 'refused'}"
+        if code in ("404", "NoSuchBucket"):
+            why = f"no bucket {place.bucket!r} (create it first: Supabase: Storage > New bucket)"
+        elif code in ("403", "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"):
+            why = (f"{code}: the credentials are refused; check AWS_ACCESS_KEY_ID and"
+                   " AWS_SECRET_ACCESS_KEY")
     else:
         why = errors.one_line(str(e))
     return errors.UserError(f"object store {place}: {why}", exit_code=errors.STORAGE)
@@ -89,6 +98,7 @@ def storage_error(e: Exception, place: S3Place) -> errors.UserError:
 def upload(path: Path, manifest_file: Path, place: S3Place, sha256: str,
            log: Callable[[str], None] = lambda s: None) -> str:
     """Put the verified file, check the object, then put its manifest. Returns the file's URL."""
+    from boto3.exceptions import S3UploadFailedError
     from botocore import exceptions as be
 
     s3 = client()
@@ -107,9 +117,20 @@ def upload(path: Path, manifest_file: Path, place: S3Place, sha256: str,
                 " uploaded")
         s3.upload_file(str(manifest_file), place.bucket, place.key(manifest_file.name),
                        ExtraArgs={"ContentType": "application/json"})
-    except (be.BotoCoreError, be.ClientError) as e:
+    except (be.BotoCoreError, be.ClientError, S3UploadFailedError) as e:
         raise storage_error(e, place) from e
     return f"s3://{place.bucket}/{key}"
+
+
+def check_bucket(place: S3Place) -> None:
+    """Before the export's work: the store answers, the credentials hold, the bucket exists."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore import exceptions as be
+
+    try:
+        client().head_bucket(Bucket=place.bucket)
+    except (be.BotoCoreError, be.ClientError, S3UploadFailedError) as e:
+        raise storage_error(e, place) from e
 
 
 def export(url: str, table: str, dest: str,
@@ -120,7 +141,7 @@ def export(url: str, table: str, dest: str,
     if isinstance(place, Path):
         path, manifest = history.export_to_dir(url, table, place, log)
         return str(path), manifest
-    client()  # boto3 missing: say so before the work
+    check_bucket(place)  # boto3 missing, no bucket, bad credentials: said before the work
     with tempfile.TemporaryDirectory(prefix="jobsdb-history-") as work:
         path, manifest = history.export_to_dir(url, table, Path(work), log)
         where = upload(path, history.manifest_path(path), place, manifest.sha256, log)
