@@ -172,8 +172,8 @@ def _float_duck(x: str) -> str:
 
 
 def _row_text_pg(cols: list[Column]) -> str:
-    parts = [f"coalesce('v' || octet_length({e}) || ':' || {e}, 'n')"
-             for e in (canonical_pg(c) for c in cols)]
+    """Over columns c0, c1, ... holding each column's canonical text (see fingerprint_pg)."""
+    parts = [f"coalesce('v' || octet_length(c{i}) || ':' || c{i}, 'n')" for i in range(len(cols))]
     return "concat(" + ", ".join(parts) + ")"
 
 
@@ -190,9 +190,15 @@ def _has_id(cols: list[Column]) -> bool:
 def fingerprint_pg(conn: psycopg.Connection[Any], table: str, cols: list[Column]) -> Fingerprint:
     ids = ('min(id::text collate "C"), max(id::text collate "C")' if _has_id(cols)
            else "null, null")
+    # each canonical text computed once (offset 0 keeps the planner from inlining the inner
+    # select, which would compute it twice: its length, then the text); jsonb's text is the
+    # dear part
+    canon = ", ".join(f"{canonical_pg(c)} as c{i}" for i, c in enumerate(cols))
+    id_col = ", id" if _has_id(cols) else ""
     q = (f"select count(*), coalesce(sum(('x0' || substr(h, 1, 15))::bit(64)::bigint), 0)"
          f" || '-' || coalesce(sum(('x0' || substr(h, 16, 15))::bit(64)::bigint), 0), {ids}"
-         f" from (select *, md5({_row_text_pg(cols)}) as h from {table}) as t")
+         f" from (select md5({_row_text_pg(cols)}) as h{id_col}"
+         f" from (select {canon}{id_col} from {table} offset 0) as v) as t")
     n, checksum, lo, hi = conn.execute(q).fetchone()  # type: ignore[misc]
     return Fingerprint(n, checksum, lo, hi)
 
