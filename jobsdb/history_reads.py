@@ -41,10 +41,11 @@ def _query(directory: Path, q: str, params: list[Any]) -> list[dict[str, Any]]:
 def older_jobs(directory: Path, user_id: str, limit: int = 50,
                before: datetime.datetime | None = None) -> list[dict[str, Any]]:
     """A user's jobs from the cold history, newest first: `limit` of them, created before
-    `before` when given (the created_at of the last one shown, for the next page)."""
+    `before` when given (the created_at of the last one shown, for the next page). The id is
+    cast to a UUID in the query so that DuckDB compares it with the files' statistics."""
     cond = " AND created_at < ?" if before else ""
     return _query(directory,
-                  f"SELECT * FROM {{files}} WHERE user_id = ?{cond}"
+                  f"SELECT * FROM {{files}} WHERE user_id = CAST(? AS UUID){cond}"
                   " ORDER BY created_at DESC, id DESC LIMIT ?",
                   [user_id, *([before] if before else []), limit])
 
