@@ -221,6 +221,7 @@ def fingerprint_parquet(path: Path | str, cols: list[Column]) -> Fingerprint:
     try:
         with duckdb.connect() as db:
             db.execute("SET TimeZone = 'UTC'")
+            db.execute("SET enable_progress_bar = false")
             n, checksum, lo, hi = db.execute(q, [str(path)]).fetchone()  # type: ignore[misc]
     except (duckdb.Error, UnicodeDecodeError) as e:  # a damaged file: bytes in the message too
         raise VerifyError(f"{path}: DuckDB cannot read it as this table's Parquet:"
@@ -341,6 +342,7 @@ def write_parquet(conn: psycopg.Connection[Any], table: str, cols: list[Column],
     try:
         with duckdb.connect() as db:
             db.execute("SET TimeZone = 'UTC'")
+            db.execute("SET enable_progress_bar = false")
             db.execute("SET temp_directory = ?", [str(workdir / ".duckdb-spill")])
             db.execute("SET preserve_insertion_order = false")
             db.execute(f"COPY ({_duck_select(cols, source)}) TO {_lit(out)}"

@@ -27,6 +27,7 @@ def _query(directory: Path, q: str, params: list[Any]) -> list[dict[str, Any]]:
     try:
         with duckdb.connect() as db:
             db.execute("SET TimeZone = 'UTC'")
+            db.execute("SET enable_progress_bar = false")
             cur = db.execute(q.replace("{files}", "read_parquet(?, union_by_name = true)"),
                              [files, *params])
             names = [d[0] for d in cur.description]
