@@ -47,6 +47,17 @@ class VerifyError(errors.UserError):
     exit_code = errors.VERIFY
 
 
+def need_duckdb():
+    """DuckDB (the `history` extra): the runtime commands need psycopg alone."""
+    try:
+        import duckdb
+    except ModuleNotFoundError as e:
+        raise errors.SetupError(
+            "`jobsdb history` needs DuckDB (the `history` extra): pip install 'jobsdb[history]'"
+        ) from e
+    return duckdb
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -210,8 +221,7 @@ def fingerprint_pg(conn: psycopg.Connection[Any], table: str, cols: list[Column]
 
 def fingerprint_parquet(path: Path | str, cols: list[Column]) -> Fingerprint:
     """The same fingerprint over a Parquet file; VerifyError when DuckDB cannot read it."""
-    import duckdb
-
+    duckdb = need_duckdb()
     ids = ("min(CAST(id AS VARCHAR)), max(CAST(id AS VARCHAR))" if _has_id(cols)
            else "NULL, NULL")
     q = (f"SELECT count(*), CAST(coalesce(sum(CAST('0x' || substr(h, 1, 15) AS BIGINT)), 0)"
@@ -317,7 +327,7 @@ def write_parquet(conn: psycopg.Connection[Any], table: str, cols: list[Column],
                   out: Path, workdir: Path) -> None:
     """Stream the table (in conn's transaction) into a Parquet file at `out`, through a named
     pipe: a thread copies PostgreSQL's CSV into it while DuckDB reads it."""
-    import duckdb
+    duckdb = need_duckdb()
 
     fifo = workdir / f".copy-{os.getpid()}-{threading.get_ident()}.csv"
     os.mkfifo(fifo, 0o600)

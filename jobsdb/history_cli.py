@@ -16,9 +16,10 @@ EPILOG = """\
 destination: a local directory, or s3://bucket/prefix with boto3's environment variables
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3).
 exit codes: 0 done; 2 bad command line or destination; 5 cannot connect; 6 bad --url;
-7 a directory it may not write; 8 no such table, file or directory; 10 boto3 missing for s3://;
-16 the Parquet does not match the table (or its manifest): nothing is left under the final
-name; 17 the object store refused or cannot be reached."""
+7 a directory it may not write; 8 no such table, file or directory; 10 DuckDB or boto3
+missing (pip install 'jobsdb[history]'); 16 the Parquet does not match the table (or its
+manifest): nothing is left under the final name; 17 the object store refused or cannot be
+reached."""
 
 
 def _timestamp(value: str) -> datetime.datetime:

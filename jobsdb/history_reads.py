@@ -21,8 +21,9 @@ def _files(directory: Path) -> str:
 
 
 def _query(directory: Path, q: str, params: list[Any]) -> list[dict[str, Any]]:
-    import duckdb
+    from jobsdb.history import need_duckdb
 
+    duckdb = need_duckdb()
     files = _files(directory)
     try:
         with duckdb.connect() as db:

@@ -3,8 +3,8 @@ Storage's S3 protocol, AWS S3, MinIO, SeaweedFS...).
 
 DuckDB writes to S3 only through its httpfs extension, which it downloads at run time from its
 own extension site; a machine that reaches only package registries cannot. So the file is
-written and verified locally first (jobsdb.history), then uploaded with boto3 (the `s3` extra),
-and the upload is checked: the object's size must be the file's, and its sha256 (sent as
+written and verified locally first (jobsdb.history), then uploaded with boto3 (the `history`
+extra), and the upload is checked: the object's size must be the file's, and its sha256 (sent as
 metadata) must come back. The manifest goes last, so a manifest in the bucket means a complete
 file beside it.
 
@@ -62,7 +62,8 @@ def client():
         from botocore.config import Config
     except ModuleNotFoundError as e:
         raise errors.SetupError(
-            "an s3:// destination needs boto3 (the `s3` extra): pip install 'jobsdb[s3]'"
+            "an s3:// destination needs boto3 (the `history` extra): pip install"
+            " 'jobsdb[history]'"
         ) from e
     return boto3.client("s3", config=Config(s3={"addressing_style": "path"},
                                             retries={"max_attempts": 3, "mode": "standard"}))
