@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from jobsdb import __version__, embedded, errors, urls, worker_cli
+from jobsdb import __version__, embedded, errors, history_cli, urls, worker_cli
 from jobsdb.migrate import DURATION_RE
 from jobsdb.paths import checkout_root, migrations_dir, repo_root
 
@@ -182,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--dir", type=Path, default=None, help="migrations directory")
     sub.add_parser("demo", help="show the package at work")
     worker_cli.register(sub)
+    history_cli.register(sub)
     return ap
 
 
@@ -267,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, root: Path) -> int:
     if args.cmd in worker_cli.COMMANDS:
         return worker_cli.dispatch(args)
+    if args.cmd == "history":
+        return history_cli.dispatch(args, _target)
     if args.cmd == "db":
         if args.action == "start":
             print(embedded.start())

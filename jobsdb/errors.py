@@ -27,6 +27,8 @@ NOT_SUPABASE = 12  # `jobsdb test --url`: the database is not a Supabase databas
 PENDING = 13  # `jobsdb test --url`: migrations pending, or applied ones differ from the files
 TRACE_LEFT = 14  # `jobsdb test --url`: the run left a trace in the database
 DOCTOR_FINDINGS = 15  # `jobsdb doctor`: the database is not healthy (one line per finding)
+VERIFY = 16  # `jobsdb history`: the Parquet does not match the table (or its manifest)
+STORAGE = 17  # `jobsdb history`: the object store refused the request or cannot be reached
 INTERNAL = 70  # a bug: rerun with --debug and report the traceback
 INTERRUPTED = 130
 

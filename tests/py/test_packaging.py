@@ -66,6 +66,8 @@ def test_runtime_needs_psycopg_alone(wheel: zipfile.ZipFile) -> None:
     dev = " ".join(r for r in requires if 'extra == "dev"' in r)
     for tool in ("pytest", "pytest-postgresql", "tap.py", "hypothesis", "squawk-cli"):
         assert tool in dev
+    history = " ".join(r for r in requires if 'extra == "history"' in r)
+    assert "duckdb" in history and "boto3" in history
     from jobsdb import __version__
 
     assert meta["Version"] == __version__

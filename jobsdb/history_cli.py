@@ -1,0 +1,103 @@
+"""The `jobsdb history` commands (cli.py calls register/dispatch): export a table to verified
+Parquet, verify a file again, copy a bucket's files here, and read the cold history."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from jobsdb import errors
+
+EPILOG = """\
+destination: a local directory, or s3://bucket/prefix with boto3's environment variables
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3).
+exit codes: 0 done; 2 bad command line or destination; 5 cannot connect; 6 bad --url;
+7 a directory it may not write; 8 no such table, file or directory; 10 DuckDB or boto3
+missing (pip install 'jobsdb[history]'); 16 the Parquet does not match the table (or its
+manifest): nothing is left under the final name; 17 the object store refused or cannot be
+reached."""
+
+
+def _timestamp(value: str) -> datetime.datetime:
+    try:
+        t = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a timestamp: give e.g. 2026-11-30T12:00:00+00:00") from None
+    return t if t.tzinfo else t.replace(tzinfo=datetime.UTC)
+
+
+def _limit(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 10000:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number from 1 to 10000")
+    return int(value)
+
+
+def register(sub) -> None:
+    h = sub.add_parser(
+        "history", help="finished history to Parquet (verified), and reading it back",
+        description="export TABLE DEST: one table or partition to DEST/<schema.table>.parquet"
+        " and its manifest (.parquet.json), proven equal to the table (row count, checksum,"
+        " min/max id) before it gets its final name. verify FILE: check a file against its"
+        " manifest again. fetch S3URL DIR: copy a bucket's exported files here, verified."
+        " older-jobs DIR USER_ID: a user's jobs, newest first. per-day DIR: jobs per day and"
+        " status.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    hs = h.add_subparsers(dest="hcmd", required=True)
+    ex = hs.add_parser("export", help="one table or partition to verified Parquet",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ex.add_argument("table", help="schema-qualified table or partition, e.g. public.jobs")
+    ex.add_argument("dest", help="a directory, or s3://bucket/prefix")
+    ex.add_argument("--url", default=None,
+                    help="database URL (default: $DATABASE_URL, else the embedded database)")
+    ve = hs.add_parser("verify", help="a Parquet file against its manifest")
+    ve.add_argument("file", type=Path)
+    fe = hs.add_parser("fetch", help="copy the files under s3://bucket/prefix into DIR")
+    fe.add_argument("source")
+    fe.add_argument("dir", type=Path)
+    ol = hs.add_parser("older-jobs", help="a user's jobs from the Parquet files, newest first")
+    ol.add_argument("dir", type=Path)
+    ol.add_argument("user_id")
+    ol.add_argument("--limit", type=_limit, default=50)
+    ol.add_argument("--before", type=_timestamp, default=None,
+                    help="only jobs created before this (the last one shown: the next page)")
+    pd = hs.add_parser("per-day", help="jobs per day and status from the Parquet files")
+    pd.add_argument("dir", type=Path)
+
+
+def _log(s: str) -> None:
+    print(f"jobsdb: {s}", file=sys.stderr)
+
+
+def dispatch(args: argparse.Namespace, target: Callable[..., str]) -> int:
+    from jobsdb import history, history_reads, history_store
+
+    if args.hcmd == "export":
+        history_store.parse(args.dest)  # a bad destination is refused before connecting
+        where, m = history_store.export(target(args, changes=None), args.table, args.dest, _log)
+        print(f"{m.table}: {m.rows} rows, checksum {m.checksum}, verified: {where}")
+        return 0
+    if args.hcmd == "verify":
+        if not args.file.is_file():
+            raise errors.MissingFileError(f"no file {args.file}")
+        m = history.verify_file(args.file)
+        print(f"{args.file}: {m.rows} rows, checksum {m.checksum}: matches its manifest")
+        return 0
+    if args.hcmd == "fetch":
+        place = history_store.parse(args.source)
+        if isinstance(place, Path):
+            raise errors.UsageError(f"{args.source!r} is not an s3://bucket/prefix URL")
+        for p in history_store.download(place, args.dir, _log):
+            print(p)
+        return 0
+    if args.hcmd == "older-jobs":
+        rows = history_reads.older_jobs(args.dir, args.user_id, args.limit, args.before)
+        for r in rows:
+            print(json.dumps(r, default=str))
+        return 0
+    for r in history_reads.jobs_per_day(args.dir):
+        print(f"{r['day']}\t{r['status']}\t{r['jobs']}")
+    return 0
