@@ -1,9 +1,6 @@
--- jobsdb 1.2.0 -> 1.3.0: (say what this release changes, and why, for the next reader)
---
--- Only what a live database needs, in the order it must run: the DDL (safe on a busy jobs
--- table: docs/operators.md, "Making a release"), then every source file to apply again, e.g.
---   -- jobsdb:apply functions/worker/claim_jobs.sql
--- `jobsdb release build` makes releases/jobsdb--1.2.0--1.3.0.sql from this file.
+-- jobsdb 1.2.0 -> 1.3.0: library_items within 5 ms (p95) for a user with 10,000 jobs at
+-- 1,000,000 jobs (bench/README.md). One function; no table changes; the same answers, errors
+-- and rules for every role: 1.2.0's callers keep working.
 
 -- Reads: library_items' answer built with less copying (the same answer, byte for byte).
 -- library_items gathers each job's assets and the page's items as arrays of jsonb instead of
