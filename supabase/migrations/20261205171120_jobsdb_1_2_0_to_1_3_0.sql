@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.2.0--1.3.0.sql
