@@ -219,15 +219,20 @@ def fingerprint_pg(conn: psycopg.Connection[Any], table: str, cols: list[Column]
     return Fingerprint(n, checksum, lo, hi)
 
 
+def fingerprint_query_duck(cols: list[Column], source: str) -> str:
+    """DuckDB's query of the fingerprint over `source` (a table expression with the columns)."""
+    ids = ("min(CAST(id AS VARCHAR)), max(CAST(id AS VARCHAR))" if _has_id(cols)
+           else "NULL, NULL")
+    return (f"SELECT count(*), CAST(coalesce(sum(CAST('0x' || substr(h, 1, 15) AS BIGINT)), 0)"
+            f" AS VARCHAR) || '-' || CAST(coalesce(sum(CAST('0x' || substr(h, 16, 15) AS"
+            f" BIGINT)), 0) AS VARCHAR), {ids}"
+            f" FROM (SELECT md5({_row_text_duck(cols)}) AS h, * FROM {source})")
+
+
 def fingerprint_parquet(path: Path | str, cols: list[Column]) -> Fingerprint:
     """The same fingerprint over a Parquet file; VerifyError when DuckDB cannot read it."""
     duckdb = need_duckdb()
-    ids = ("min(CAST(id AS VARCHAR)), max(CAST(id AS VARCHAR))" if _has_id(cols)
-           else "NULL, NULL")
-    q = (f"SELECT count(*), CAST(coalesce(sum(CAST('0x' || substr(h, 1, 15) AS BIGINT)), 0)"
-         f" AS VARCHAR) || '-' || CAST(coalesce(sum(CAST('0x' || substr(h, 16, 15) AS BIGINT)),"
-         f" 0) AS VARCHAR), {ids}"
-         f" FROM (SELECT md5({_row_text_duck(cols)}) AS h, * FROM read_parquet(?))")
+    q = fingerprint_query_duck(cols, "read_parquet(?)")
     try:
         with duckdb.connect() as db:
             db.execute("SET TimeZone = 'UTC'")

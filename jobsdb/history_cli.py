@@ -19,7 +19,7 @@ exit codes: 0 done; 2 bad command line or destination; 5 cannot connect; 6 bad -
 7 a directory it may not write; 8 no such table, file or directory; 10 DuckDB or boto3
 missing (pip install 'jobsdb[history]'); 16 the Parquet does not match the table (or its
 manifest): nothing is left under the final name; 17 the object store refused or cannot be
-reached."""
+reached; forget: 1 another forget of DEST is running, 13 the database is older than 1.4.0."""
 
 
 def _timestamp(value: str) -> datetime.datetime:
@@ -44,6 +44,7 @@ def register(sub) -> None:
         " and its manifest (.parquet.json), proven equal to the table (row count, checksum,"
         " min/max id) before it gets its final name. verify FILE: check a file against its"
         " manifest again. fetch S3URL DIR: copy a bucket's exported files here, verified."
+        " forget DEST: deleted users' rows out of every exported file of DEST."
         " older-jobs DIR USER_ID: a user's jobs, newest first. per-day DIR: jobs per day and"
         " status.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     hs = h.add_subparsers(dest="hcmd", required=True)
@@ -52,6 +53,15 @@ def register(sub) -> None:
     ex.add_argument("table", help="schema-qualified table or partition, e.g. public.jobs")
     ex.add_argument("dest", help="a directory, or s3://bucket/prefix")
     ex.add_argument("--url", default=None,
+                    help="database URL (default: $DATABASE_URL, else the embedded database)")
+    fg = hs.add_parser("forget", help="deleted users' rows out of every exported file of DEST",
+                       description="Rewrite every exported Parquet file of DEST that holds"
+                       " rows of a deleted user (jobs_private.forgotten_users) without them,"
+                       " verified, and record that DEST applied them. Safe to run again, and"
+                       " after a killed run.", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    fg.add_argument("dest", help="a directory, or s3://bucket/prefix, as given to export")
+    fg.add_argument("--url", default=None,
                     help="database URL (default: $DATABASE_URL, else the embedded database)")
     ve = hs.add_parser("verify", help="a Parquet file against its manifest")
     ve.add_argument("file", type=Path)
@@ -64,6 +74,9 @@ def register(sub) -> None:
     ol.add_argument("--limit", type=_limit, default=50)
     ol.add_argument("--before", type=_timestamp, default=None,
                     help="only jobs created before this (the last one shown: the next page)")
+    ol.add_argument("--url", default=None,
+                    help="also ask this database whether the user was deleted: a deleted user's"
+                    " jobs are not shown, even before `history forget` has removed them")
     pd = hs.add_parser("per-day", help="jobs per day and status from the Parquet files")
     pd.add_argument("dir", type=Path)
 
@@ -80,6 +93,16 @@ def dispatch(args: argparse.Namespace, target: Callable[..., str]) -> int:
         where, m = history_store.export(target(args, changes=None), args.table, args.dest, _log)
         print(f"{m.table}: {m.rows} rows, checksum {m.checksum}, verified: {where}")
         return 0
+    if args.hcmd == "forget":
+        from jobsdb import history_forget
+
+        history_store.parse(args.dest)  # a bad destination is refused before connecting
+        o = history_forget.forget(target(args, changes=None), args.dest, _log)
+        for name, removed in o.rewritten:
+            print(f"{name}: {removed} rows of deleted users removed, verified")
+        print(f"{o.destination}: {o.files} files checked against {o.users} deleted users"
+              f" ({o.new_users} new here), {len(o.rewritten)} rewritten")
+        return 0
     if args.hcmd == "verify":
         if not args.file.is_file():
             raise errors.MissingFileError(f"no file {args.file}")
@@ -95,6 +118,13 @@ def dispatch(args: argparse.Namespace, target: Callable[..., str]) -> int:
         return 0
     if args.hcmd == "older-jobs":
         rows = history_reads.older_jobs(args.dir, args.user_id, args.limit, args.before)
+        if args.url and rows:
+            from jobsdb import history_forget
+
+            if history_forget.was_deleted(target(args, changes=None), args.user_id):
+                _log(f"user {args.user_id} was deleted: their jobs are not shown (`jobsdb"
+                     " history forget` removes them from the files)")
+                rows = []
         for r in rows:
             print(json.dumps(r, default=str))
         return 0

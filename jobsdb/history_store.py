@@ -16,6 +16,7 @@ other than AWS. Paths are addressed path-style, as Supabase Storage requires.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -138,14 +139,28 @@ def export(url: str, table: str, dest: str,
            log: Callable[[str], None] = lambda s: None) -> tuple[str, history.Manifest]:
     """Export `table` to `dest` (directory or s3://bucket/prefix): verified, then in place under
     its final name. Returns where the Parquet file is, and its manifest."""
+    from jobsdb import history_forget
+
     place = parse(dest)
     if isinstance(place, Path):
-        path, manifest = history.export_to_dir(url, table, place, log)
-        return str(path), manifest
+        history._check_writable(place)
+        # written and verified beside the destination, then published under its lock without
+        # the users deleted meanwhile (history_forget.without_forgotten)
+        with tempfile.TemporaryDirectory(dir=place, prefix=".jobsdb-export-") as work:
+            path, manifest = history.export_to_dir(url, table, Path(work), log)
+            with history_forget.destination_lock(url, place, wait=True) as conn:
+                manifest = history_forget.without_forgotten(conn, path, manifest, log)
+                final = place / path.name
+                history.manifest_path(final).unlink(missing_ok=True)  # no old manifest beside
+                os.replace(path, final)
+                os.replace(history.manifest_path(path), history.manifest_path(final))
+        return str(final), manifest
     check_bucket(place)  # boto3 missing, no bucket, bad credentials: said before the work
     with tempfile.TemporaryDirectory(prefix="jobsdb-history-") as work:
         path, manifest = history.export_to_dir(url, table, Path(work), log)
-        where = upload(path, history.manifest_path(path), place, manifest.sha256, log)
+        with history_forget.destination_lock(url, place, wait=True) as conn:
+            manifest = history_forget.without_forgotten(conn, path, manifest, log)
+            where = upload(path, history.manifest_path(path), place, manifest.sha256, log)
     return where, manifest
 
 

@@ -79,6 +79,11 @@ EXTRA_QUERIES = {
             || array_to_string(array(select unnest(d.defaclacl)::text order by 1), ',')
         from pg_default_acl d left join pg_namespace n on n.oid = d.defaclnamespace
         order by 1""",
+    # auth is not dumped (the platform's), but the package's triggers on its tables are
+    "triggers on auth tables": """
+        select c.oid::regclass::text || ' ' || pg_get_triggerdef(t.oid) from pg_trigger t
+        join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'auth' and not t.tgisinternal order by 1""",
     "extensions": """
         select e.extname || ' ' || n.nspname from pg_extension e
         join pg_namespace n on n.oid = e.extnamespace order by 1""",
