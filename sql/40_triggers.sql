@@ -1,8 +1,9 @@
 -- Fired only when the new row leaves the function something to do: to refuse its status, to
 -- fill a derived column from job_types, to stamp completed_at, to rank a job born waiting in the
--- deferred band, or to add the group id. The WHEN clause is evaluated without calling the
--- function (no call of a function with a SET clause), and queue_job's rows, which carry every
--- one of those values, never fire it; a direct insert that omits any of them does.
+-- deferred band, to add the group id, or to correct a written_xid the insert named (the
+-- column's default is right). The WHEN clause is evaluated without calling the function (no
+-- call of a function with a SET clause), and queue_job's rows, which carry every one of those
+-- values, never fire it; a direct insert that omits any of them does.
 create trigger jobs_before_insert_trg
 before insert on public.jobs
 for each row
@@ -12,6 +13,7 @@ when (
     or new.model_type is null
     or new.run_at > now()
     or new.metadata ->> 'job_id' is null
+    or new.written_xid is distinct from pg_current_xact_id()
 )
 execute function jobs_private.jobs_before_insert();
 

@@ -1,6 +1,6 @@
 -- The privileged body of public.job_changes_since (a security invoker entry point, so that
 -- Supabase's lints 0028/0029 find no security definer function in the exposed schemas).
--- Security definer: it reads each row's xmin and jobs_private's tombstones, which users cannot.
+-- Security definer: it reads jobs_private's tombstones, which users cannot.
 -- The reconcile read for (re)subscribing to job status broadcasts, which are not guaranteed to
 -- arrive: "my jobs that changed since my last cursor", and the ones retention deleted.
 --
@@ -8,7 +8,14 @@
 -- is reported when the transaction that last wrote its row is not visible in the cursor's
 -- snapshot: committed after it was taken, including a transaction that started earlier and
 -- committed late (it was in progress in that snapshot), which a timestamp cursor would skip.
--- The row's xmin (32 bits) is widened to 64 bits against the current snapshot's epoch.
+-- The writer is the row's written_xid: its top-level transaction id, set by default and by
+-- trigger on every write. Not the row's xmin: under a savepoint that is a subtransaction's id,
+-- which a snapshot's list of transactions in progress leaves out, so a job written under a
+-- savepoint of a transaction open across the cursor looked committed before it. Every writer
+-- the cursor does not see has an id from the snapshot's xmin on, so the rows to test are the
+-- range (user_id, written_xid >= xmin) of jobs_user_written_idx: the user's recent writes, not
+-- their whole history. Rows written before 1.4.0 have none; the upgrade to it moved the
+-- tombstone horizon past itself, so every older cursor answers reset once.
 -- Any write of the row counts (a lease extension too): a job may be reported unchanged in
 -- status, never missed. Tombstones of deleted jobs are kept 7 days: an older cursor, or more
 -- than 500 changes, answers reset (reload the lists, keep the new cursor).
@@ -22,7 +29,6 @@ as $$
 declare
     v_uid uuid := auth.uid();
     v_now pg_snapshot := pg_current_snapshot();
-    v_top bigint := pg_snapshot_xmax(pg_current_snapshot())::text::bigint;
     v_since pg_snapshot;
     v_changed jsonb;
     v_count integer;
@@ -71,13 +77,8 @@ begin
         select j.id, j.metadata, j.status, j.attempts, j.error_message, j.updated_at
         from public.jobs as j
         where j.user_id = v_uid
-            and not pg_visible_in_snapshot(
-                ((case
-                    when j.xmin::text::bigint > (v_top & 4294967295) then (v_top >> 32) - 1
-                    else v_top >> 32
-                end << 32) | j.xmin::text::bigint)::text::xid8,
-                v_since
-            )
+            and j.written_xid >= pg_snapshot_xmin(v_since)
+            and not pg_visible_in_snapshot(j.written_xid, v_since)
         limit 501
     ) as c;
     if v_count > 500 then

@@ -35,10 +35,12 @@ begin
     if new.metadata ->> 'job_id' is null then
         new.metadata := new.metadata || jsonb_build_object('job_id', new.id);
     end if;
+    -- The column's default, unless the insert named another value (job_changes_since trusts it).
+    new.written_xid := pg_current_xact_id();
     return new;
 end;
 $$;
 comment on function jobs_private.jobs_before_insert() is
-'Trigger: enforces the birth states (queued, or completed for the service role), fills derived columns from job_types, the deferred band of fair_rank (born waiting for a later run_at) and the group id metadata.job_id.';
+'Trigger: enforces the birth states (queued, or completed for the service role), fills derived columns from job_types, the deferred band of fair_rank (born waiting for a later run_at), the group id metadata.job_id and written_xid (the inserting transaction''s id, whatever the insert named).';
 revoke all on function jobs_private.jobs_before_insert()
 from public, anon, authenticated, service_role;

@@ -52,10 +52,12 @@ begin
         new.fair_rank := 4611686018427387904 + floor(extract(epoch from new.run_at) * 1000)::bigint;
     end if;
     new.updated_at := greatest(now(), old.updated_at + interval '1 microsecond');
+    -- job_changes_since reads a user's rows by the writer's top-level transaction id.
+    new.written_xid := pg_current_xact_id();
     return new;
 end;
 $$;
 comment on function jobs_private.jobs_before_update() is
-'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at) and updated_at (strictly increasing per job: now(), or just past its previous value).';
+'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at) updated_at (strictly increasing per job: now(), or just past its previous value) and written_xid (the writing transaction''s id).';
 revoke all on function jobs_private.jobs_before_update()
 from public, anon, authenticated, service_role;

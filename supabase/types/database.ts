@@ -191,6 +191,7 @@ export type Database = {
           video_id: string | null
           worker_pool: string
           workspace_session_id: string | null
+          written_xid: unknown
         }
         Insert: {
           api_model_id?: string | null
@@ -238,6 +239,7 @@ export type Database = {
           video_id?: string | null
           worker_pool: string
           workspace_session_id?: string | null
+          written_xid?: unknown
         }
         Update: {
           api_model_id?: string | null
@@ -285,6 +287,7 @@ export type Database = {
           video_id?: string | null
           worker_pool?: string
           workspace_session_id?: string | null
+          written_xid?: unknown
         }
         Relationships: [
           {
@@ -651,6 +654,7 @@ export type Database = {
           video_id: string | null
           worker_pool: string
           workspace_session_id: string | null
+          written_xid: unknown
         }[]
         SetofOptions: {
           from: "*"

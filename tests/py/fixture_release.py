@@ -21,7 +21,7 @@ from jobsdb import releases
 ROOT = Path(__file__).resolve().parents[2]
 
 # What the fixture release changes, in the source and in its step file.
-COLUMN = "    last_error_at timestamptz\n"
+COLUMN = "    written_xid xid8 default pg_current_xact_id()\n"
 STEP_DDL = """\
 -- A nullable column without a default: no rewrite, a moment's lock (lock_timeout bounds it).
 alter table public.jobs add column fixture_note text;

@@ -95,3 +95,35 @@ def test_one_page_reads_a_bounded_number_of_buffers(seeded: str, name: str) -> N
     with psycopg.connect(seeded, autocommit=True) as conn:
         used = _buffers(conn, stmt)
     assert 0 < used <= bound, (name, used)
+
+
+def test_the_reconcile_read_reads_what_changed_not_the_users_history(seeded: str) -> None:
+    """job_changes_since(cursor) after two of the user's 300 jobs changed: it reads the index
+    range of the user's writes since the cursor (measured 18 buffers), not every job of the user
+    (with the rows' xmin as the only record of their writer it read 308: each job on its own
+    page)."""
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        with conn.transaction():
+            conn.execute(
+                "select set_config('role', 'authenticated', true),"
+                " set_config('request.jwt.claims', %s, true)",
+                [json.dumps(as_user(USER))],
+            )
+            cursor = conn.execute("select public.job_changes_since() ->> 'cursor'").fetchone()[0]
+        changed = [r[0] for r in conn.execute(
+            "update public.jobs set moderation_status = 'approved' where id in ("
+            " select id from public.jobs where user_id = %s order by created_at limit 2)"
+            " returning id::text", [USER]).fetchall()]
+        stmt = f"select public.job_changes_since('{cursor}')"
+        used = _buffers(conn, stmt)
+        with conn.transaction():
+            conn.execute(
+                "select set_config('role', 'authenticated', true),"
+                " set_config('request.jwt.claims', %s, true)",
+                [json.dumps(as_user(USER))],
+            )
+            answer = conn.execute(stmt).fetchone()[0]
+    assert answer["reset"] is False
+    assert sorted(j["job_id"] for j in answer["changed"]) == sorted(changed)
+    assert 0 < used <= 60, used
+

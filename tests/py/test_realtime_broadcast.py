@@ -250,6 +250,37 @@ def test_the_reconcile_read_returns_exactly_the_jobs_changed_since_a_cursor(
             _changes(c0, alice, "yesterday")
 
 
+def test_a_job_written_under_a_savepoint_across_the_cursor_is_reported(fresh_db: str) -> None:
+    """A transaction open across the cursor's snapshot writes job A under a savepoint (a worker's
+    library wrapping its call, a function with an exception block): the row's xmin is then the
+    subtransaction's id, which a snapshot's list of transactions in progress leaves out, so a
+    read testing xmin took A as committed before the cursor and never reported it. Through the
+    writer's top-level id (jobs.written_xid) it is reported once the transaction commits; a
+    savepoint rolled back reports nothing."""
+    with psycopg.connect(fresh_db, autocommit=True) as c0, \
+            psycopg.connect(fresh_db, autocommit=True) as c1:
+        alice = _user(c0, "alice@example.com")
+        a, b = _queue(c0, alice), _queue(c0, alice)
+        c1.execute("begin")
+        c1.execute("select pg_current_xact_id()")  # the transaction has its id first
+        c1.execute("savepoint s1")
+        c1.execute("update public.jobs set status = 'cancelled' where id = %s", (a,))
+        c1.execute("release savepoint s1")
+        c1.execute("savepoint s2")
+        c1.execute("update public.jobs set status = 'cancelled' where id = %s", (b,))
+        c1.execute("rollback to savepoint s2")
+        cursor = _changes(c0, alice, None)["cursor"]  # taken while c1 is open
+        c1.execute("commit")
+        xmin, written = c0.execute(
+            "select xmin::text, written_xid::text from public.jobs where id = %s", (a,)
+        ).fetchone() or ("", "")
+        assert xmin != written  # A's xmin is the subtransaction's, not c1's own
+        after = _changes(c0, alice, cursor)
+        assert after["reset"] is False
+        assert [(j["job_id"], j["status"]) for j in after["changed"]] == [(a, "cancelled")]
+        assert _changes(c0, alice, after["cursor"])["changed"] == []
+
+
 def test_no_broadcast_or_reconcile_row_carries_the_workers_name(rt_db: str) -> None:
     """The messages the package writes itself when a worker lets a job go (released too often,
     lease expired, run time exceeded) say what happened, not which worker it was: a broadcast
