@@ -23,15 +23,13 @@ $jobsdb_guard$;
 -- jobsdb 1.4.0 -> 1.3.0: the way back, as a forward migration.
 --
 -- The upgrade added jobs.written_xid and its index, and the triggers and job_changes_since
--- body that use them: the column goes first (its lock keeps every writer of jobs out until
--- the end), then 1.3.0's triggers and body, which read the rows' xmin again (cursors stay
--- valid both ways). It added two tables, a function and a trigger on auth.users: they go. The
--- deleted users recorded meanwhile go with them: run `jobsdb history forget` on every
--- destination before going back, or those users' rows stay in the exported files. No client
--- of the API reads any of them.
+-- body that use them: 1.3.0's insert trigger first (its WHEN names the column), then the
+-- column (its index goes with it), then 1.3.0's trigger functions and body, which read the
+-- rows' xmin again (cursors stay valid both ways). It added two tables, a function and a
+-- trigger on auth.users: they go. The deleted users recorded meanwhile go with them: run
+-- `jobsdb history forget` on every destination before going back, or those users' rows stay
+-- in the exported files. No client of the API reads any of them.
 
--- squawk-ignore ban-drop-column
-alter table public.jobs drop column if exists written_xid;
 create or replace trigger jobs_before_insert_trg
 before insert on public.jobs
 for each row
@@ -43,6 +41,8 @@ when (
     or new.metadata ->> 'job_id' is null
 )
 execute function jobs_private.jobs_before_insert();
+-- squawk-ignore ban-drop-column
+alter table public.jobs drop column if exists written_xid;
 -- jobsdb:source functions/private/jobs_before_update.sql from 1.3.0
 -- updated_at is now(), or one microsecond past the row's previous updated_at when now() is
 -- not later. now() is the transaction's start, so a transaction that started first but wrote

@@ -1,15 +1,13 @@
 -- jobsdb 1.4.0 -> 1.3.0: the way back, as a forward migration.
 --
 -- The upgrade added jobs.written_xid and its index, and the triggers and job_changes_since
--- body that use them: the column goes first (its lock keeps every writer of jobs out until
--- the end), then 1.3.0's triggers and body, which read the rows' xmin again (cursors stay
--- valid both ways). It added two tables, a function and a trigger on auth.users: they go. The
--- deleted users recorded meanwhile go with them: run `jobsdb history forget` on every
--- destination before going back, or those users' rows stay in the exported files. No client
--- of the API reads any of them.
+-- body that use them: 1.3.0's insert trigger first (its WHEN names the column), then the
+-- column (its index goes with it), then 1.3.0's trigger functions and body, which read the
+-- rows' xmin again (cursors stay valid both ways). It added two tables, a function and a
+-- trigger on auth.users: they go. The deleted users recorded meanwhile go with them: run
+-- `jobsdb history forget` on every destination before going back, or those users' rows stay
+-- in the exported files. No client of the API reads any of them.
 
--- squawk-ignore ban-drop-column
-alter table public.jobs drop column if exists written_xid;
 create or replace trigger jobs_before_insert_trg
 before insert on public.jobs
 for each row
@@ -21,6 +19,8 @@ when (
     or new.metadata ->> 'job_id' is null
 )
 execute function jobs_private.jobs_before_insert();
+-- squawk-ignore ban-drop-column
+alter table public.jobs drop column if exists written_xid;
 -- jobsdb:apply functions/private/jobs_before_update.sql from 1.3.0
 -- jobsdb:apply functions/private/jobs_before_insert.sql from 1.3.0
 -- jobsdb:apply functions/jobs_api/job_changes_since.sql from 1.3.0

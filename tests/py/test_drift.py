@@ -39,7 +39,7 @@ def assert_same(a: str, b: str, a_name: str, b_name: str = "the install") -> Non
             a.splitlines(keepends=True), b.splitlines(keepends=True),
             fromfile=a_name, tofile=b_name, n=3,
         ))
-        pytest.fail(f"{a_name} and {b_name} of jobsdb {releases.latest(RDIR)} differ:\n{diff}")
+        pytest.fail(f"{a_name} and {b_name} differ:\n{diff}")
 
 
 def _new_db(owner_url: str, superuser_url: str | None, template: str | None = None):
@@ -99,6 +99,27 @@ def test_each_older_release_upgraded_equals_the_install(
                     f"jobsdb {release} upgraded")
     finally:
         j.drop()
+
+
+@pytest.mark.parametrize("release", older_releases())
+def test_the_way_back_to_each_older_release_equals_its_install(
+        owner_url: str, superuser_url: str | None, release: str) -> None:
+    """The carried way backs (releases/jobsdb--B--A.sql), chained from the newest release down
+    to `release`, end where that release's own install does (the fixture release's way back is
+    tested in test_releases.py; these are the real ones)."""
+    down, jd = _new_db(owner_url, superuser_url)
+    fresh, jf = _new_db(owner_url, superuser_url)
+    try:
+        to_newest(down)
+        package_migrate.up(down, target=release, rdir=RDIR, mdir=MDIR, out=lambda s: None)
+        package_migrate.up(fresh, target=release, rdir=RDIR, mdir=MDIR, out=lambda s: None)
+        assert_same(schema.dump(dump_url(down, superuser_url), data=True),
+                    schema.dump(dump_url(fresh, superuser_url), data=True),
+                    f"jobsdb {releases.latest(RDIR)} taken back to {release}",
+                    f"the install of {release}")
+    finally:
+        jd.drop()
+        jf.drop()
 
 
 def _first_table(url: str) -> str | None:
