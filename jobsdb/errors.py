@@ -99,7 +99,7 @@ def _from_psycopg(e: Exception) -> UserError | None:
             f"{msg}: the role lacks a privilege this needs; run it as the database's owner role"
             " (postgres on Supabase), or grant the privilege",
         )
-    if isinstance(e, psycopg.OperationalError):
+    if isinstance(e, psycopg.OperationalError) and _is_connect_failure(e.sqlstate):
         m = _ROLE_MISSING.search(full)
         if m:
             return PrivilegeError(
@@ -120,6 +120,15 @@ def _from_psycopg(e: Exception) -> UserError | None:
         return BadUrlError(f"invalid connection string: {msg}")
     code = f" [{e.sqlstate}]" if e.sqlstate else ""
     return UserError(f"database error{code}: {msg}", exit_code=DATABASE)
+
+
+def _is_connect_failure(sqlstate: str | None) -> bool:
+    """psycopg raises OperationalError for a failed connection (no SQLSTATE, class 08, a
+    refused login: 28, too many connections, the server starting up or shutting down) and also
+    for errors of a running statement (55P03 lock timeout, 57014 statement timeout, class 53
+    out of memory or disk): those are the database's answer, not a connection problem."""
+    return (sqlstate is None or sqlstate[:2] in ("08", "28")
+            or sqlstate in ("53300", "57P01", "57P02", "57P03"))
 
 
 def _connect_reason(full: str) -> str:

@@ -130,6 +130,29 @@ def test_missing_role_and_missing_privilege(superuser_url: str) -> None:
             c.execute("drop role jobsdb_cli_noprivs")
 
 
+def test_a_timeout_is_the_databases_answer_not_a_connection_failure(owner_url: str) -> None:
+    """A statement timeout (57014) and a lock timeout (55P03) are raised by psycopg as
+    OperationalError, like a refused connection; they are database errors with their SQLSTATE
+    (exit 11), not "cannot connect ... check the host and port" (exit 5)."""
+    with psycopg.connect(owner_url, autocommit=True) as holder, \
+            psycopg.connect(owner_url, autocommit=True) as conn:
+        conn.execute("set statement_timeout = '50ms'")
+        with pytest.raises(psycopg.OperationalError) as timeout:
+            conn.execute("select pg_sleep(2)")
+        holder.execute("select pg_advisory_lock(hashtext('cli_errors_probe'))")
+        conn.execute("set statement_timeout = 0")
+        conn.execute("set lock_timeout = '50ms'")
+        with pytest.raises(psycopg.OperationalError) as lock:
+            conn.execute("select pg_advisory_lock(hashtext('cli_errors_probe'))")
+    for exc, code in ((timeout.value, "57014"), (lock.value, "55P03")):
+        err = errors.classify(exc)
+        assert exc.sqlstate == code
+        assert err.exit_code == errors.DATABASE, str(err)
+        assert str(err).startswith(f"database error [{code}]: "), str(err)
+    refused = psycopg.OperationalError("connection failed: connection refused")
+    assert errors.classify(refused).exit_code == errors.CONNECT
+
+
 def test_missing_file() -> None:
     r = jobsdb("test", "tests/pgtap/nope.sql")
     assert "tests/pgtap/nope.sql" in one_error_line(r, errors.MISSING_FILE)
