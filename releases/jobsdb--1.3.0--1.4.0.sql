@@ -289,11 +289,12 @@ when (
 execute function jobs_private.jobs_before_insert();
 -- Built concurrently: writes go on. If the build fails it leaves an invalid index: drop it
 -- concurrently and rerun.
--- Partial: only job_changes_since's condition implies its predicate, so the other per-user
--- reads keep their plans. Rows last written before this step are not in it.
+-- Partial: ended jobs only (a job enters it once, when it ends), and only job_changes_since's
+-- condition implies its predicate, so the other per-user reads keep their plans. Rows last
+-- written before this step are not in it.
 create index concurrently if not exists jobs_user_written_idx
 on public.jobs (user_id, written_xid)
-where written_xid is not null;
+where status not in ('queued', 'processing') and written_xid is not null;
 -- Rows last written before this point have no written_xid, and every transaction that wrote
 -- jobs before the triggers above were in place has a smaller id than this statement's. Moving
 -- the tombstone horizon here makes every cursor whose snapshot does not see this transaction
@@ -317,9 +318,10 @@ set purged_through = greatest(h.purged_through, pg_current_xact_id());
 -- which a snapshot's list of transactions in progress leaves out, so a job written under a
 -- savepoint of a transaction open across the cursor looked committed before it. Every writer
 -- the cursor does not see has an id from the snapshot's xmin on, so the rows to test are the
--- range (user_id, written_xid >= xmin) of jobs_user_written_idx: the user's recent writes, not
--- their whole history. Rows written before 1.4.0 have none; the upgrade to it moved the
--- tombstone horizon past itself, so every older cursor answers reset once.
+-- user's unfinished jobs (the per-user cap bounds them) and the range (user_id, written_xid >=
+-- xmin) of their ended ones in jobs_user_written_idx: the user's recent writes, not their whole
+-- history. Rows written before 1.4.0 have none (null: never reported); the upgrade to it moved
+-- the tombstone horizon past itself, so every older cursor answers reset once.
 -- Any write of the row counts (a lease extension too): a job may be reported unchanged in
 -- status, never missed. Tombstones of deleted jobs are kept 7 days: an older cursor, or more
 -- than 500 changes, answers reset (reload the lists, keep the new cursor).
@@ -378,9 +380,17 @@ begin
     ) order by c.updated_at, c.id)
     into v_count, v_changed
     from (
+        -- unfinished: all of the user's (jobs_user_active_idx; the per-user cap bounds them)
         select j.id, j.metadata, j.status, j.attempts, j.error_message, j.updated_at
         from public.jobs as j
-        where j.user_id = v_uid
+        where j.user_id = v_uid and j.status in ('queued', 'processing')
+            and not pg_visible_in_snapshot(j.written_xid, v_since)
+        union all
+        -- ended: those written from the snapshot's xmin on (jobs_user_written_idx)
+        select j.id, j.metadata, j.status, j.attempts, j.error_message, j.updated_at
+        from public.jobs as j
+        where j.user_id = v_uid and j.status not in ('queued', 'processing')
+            and j.written_xid is not null
             and j.written_xid >= pg_snapshot_xmin(v_since)
             and not pg_visible_in_snapshot(j.written_xid, v_since)
         limit 501

@@ -68,11 +68,12 @@ when (
 execute function jobs_private.jobs_before_insert();
 -- Built concurrently: writes go on. If the build fails it leaves an invalid index: drop it
 -- concurrently and rerun.
--- Partial: only job_changes_since's condition implies its predicate, so the other per-user
--- reads keep their plans. Rows last written before this step are not in it.
+-- Partial: ended jobs only (a job enters it once, when it ends), and only job_changes_since's
+-- condition implies its predicate, so the other per-user reads keep their plans. Rows last
+-- written before this step are not in it.
 create index concurrently if not exists jobs_user_written_idx
 on public.jobs (user_id, written_xid)
-where written_xid is not null;
+where status not in ('queued', 'processing') and written_xid is not null;
 -- Rows last written before this point have no written_xid, and every transaction that wrote
 -- jobs before the triggers above were in place has a smaller id than this statement's. Moving
 -- the tombstone horizon here makes every cursor whose snapshot does not see this transaction
