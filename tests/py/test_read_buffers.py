@@ -98,10 +98,10 @@ def test_one_page_reads_a_bounded_number_of_buffers(seeded: str, name: str) -> N
 
 
 def test_the_reconcile_read_reads_what_changed_not_the_users_history(seeded: str) -> None:
-    """job_changes_since(cursor) after two of the user's 300 jobs changed: it reads the index
-    range of the user's writes since the cursor (measured 18 buffers), not every job of the user
-    (with the rows' xmin as the only record of their writer it read 308: each job on its own
-    page)."""
+    """job_changes_since(cursor) after two of the user's 300 jobs changed: it reads the user's
+    unfinished jobs and the index range of their ended jobs written since the cursor (measured
+    31 buffers), not every job of the user (with the rows' xmin as the only record of their
+    writer it read 308: each job on its own page)."""
     with psycopg.connect(seeded, autocommit=True) as conn:
         with conn.transaction():
             conn.execute(
