@@ -598,7 +598,7 @@ references public.videos (id) on delete set null;
 -- satisfies, so the hot table keeps few indexes and FK indexes are partial on non-null values.
 create index jobs_user_created_idx on public.jobs (user_id, created_at desc, id desc);
 -- job_changes_since: a user's ended jobs written since a cursor's snapshot are the range of
--- this index from the snapshot's xmin on (their unfinished ones, at most the per-user cap, it
+-- this index from the snapshot's xmin on (their unfinished ones, queued ones capped per user, it
 -- reads all of by jobs_user_active_idx), so the reconcile read costs what changed, not the
 -- user's whole history (a row's own xmin is only in the heap, and is a subtransaction's id when
 -- the row was written under a savepoint). Ended jobs only: a job enters it once, when it ends,
@@ -1548,7 +1548,7 @@ begin
 end;
 $$;
 comment on function jobs_private.jobs_before_update() is
-'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at) updated_at (strictly increasing per job: now(), or just past its previous value) and written_xid (the writing transaction''s id).';
+'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at), updated_at (strictly increasing per job: now(), or just past its previous value) and written_xid (the writing transaction''s id).';
 revoke all on function jobs_private.jobs_before_update()
 from public, anon, authenticated, service_role;
 
@@ -3081,9 +3081,9 @@ to authenticated, service_role;
 -- which a snapshot's list of transactions in progress leaves out, so a job written under a
 -- savepoint of a transaction open across the cursor looked committed before it. Every writer
 -- the cursor does not see has an id from the snapshot's xmin on, so the rows to test are the
--- user's unfinished jobs (the per-user cap bounds them) and the range (user_id, written_xid >=
--- xmin) of their ended ones in jobs_user_written_idx: the user's recent writes, not their whole
--- history. Rows written before 1.4.0 have none (null: never reported); the upgrade to it moved
+-- user's unfinished jobs (the cap on queued jobs and the workers' claims bound them) and the
+-- range (user_id, written_xid >= xmin) of their ended ones in jobs_user_written_idx: the
+-- user's recent writes, not their whole history. Rows written before 1.4.0 have none (null: never reported); the upgrade to it moved
 -- the tombstone horizon past itself, so every older cursor answers reset once.
 -- Any write of the row counts (a lease extension too): a job may be reported unchanged in
 -- status, never missed. Tombstones of deleted jobs are kept 7 days: an older cursor, or more
@@ -3143,7 +3143,7 @@ begin
     ) order by c.updated_at, c.id)
     into v_count, v_changed
     from (
-        -- unfinished: all of the user's (jobs_user_active_idx; the per-user cap bounds them)
+        -- unfinished: all of the user's (jobs_user_active_idx; queued ones are capped per user)
         select j.id, j.metadata, j.status, j.attempts, j.error_message, j.updated_at
         from public.jobs as j
         where j.user_id = v_uid and j.status in ('queued', 'processing')

@@ -156,7 +156,7 @@ references public.videos (id) on delete set null;
 -- satisfies, so the hot table keeps few indexes and FK indexes are partial on non-null values.
 create index jobs_user_created_idx on public.jobs (user_id, created_at desc, id desc);
 -- job_changes_since: a user's ended jobs written since a cursor's snapshot are the range of
--- this index from the snapshot's xmin on (their unfinished ones, at most the per-user cap, it
+-- this index from the snapshot's xmin on (their unfinished ones, queued ones capped per user, it
 -- reads all of by jobs_user_active_idx), so the reconcile read costs what changed, not the
 -- user's whole history (a row's own xmin is only in the heap, and is a subtransaction's id when
 -- the row was written under a savepoint). Ended jobs only: a job enters it once, when it ends,

@@ -13,9 +13,9 @@
 -- which a snapshot's list of transactions in progress leaves out, so a job written under a
 -- savepoint of a transaction open across the cursor looked committed before it. Every writer
 -- the cursor does not see has an id from the snapshot's xmin on, so the rows to test are the
--- user's unfinished jobs (the per-user cap bounds them) and the range (user_id, written_xid >=
--- xmin) of their ended ones in jobs_user_written_idx: the user's recent writes, not their whole
--- history. Rows written before 1.4.0 have none (null: never reported); the upgrade to it moved
+-- user's unfinished jobs (the cap on queued jobs and the workers' claims bound them) and the
+-- range (user_id, written_xid >= xmin) of their ended ones in jobs_user_written_idx: the
+-- user's recent writes, not their whole history. Rows written before 1.4.0 have none (null: never reported); the upgrade to it moved
 -- the tombstone horizon past itself, so every older cursor answers reset once.
 -- Any write of the row counts (a lease extension too): a job may be reported unchanged in
 -- status, never missed. Tombstones of deleted jobs are kept 7 days: an older cursor, or more
@@ -75,7 +75,7 @@ begin
     ) order by c.updated_at, c.id)
     into v_count, v_changed
     from (
-        -- unfinished: all of the user's (jobs_user_active_idx; the per-user cap bounds them)
+        -- unfinished: all of the user's (jobs_user_active_idx; queued ones are capped per user)
         select j.id, j.metadata, j.status, j.attempts, j.error_message, j.updated_at
         from public.jobs as j
         where j.user_id = v_uid and j.status in ('queued', 'processing')

@@ -58,6 +58,6 @@ begin
 end;
 $$;
 comment on function jobs_private.jobs_before_update() is
-'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at) updated_at (strictly increasing per job: now(), or just past its previous value) and written_xid (the writing transaction''s id).';
+'Trigger: protects immutable columns (PT400), allows only the transitions of jobs_private.job_status_transitions (PT409, naming both states), maintains started_at, completed_at, the lease columns, the deferred band of fair_rank (a queued job waiting for a later run_at), updated_at (strictly increasing per job: now(), or just past its previous value) and written_xid (the writing transaction''s id).';
 revoke all on function jobs_private.jobs_before_update()
 from public, anon, authenticated, service_role;
