@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.3.0--1.4.0.sql
