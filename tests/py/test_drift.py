@@ -33,7 +33,8 @@ def dump_url(url: str, superuser_url: str | None) -> str:
     return embedded.url_for_db(superuser_url, url.rsplit("/", 1)[1]) if superuser_url else url
 
 
-def assert_same(a: str, b: str, a_name: str, b_name: str = "the install") -> None:
+def assert_same(a: str, b: str, a_name: str, b_name: str | None = None) -> None:
+    b_name = b_name or f"the install of jobsdb {releases.latest(RDIR)}"
     if a != b:
         diff = "".join(difflib.unified_diff(
             a.splitlines(keepends=True), b.splitlines(keepends=True),
