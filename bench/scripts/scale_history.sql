@@ -10,8 +10,9 @@
 -- over the whole history); 10003..10005 are heavy users (a tenth of all jobs between them);
 -- every other job goes to one of %(users)s users from 10006 on, by a hash of its number.
 -- Jobs: created in id order over the last 180 days (ids as jobs_private.new_job_id makes them:
--- a sequence, then random bits); by a hash, 94%% completed, 4%% failed, 2%% cancelled; prompts of
--- 80 to 400 characters; one output row per completed job.
+-- a sequence, then random bits); by a hash, 94%% completed, 4%% failed, 2%% cancelled; run times
+-- from 3 to 63 s to the microsecond (as the clock writes them: nearly every one distinct); prompts
+-- of 80 to 400 characters; one output row per completed job.
 
 -- name: users
 -- sql:
@@ -70,10 +71,10 @@ select
     case when g.h %% 4 = 0 then 'workspace' else 'library' end,
     g.created_at,
     case when s.status <> 'cancelled' then g.created_at + interval '2 s' end,
-    g.created_at + make_interval(secs => 5 + g.h %% 60),
-    g.created_at + make_interval(secs => 5 + g.h %% 60),
+    g.created_at + make_interval(secs => 5 + (g.h %% 60000000) / 1000000.0),
+    g.created_at + make_interval(secs => 5 + (g.h %% 60000000) / 1000000.0),
     g.created_at, t.worker_pool, g.i,
-    case when s.status = 'failed' then g.created_at + make_interval(secs => 5 + g.h %% 60) end
+    case when s.status = 'failed' then g.created_at + make_interval(secs => 5 + (g.h %% 60000000) / 1000000.0) end
 from (
     select
         i, abs(hashint8(i)) as h,
