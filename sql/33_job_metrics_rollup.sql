@@ -31,18 +31,66 @@ create table jobs_private.job_metrics_rollup (
 comment on table jobs_private.job_metrics_rollup is
 'system_metrics roll-up: per closed hour and job type, finished jobs per status, jobs with more than one attempt, and count and exact sum of the completed jobs'' run and queue-to-done seconds.';
 
+-- The buckets of run time system_metrics counts to find its percentiles: bucket b holds the run
+-- times from from_seconds of b up to that of b + 1, 64 buckets an octave (each about 1.1% wider
+-- than the one before) from about a millisecond (2^-10 s) to 194 days (2^24 s);
+-- pg_catalog.width_bucket(run_seconds::float8, every from_seconds in order) says which, 0
+-- below the first. Data, computed once in numeric arithmetic (as float8: width_bucket searches
+-- a float8 array by bisection, a numeric one element by element), so a bucket never depends on
+-- a float library, and what makes the percentiles exact holds by construction: a larger run
+-- time is never in a smaller bucket. Eight consecutive buckets (bucket / 8, an eighth of an octave)
+-- make a coarse one.
+create table jobs_private.job_metrics_run_bounds (
+    bucket integer primary key,
+    from_seconds double precision not null unique
+);
+insert into jobs_private.job_metrics_run_bounds (bucket, from_seconds)
+select
+    g.k + 641 as bucket,
+    round(power(2::numeric, g.k / 64.0), 6)::double precision as from_seconds
+from generate_series(-640, 1536) as g (k);
+comment on table jobs_private.job_metrics_run_bounds is
+'system_metrics roll-up: the lower bound (seconds) of each bucket of run time, 64 an octave from 2^-10 to 2^24 s, for width_bucket; fixed at install.';
+
 -- Per hour and job type: the completed jobs' run seconds as (value, how many): the exact
 -- distribution, so p50/p95 (percentile_cont) are computed exactly from the roll-up. As many
--- rows as distinct run times in the hour (at most one per completed job).
+-- rows as distinct run times in the hour (at most one per completed job), so a month of them
+-- is as many rows as a month of jobs: system_metrics never reads them all. It counts the
+-- window's jobs per coarse bucket of run time (job_metrics_run_buckets) to find the one each
+-- percentile falls in, then per bucket within that one, then reads the exact values of that
+-- bucket only, through job_metrics_run_seconds_bucket_idx.
 create table jobs_private.job_metrics_run_seconds (
     hour timestamptz not null,
     job_type text not null,
     run_seconds numeric not null,
     jobs bigint not null,
+    -- its bucket (job_metrics_run_bounds)
+    bucket integer not null,
     primary key (hour, job_type, run_seconds)
 );
+create index job_metrics_run_seconds_bucket_idx
+on jobs_private.job_metrics_run_seconds (job_type, bucket, hour) include (run_seconds, jobs);
 comment on table jobs_private.job_metrics_run_seconds is
-'system_metrics roll-up: per closed hour and job type, each distinct run time (completed_at - started_at, seconds) of the completed jobs and how many had it, for exact percentiles.';
+'system_metrics roll-up: per closed hour and job type, each distinct run time (completed_at - started_at, seconds) of the completed jobs, how many had it and its bucket (job_metrics_run_bounds), for exact percentiles.';
+
+-- How many completed jobs per bucket of run time (width 1: a bucket of job_metrics_run_bounds;
+-- width 8: a coarse bucket, bucket / 8), per closed hour (hours = 1) and per UTC day (hours =
+-- 24, the sums of its 24 hours). A day's rows exist exactly while all 24 of its hours are in
+-- job_metrics_hours (rollup_job_metrics keeps it so), so a 31-day window counts about 30 days
+-- of rows and the hours at its two edges, not 744 hours of them; and it counts the coarse
+-- buckets of a job type's spread of run times (a few dozen), then the eight buckets of the one
+-- coarse bucket a percentile falls in.
+create table jobs_private.job_metrics_run_buckets (
+    period timestamptz not null,
+    hours smallint not null constraint job_metrics_run_buckets_hours_check check (hours in (1, 24)),
+    job_type text not null,
+    width smallint not null constraint job_metrics_run_buckets_width_check check (width in (1, 8)),
+    bucket integer not null,
+    jobs bigint not null,
+    primary key (hours, period, job_type, width, bucket)
+);
+comment on table jobs_private.job_metrics_run_buckets is
+'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 8: bucket / 8), per closed hour (hours = 1) and per UTC day whose 24 hours are rolled up (hours = 24), to find the bucket each percentile falls in.';
 
 -- Hours whose rolled-up figures a later change made stale: a finished job changed (retry_job
 -- requeues a failed one), deleted (retention, account deletion) or inserted already finished
@@ -59,7 +107,8 @@ comment on table jobs_private.job_metrics_stale is
 'system_metrics roll-up: hours made stale by a change to a finished job (update, delete, insert); read live until rollup_job_metrics recomputes them.';
 
 revoke all on table jobs_private.job_metrics_hours, jobs_private.job_metrics_rollup,
-jobs_private.job_metrics_run_seconds, jobs_private.job_metrics_stale
+jobs_private.job_metrics_run_bounds, jobs_private.job_metrics_run_seconds,
+jobs_private.job_metrics_run_buckets, jobs_private.job_metrics_stale
 from public, anon, authenticated, service_role;
 
 -- How far hours may be closed, proven from pg_locks (readable by every role, unlike other

@@ -13,6 +13,10 @@
 -- Later changes to a finished job (retry_job, deletes, restores) mark its hour stale
 -- (jobs_private.job_metrics_stale, by trigger): its markers are deleted here and the hour is
 -- computed again; a marker committed after they were read survives for the next run.
+-- Per hour it writes the sums (job_metrics_rollup), the distinct run times with their bucket
+-- (job_metrics_run_seconds) and the counts per bucket and coarse bucket
+-- (job_metrics_run_buckets), and those counts of each UTC day once its 24 hours are all
+-- rolled up.
 create function jobs_private.rollup_job_metrics(from_scratch boolean default false)
 returns integer
 language plpgsql
@@ -28,6 +32,7 @@ declare
     v_horizon timestamptz;
     v_stale timestamptz[];
     v_hours timestamptz[];
+    v_bounds float8[];
 begin
     if pg_catalog.current_setting('transaction_isolation') <> 'read committed' then
         raise exception using
@@ -47,6 +52,14 @@ begin
     delete from jobs_private.job_metrics_rollup as r where r.hour = any(v_stale) or r.hour < v_drop_before;
     delete from jobs_private.job_metrics_run_seconds as r
     where r.hour = any(v_stale) or r.hour < v_drop_before;
+    -- a day's rows go with any of its hours (they exist only while all 24 are rolled up)
+    delete from jobs_private.job_metrics_run_buckets as b
+    where b.period < v_drop_before
+        or (b.hours = 1 and b.period = any(v_stale))
+        or (b.hours = 24 and b.period = any(
+            select pg_catalog.date_bin(interval '1 day', s.hour, v_origin)
+            from pg_catalog.unnest(v_stale) as s (hour)
+        ));
 
     select coalesce(array_agg(g.hour order by g.hour), '{}')
     into v_hours
@@ -55,6 +68,9 @@ begin
     if pg_catalog.cardinality(v_hours) = 0 then
         return 0;
     end if;
+    select pg_catalog.array_agg(b.from_seconds order by b.bucket)
+    into v_bounds
+    from jobs_private.job_metrics_run_bounds as b;
 
     with finished as (
         select
@@ -69,6 +85,18 @@ begin
     ),
     kept as (
         select f.* from finished as f where f.hour = any(v_hours)
+    ),
+    runs as (
+        select k.hour, k.job_type, k.run_seconds, count(*) as jobs
+        from kept as k
+        where k.status = 'completed' and k.run_seconds is not null
+        group by k.hour, k.job_type, k.run_seconds
+    ),
+    run_rows as (
+        insert into jobs_private.job_metrics_run_seconds (hour, job_type, run_seconds, jobs, bucket)
+        select r.hour, r.job_type, r.run_seconds, r.jobs, pg_catalog.width_bucket(r.run_seconds::float8, v_bounds)
+        from runs as r
+        returning hour, job_type, bucket, jobs
     ),
     sums as (
         insert into jobs_private.job_metrics_rollup (
@@ -88,14 +116,30 @@ begin
         from kept as k
         group by k.hour, k.job_type
     )
-    insert into jobs_private.job_metrics_run_seconds (hour, job_type, run_seconds, jobs)
-    select k.hour, k.job_type, k.run_seconds, count(*)
-    from kept as k
-    where k.status = 'completed' and k.run_seconds is not null
-    group by k.hour, k.job_type, k.run_seconds;
+    insert into jobs_private.job_metrics_run_buckets (period, hours, job_type, width, bucket, jobs)
+    select r.hour, 1, r.job_type, w.width, r.bucket / w.width, sum(r.jobs)
+    from run_rows as r
+    cross join (values (1::smallint), (8::smallint)) as w (width)
+    group by r.hour, r.job_type, w.width, r.bucket / w.width;
 
     insert into jobs_private.job_metrics_hours (hour)
     select h.hour from pg_catalog.unnest(v_hours) as h (hour);
+
+    -- the days whose 24th hour this run rolled up: their sums (no day among them has rows: it
+    -- was not whole before, or the hour that made it whole again was stale and its rows went)
+    insert into jobs_private.job_metrics_run_buckets (period, hours, job_type, width, bucket, jobs)
+    select d.day, 24, b.job_type, b.width, b.bucket, sum(b.jobs)
+    from (
+        select distinct pg_catalog.date_bin(interval '1 day', h.hour, v_origin) as day
+        from pg_catalog.unnest(v_hours) as h (hour)
+    ) as d
+    inner join jobs_private.job_metrics_run_buckets as b
+        on b.hours = 1 and b.period >= d.day and b.period < d.day + interval '1 day'
+    where (
+        select count(*) from jobs_private.job_metrics_hours as h
+        where h.hour >= d.day and h.hour < d.day + interval '1 day'
+    ) = 24
+    group by d.day, b.job_type, b.width, b.bucket;
     return pg_catalog.cardinality(v_hours);
 end;
 $$;

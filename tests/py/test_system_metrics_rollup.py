@@ -39,10 +39,11 @@ ROOT = Path(__file__).resolve().parents[2]
 LIBFAKETIME = next(iter(sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))), None)
 
 # Finished jobs over the last 9 days in irregular steps, with completed_at also exactly on
-# hour edges and a microsecond either side of them; run times from a small set (ties) and
-# unique ones; 4% failed (a third of all retried), 4% cancelled (half never started). Loaded
-# as the superuser with session_replication_role = replica (as a restore would; the rows keep
-# every rule of jobs_row_is_valid), so created_at can lie in the past.
+# hour edges and a microsecond either side of them; run times from a small set (ties), unique
+# ones, zero and over an hour, on both sides of buckets' bounds (powers of 2); 4% failed (a
+# third of all retried), 4% cancelled (half never started). Loaded as the superuser with
+# session_replication_role = replica (as a restore would; the rows keep every rule of
+# jobs_row_is_valid), so created_at can lie in the past.
 SEED = [
     """insert into auth.users (id, aud, role, email, created_at, updated_at)
     values ('00000000-0000-4000-8000-0000000000a1', 'authenticated', 'authenticated',
@@ -75,7 +76,8 @@ SEED = [
                     + make_interval(secs => ((g / 7) % 3 - 1) * 0.000001)
                 else now() - make_interval(secs => g * 193.7)
             end as at,
-            case when g % 5 = 0 then 1.5 * (g % 4) + 2 else 0.001 * g + 0.5 end as run
+            case when g % 13 = 0 then 0 when g % 17 = 0 then 3600.25 + g % 3
+                when g % 5 = 0 then 1.5 * (g % 4) + 2 else 0.001 * g + 0.5 end as run
     ) as c
     inner join public.job_types as t on t.job_type
         = (array['sdxl_image_fast', 'sdxl_image_high', 'image_fast', 'video_fast'])[1 + g % 4]""",
@@ -151,6 +153,56 @@ cross join lateral generate_series(
 """
 
 
+# The bucket counts the roll-up keeps, checked against what they count: every run time's bucket
+# is width_bucket over job_metrics_run_bounds; each hour's counts per bucket (width 1) and coarse
+# bucket (width 8) equal its run times'; a day has rows exactly when its 24 hours are rolled up
+# and it has a completed job, and they are the sums of its hours'. Answers what is wrong.
+BUCKETS_WRONG = """
+with bounds as (
+    select array_agg(from_seconds order by bucket) as b from jobs_private.job_metrics_run_bounds
+),
+misplaced as (
+    select 'bucket of a run time' as what, 1::smallint, s.hour, s.job_type, 1::smallint,
+        s.bucket, s.jobs
+    from jobs_private.job_metrics_run_seconds as s, bounds
+    where s.bucket <> width_bucket(s.run_seconds::float8, bounds.b)
+),
+hour_want as (
+    select s.hour as period, s.job_type, w.width, s.bucket / w.width as bucket,
+        sum(s.jobs) as jobs
+    from jobs_private.job_metrics_run_seconds as s
+    cross join (values (1::smallint), (8::smallint)) as w (width)
+    group by 1, 2, 3, 4
+),
+whole_days as (
+    select date_bin('1 day', h.hour, timestamptz '2000-01-01 00:00:00+00') as day
+    from jobs_private.job_metrics_hours as h group by 1 having count(*) = 24
+),
+day_want as (
+    select d.day as period, w.job_type, w.width, w.bucket, sum(w.jobs) as jobs
+    from whole_days as d
+    inner join hour_want as w on w.period >= d.day and w.period < d.day + interval '1 day'
+    group by 1, 2, 3, 4
+),
+want as (
+    select 1::smallint as hours, w.* from hour_want as w
+    union all
+    select 24::smallint, d.* from day_want as d
+),
+got as (
+    select b.hours, b.period, b.job_type, b.width, b.bucket, b.jobs
+    from jobs_private.job_metrics_run_buckets as b
+)
+(select 'missing or wrong', w.* from want as w
+except all select 'missing or wrong', g.* from got as g)
+union all
+(select 'not counted', g.* from got as g
+except all select 'not counted', w.* from want as w)
+union all
+select * from misplaced
+"""
+
+
 def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh: bool = True,
             ) -> int:
     """One run in a read committed transaction of its own; after it, in that transaction: the
@@ -169,6 +221,7 @@ def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh:
             " from jobs_private.job_metrics_horizon as h"
         ).fetchone()
     assert hours == closed
+    assert conn.execute(BUCKETS_WRONG).fetchall() == []
     if fresh:
         assert lag == timedelta(minutes=1)
         assert len(hours) == 31 * 24 - (1 if first_minute else 0)
@@ -280,6 +333,39 @@ def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: Seeded) -> None:
             "update jobs_private.job_metrics_rollup set completed = completed - 1"
             " where hour = (select max(hour) from jobs_private.job_metrics_rollup)"
         )
+        # the bucket counts of whole days (coarse and fine) and of single hours are read, and
+        # the run times of the buckets the percentiles fall in: a wrong row of any shows
+        days = conn.execute(
+            "select count(*) from jobs_private.job_metrics_run_buckets where hours = 24"
+        ).fetchone()[0]
+        assert days > 0
+        for wrong, undo in (
+            ("update jobs_private.job_metrics_run_buckets set jobs = jobs + 1 where hours = 24"
+             " and (period, job_type, bucket) = (select period, job_type, bucket from"
+             " jobs_private.job_metrics_run_buckets where hours = 24 order by jobs desc limit 1)",
+             "update jobs_private.job_metrics_run_buckets set jobs = jobs - 1 where hours = 24"
+             " and (period, job_type, bucket) = (select period, job_type, bucket from"
+             " jobs_private.job_metrics_run_buckets where hours = 24 order by jobs desc limit 1)"),
+            ("update jobs_private.job_metrics_run_buckets set bucket = bucket + 1000 where"
+             " hours = 1 and period = (select max(period) from"
+             " jobs_private.job_metrics_run_buckets where hours = 1)",
+             "update jobs_private.job_metrics_run_buckets set bucket = bucket - 1000 where"
+             " hours = 1 and period = (select max(period) from"
+             " jobs_private.job_metrics_run_buckets where hours = 1)"),
+            ("update jobs_private.job_metrics_run_buckets set bucket = bucket + 100000"
+             " where hours = 24 and width = 1",
+             "update jobs_private.job_metrics_run_buckets set bucket = bucket - 100000"
+             " where hours = 24 and width = 1"),
+            ("update jobs_private.job_metrics_run_seconds set run_seconds = run_seconds + 0.5"
+             " where job_type = 'image_fast' and hour > now() - interval '2 days'",
+             "update jobs_private.job_metrics_run_seconds set run_seconds = run_seconds - 0.5"
+             " where job_type = 'image_fast' and hour > now() - interval '2 days'"),
+        ):
+            conn.execute(wrong)
+            with pytest.raises(AssertionError):
+                _compare(conn)
+            conn.execute(undo)
+        assert _compare(conn) >= 16
         # a second run redoes nothing (idempotent): it adds only an hour that closed since
         before = dict(conn.execute(
             "select hour, rolled_up_at from jobs_private.job_metrics_hours").fetchall())
