@@ -36,14 +36,13 @@ $jobsdb_guard$;
 truncate table jobs_private.job_metrics_hours, jobs_private.job_metrics_rollup,
 jobs_private.job_metrics_run_seconds;
 create table jobs_private.job_metrics_run_bounds (
-    bucket integer primary key,
-    from_seconds double precision not null unique
+    singleton boolean primary key default true
+    constraint job_metrics_run_bounds_singleton_check check (singleton),
+    from_seconds double precision[] not null
 );
-insert into jobs_private.job_metrics_run_bounds (bucket, from_seconds)
-select
-    g.k + 641 as bucket,
-    round(power(2::numeric, g.k / 64.0), 6)::double precision as from_seconds
-from generate_series(-640, 1536) as g (k)
+insert into jobs_private.job_metrics_run_bounds (from_seconds)
+select array_agg(round(power(2::numeric, g.k / 256.0), 9)::double precision order by g.k)
+from generate_series(-2560, 5632) as g (k)
 on conflict do nothing;
 -- the table was emptied above, in this transaction, which holds it exclusively until commit:
 -- no row lacks the column, and building the index on no rows blocks no one
@@ -56,11 +55,24 @@ create table jobs_private.job_metrics_run_buckets (
     period timestamptz not null,
     hours smallint not null constraint job_metrics_run_buckets_hours_check check (hours in (1, 24)),
     job_type text not null,
-    width smallint not null constraint job_metrics_run_buckets_width_check check (width in (1, 8)),
+    width smallint not null constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
     bucket integer not null,
     jobs bigint not null,
-    primary key (hours, period, job_type, width, bucket)
+    primary key (hours, period, width, job_type, bucket) include (jobs)
+)
+with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
+-- the emptied roll-up: its key carries every figure, and it is vacuumed as it grows
+alter table jobs_private.job_metrics_rollup drop constraint job_metrics_rollup_pkey;
+-- emptied above in this transaction: the key is built on no rows
+-- squawk-ignore adding-serial-primary-key-field, constraint-missing-not-valid
+alter table jobs_private.job_metrics_rollup add constraint job_metrics_rollup_pkey
+primary key (hour, job_type) include (
+    completed, failed, cancelled, retried, run_count, run_sum, total_count, total_sum
 );
+alter table jobs_private.job_metrics_rollup
+set (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
+alter table jobs_private.job_metrics_run_seconds
+set (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 revoke all on table jobs_private.job_metrics_run_bounds, jobs_private.job_metrics_run_buckets
 from public, anon, authenticated, service_role;
 -- jobsdb:source sql/33_job_metrics_rollup.sql comments
@@ -69,11 +81,11 @@ comment on table jobs_private.job_metrics_hours is
 comment on table jobs_private.job_metrics_rollup is
 'system_metrics roll-up: per closed hour and job type, finished jobs per status, jobs with more than one attempt, and count and exact sum of the completed jobs'' run and queue-to-done seconds.';
 comment on table jobs_private.job_metrics_run_bounds is
-'system_metrics roll-up: the lower bound (seconds) of each bucket of run time, 64 an octave from 2^-10 to 2^24 s, for width_bucket; fixed at install.';
+'system_metrics roll-up: the lower bounds (seconds) of the buckets of run time, 256 an octave from 2^-10 to 2^22 s, in order, for width_bucket; fixed at install.';
 comment on table jobs_private.job_metrics_run_seconds is
 'system_metrics roll-up: per closed hour and job type, each distinct run time (completed_at - started_at, seconds) of the completed jobs, how many had it and its bucket (job_metrics_run_bounds), for exact percentiles.';
 comment on table jobs_private.job_metrics_run_buckets is
-'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 8: bucket / 8), per closed hour (hours = 1) and per UTC day whose 24 hours are rolled up (hours = 24), to find the bucket each percentile falls in.';
+'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per closed hour (hours = 1) and per UTC day whose 24 hours are rolled up (hours = 24), to find the bucket each percentile falls in.';
 comment on table jobs_private.job_metrics_stale is
 'system_metrics roll-up: hours made stale by a change to a finished job (update, delete, insert); read live until rollup_job_metrics recomputes them.';
 comment on table jobs_private.job_metrics_horizon is
@@ -149,9 +161,7 @@ begin
     if pg_catalog.cardinality(v_hours) = 0 then
         return 0;
     end if;
-    select pg_catalog.array_agg(b.from_seconds order by b.bucket)
-    into v_bounds
-    from jobs_private.job_metrics_run_bounds as b;
+    select b.from_seconds into v_bounds from jobs_private.job_metrics_run_bounds as b;
 
     with finished as (
         select
@@ -200,7 +210,7 @@ begin
     insert into jobs_private.job_metrics_run_buckets (period, hours, job_type, width, bucket, jobs)
     select r.hour, 1, r.job_type, w.width, r.bucket / w.width, sum(r.jobs)
     from run_rows as r
-    cross join (values (1::smallint), (8::smallint)) as w (width)
+    cross join (values (1::smallint), (32::smallint)) as w (width)
     group by r.hour, r.job_type, w.width, r.bucket / w.width;
 
     insert into jobs_private.job_metrics_hours (hour)
@@ -268,9 +278,7 @@ begin
         raise exception using errcode = '22023', message = 'time_window must be between 1 minute and 31 days';
     end if;
     v_since := v_now - system_metrics.time_window;
-    select pg_catalog.array_agg(b.from_seconds order by b.bucket)
-    into v_bounds
-    from jobs_private.job_metrics_run_bounds as b;
+    select b.from_seconds into v_bounds from jobs_private.job_metrics_run_bounds as b;
 
     select coalesce(jsonb_agg(jsonb_build_object(
         'worker_pool', q.worker_pool, 'status', q.status, 'jobs', q.jobs,
@@ -343,8 +351,11 @@ begin
         select
             x.job_type, x.completed, x.failed, x.cancelled, x.retried,
             x.run_count, x.run_sum, x.total_count, x.total_sum
+        -- the rolled-up hours' rows as one range (an hour's rows exist only while it is in
+        -- job_metrics_hours: they are written and deleted together)
         from jobs_private.job_metrics_rollup as x
-        inner join rolled as r on r.hour = x.hour
+        where x.hour > v_since and x.hour <= v_now - interval '1 hour'
+            and not exists (select from jobs_private.job_metrics_stale as m where m.hour = x.hour)
         union all
         select
             l.job_type,
@@ -401,9 +412,9 @@ begin
             select b.job_type, b.bucket, b.jobs
             from periods as p
             inner join jobs_private.job_metrics_run_buckets as b
-                on b.hours = p.hours and b.period = p.period and b.width = 8
+                on b.hours = p.hours and b.period = p.period and b.width = 32
             union all
-            select l.job_type, l.bucket / 8, 1
+            select l.job_type, l.bucket / 32, 1
             from live_runs as l
         ) as c
         group by c.job_type, c.bucket
@@ -437,7 +448,7 @@ begin
         group by a.job_type, a.bucket, a.first_pos
     ),
     fine as (
-        -- within each of them, the (at most eight) buckets that hold rows lo..hi
+        -- within each of them, the buckets that hold rows lo..hi
         select t.job_type, f.bucket, f.first_pos, t.lo, t.hi
         from targets as t
         cross join lateral (
@@ -452,11 +463,11 @@ begin
                     from periods as p
                     inner join jobs_private.job_metrics_run_buckets as b
                         on b.hours = p.hours and b.period = p.period and b.job_type = t.job_type
-                        and b.width = 1 and b.bucket >= t.bucket * 8 and b.bucket < t.bucket * 8 + 8
+                        and b.width = 1 and b.bucket >= t.bucket * 32 and b.bucket < t.bucket * 32 + 32
                     union all
                     select l.bucket, 1
                     from live_runs as l
-                    where l.job_type = t.job_type and l.bucket / 8 = t.bucket
+                    where l.job_type = t.job_type and l.bucket / 32 = t.bucket
                 ) as u
                 group by u.bucket
             ) as x

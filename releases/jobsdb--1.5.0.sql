@@ -930,6 +930,10 @@ comment on table jobs_private.job_metrics_hours is
 
 -- Per hour and job type: the sums system_metrics needs (counts per status, retried jobs,
 -- the completed jobs' run and queue-to-done seconds: exact numeric sums and their counts).
+-- The key carries every figure, so a window's hours are one index-only range scan. The
+-- roll-up's tables are written an hour at a time and rarely updated: vacuumed after every few
+-- thousand rows inserted (instead of 20% of the table), their pages stay all-visible and
+-- system_metrics' index-only scans do not visit the heap.
 create table jobs_private.job_metrics_rollup (
     hour timestamptz not null,
     job_type text not null,
@@ -941,31 +945,33 @@ create table jobs_private.job_metrics_rollup (
     run_sum numeric,
     total_count bigint not null,
     total_sum numeric,
-    primary key (hour, job_type)
-);
+    primary key (hour, job_type) include (
+        completed, failed, cancelled, retried, run_count, run_sum, total_count, total_sum
+    )
+)
+with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 comment on table jobs_private.job_metrics_rollup is
 'system_metrics roll-up: per closed hour and job type, finished jobs per status, jobs with more than one attempt, and count and exact sum of the completed jobs'' run and queue-to-done seconds.';
 
--- The buckets of run time system_metrics counts to find its percentiles: bucket b holds the run
--- times from from_seconds of b up to that of b + 1, 64 buckets an octave (each about 1.1% wider
--- than the one before) from about a millisecond (2^-10 s) to 194 days (2^24 s);
--- pg_catalog.width_bucket(run_seconds::float8, every from_seconds in order) says which, 0
--- below the first. Data, computed once in numeric arithmetic (as float8: width_bucket searches
--- a float8 array by bisection, a numeric one element by element), so a bucket never depends on
--- a float library, and what makes the percentiles exact holds by construction: a larger run
--- time is never in a smaller bucket. Eight consecutive buckets (bucket / 8, an eighth of an octave)
--- make a coarse one.
+-- The buckets of run time system_metrics counts to find its percentiles: bucket b (1-based)
+-- holds the run times from from_seconds[b] up to from_seconds[b + 1], 256 buckets an octave
+-- (each about 0.27% wider than the one before) from about a millisecond (2^-10 s) to 48 days
+-- (2^22 s); pg_catalog.width_bucket(run_seconds::float8, from_seconds) says which, 0 below the
+-- first. Data, computed once in numeric arithmetic (as float8: width_bucket bisects a float8
+-- array, and walks a numeric one element by element), so a bucket never depends on a float
+-- library, and what makes the percentiles exact holds by construction: a larger run time is
+-- never in a smaller bucket. One row, one array: a call reads it whole. 32 consecutive buckets
+-- (bucket / 32, an eighth of an octave) make a coarse one.
 create table jobs_private.job_metrics_run_bounds (
-    bucket integer primary key,
-    from_seconds double precision not null unique
+    singleton boolean primary key default true
+    constraint job_metrics_run_bounds_singleton_check check (singleton),
+    from_seconds double precision[] not null
 );
-insert into jobs_private.job_metrics_run_bounds (bucket, from_seconds)
-select
-    g.k + 641 as bucket,
-    round(power(2::numeric, g.k / 64.0), 6)::double precision as from_seconds
-from generate_series(-640, 1536) as g (k);
+insert into jobs_private.job_metrics_run_bounds (from_seconds)
+select array_agg(round(power(2::numeric, g.k / 256.0), 9)::double precision order by g.k)
+from generate_series(-2560, 5632) as g (k);
 comment on table jobs_private.job_metrics_run_bounds is
-'system_metrics roll-up: the lower bound (seconds) of each bucket of run time, 64 an octave from 2^-10 to 2^24 s, for width_bucket; fixed at install.';
+'system_metrics roll-up: the lower bounds (seconds) of the buckets of run time, 256 an octave from 2^-10 to 2^22 s, in order, for width_bucket; fixed at install.';
 
 -- Per hour and job type: the completed jobs' run seconds as (value, how many): the exact
 -- distribution, so p50/p95 (percentile_cont) are computed exactly from the roll-up. As many
@@ -982,30 +988,33 @@ create table jobs_private.job_metrics_run_seconds (
     -- its bucket (job_metrics_run_bounds)
     bucket integer not null,
     primary key (hour, job_type, run_seconds)
-);
+)
+with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 create index job_metrics_run_seconds_bucket_idx
 on jobs_private.job_metrics_run_seconds (job_type, bucket, hour) include (run_seconds, jobs);
 comment on table jobs_private.job_metrics_run_seconds is
 'system_metrics roll-up: per closed hour and job type, each distinct run time (completed_at - started_at, seconds) of the completed jobs, how many had it and its bucket (job_metrics_run_bounds), for exact percentiles.';
 
 -- How many completed jobs per bucket of run time (width 1: a bucket of job_metrics_run_bounds;
--- width 8: a coarse bucket, bucket / 8), per closed hour (hours = 1) and per UTC day (hours =
--- 24, the sums of its 24 hours). A day's rows exist exactly while all 24 of its hours are in
+-- width 32: a coarse bucket, bucket / 32), per closed hour (hours = 1) and per UTC day (hours
+-- = 24, the sums of its 24 hours). A day's rows exist exactly while all 24 of its hours are in
 -- job_metrics_hours (rollup_job_metrics keeps it so), so a 31-day window counts about 30 days
 -- of rows and the hours at its two edges, not 744 hours of them; and it counts the coarse
--- buckets of a job type's spread of run times (a few dozen), then the eight buckets of the one
--- coarse bucket a percentile falls in.
+-- buckets of a job type's spread of run times (a few dozen), then the buckets of the one coarse
+-- bucket a percentile falls in. The key leads with what a call asks for: a period's coarse
+-- rows, or a job type's buckets within one coarse bucket.
 create table jobs_private.job_metrics_run_buckets (
     period timestamptz not null,
     hours smallint not null constraint job_metrics_run_buckets_hours_check check (hours in (1, 24)),
     job_type text not null,
-    width smallint not null constraint job_metrics_run_buckets_width_check check (width in (1, 8)),
+    width smallint not null constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
     bucket integer not null,
     jobs bigint not null,
-    primary key (hours, period, job_type, width, bucket)
-);
+    primary key (hours, period, width, job_type, bucket) include (jobs)
+)
+with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 comment on table jobs_private.job_metrics_run_buckets is
-'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 8: bucket / 8), per closed hour (hours = 1) and per UTC day whose 24 hours are rolled up (hours = 24), to find the bucket each percentile falls in.';
+'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per closed hour (hours = 1) and per UTC day whose 24 hours are rolled up (hours = 24), to find the bucket each percentile falls in.';
 
 -- Hours whose rolled-up figures a later change made stale: a finished job changed (retry_job
 -- requeues a failed one), deleted (retention, account deletion) or inserted already finished
@@ -1878,9 +1887,7 @@ begin
     if pg_catalog.cardinality(v_hours) = 0 then
         return 0;
     end if;
-    select pg_catalog.array_agg(b.from_seconds order by b.bucket)
-    into v_bounds
-    from jobs_private.job_metrics_run_bounds as b;
+    select b.from_seconds into v_bounds from jobs_private.job_metrics_run_bounds as b;
 
     with finished as (
         select
@@ -1929,7 +1936,7 @@ begin
     insert into jobs_private.job_metrics_run_buckets (period, hours, job_type, width, bucket, jobs)
     select r.hour, 1, r.job_type, w.width, r.bucket / w.width, sum(r.jobs)
     from run_rows as r
-    cross join (values (1::smallint), (8::smallint)) as w (width)
+    cross join (values (1::smallint), (32::smallint)) as w (width)
     group by r.hour, r.job_type, w.width, r.bucket / w.width;
 
     insert into jobs_private.job_metrics_hours (hour)
@@ -2988,9 +2995,7 @@ begin
         raise exception using errcode = '22023', message = 'time_window must be between 1 minute and 31 days';
     end if;
     v_since := v_now - system_metrics.time_window;
-    select pg_catalog.array_agg(b.from_seconds order by b.bucket)
-    into v_bounds
-    from jobs_private.job_metrics_run_bounds as b;
+    select b.from_seconds into v_bounds from jobs_private.job_metrics_run_bounds as b;
 
     select coalesce(jsonb_agg(jsonb_build_object(
         'worker_pool', q.worker_pool, 'status', q.status, 'jobs', q.jobs,
@@ -3063,8 +3068,11 @@ begin
         select
             x.job_type, x.completed, x.failed, x.cancelled, x.retried,
             x.run_count, x.run_sum, x.total_count, x.total_sum
+        -- the rolled-up hours' rows as one range (an hour's rows exist only while it is in
+        -- job_metrics_hours: they are written and deleted together)
         from jobs_private.job_metrics_rollup as x
-        inner join rolled as r on r.hour = x.hour
+        where x.hour > v_since and x.hour <= v_now - interval '1 hour'
+            and not exists (select from jobs_private.job_metrics_stale as m where m.hour = x.hour)
         union all
         select
             l.job_type,
@@ -3121,9 +3129,9 @@ begin
             select b.job_type, b.bucket, b.jobs
             from periods as p
             inner join jobs_private.job_metrics_run_buckets as b
-                on b.hours = p.hours and b.period = p.period and b.width = 8
+                on b.hours = p.hours and b.period = p.period and b.width = 32
             union all
-            select l.job_type, l.bucket / 8, 1
+            select l.job_type, l.bucket / 32, 1
             from live_runs as l
         ) as c
         group by c.job_type, c.bucket
@@ -3157,7 +3165,7 @@ begin
         group by a.job_type, a.bucket, a.first_pos
     ),
     fine as (
-        -- within each of them, the (at most eight) buckets that hold rows lo..hi
+        -- within each of them, the buckets that hold rows lo..hi
         select t.job_type, f.bucket, f.first_pos, t.lo, t.hi
         from targets as t
         cross join lateral (
@@ -3172,11 +3180,11 @@ begin
                     from periods as p
                     inner join jobs_private.job_metrics_run_buckets as b
                         on b.hours = p.hours and b.period = p.period and b.job_type = t.job_type
-                        and b.width = 1 and b.bucket >= t.bucket * 8 and b.bucket < t.bucket * 8 + 8
+                        and b.width = 1 and b.bucket >= t.bucket * 32 and b.bucket < t.bucket * 32 + 32
                     union all
                     select l.bucket, 1
                     from live_runs as l
-                    where l.job_type = t.job_type and l.bucket / 8 = t.bucket
+                    where l.job_type = t.job_type and l.bucket / 32 = t.bucket
                 ) as u
                 group by u.bucket
             ) as x

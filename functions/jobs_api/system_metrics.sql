@@ -37,9 +37,7 @@ begin
         raise exception using errcode = '22023', message = 'time_window must be between 1 minute and 31 days';
     end if;
     v_since := v_now - system_metrics.time_window;
-    select pg_catalog.array_agg(b.from_seconds order by b.bucket)
-    into v_bounds
-    from jobs_private.job_metrics_run_bounds as b;
+    select b.from_seconds into v_bounds from jobs_private.job_metrics_run_bounds as b;
 
     select coalesce(jsonb_agg(jsonb_build_object(
         'worker_pool', q.worker_pool, 'status', q.status, 'jobs', q.jobs,
@@ -112,8 +110,11 @@ begin
         select
             x.job_type, x.completed, x.failed, x.cancelled, x.retried,
             x.run_count, x.run_sum, x.total_count, x.total_sum
+        -- the rolled-up hours' rows as one range (an hour's rows exist only while it is in
+        -- job_metrics_hours: they are written and deleted together)
         from jobs_private.job_metrics_rollup as x
-        inner join rolled as r on r.hour = x.hour
+        where x.hour > v_since and x.hour <= v_now - interval '1 hour'
+            and not exists (select from jobs_private.job_metrics_stale as m where m.hour = x.hour)
         union all
         select
             l.job_type,
@@ -170,9 +171,9 @@ begin
             select b.job_type, b.bucket, b.jobs
             from periods as p
             inner join jobs_private.job_metrics_run_buckets as b
-                on b.hours = p.hours and b.period = p.period and b.width = 8
+                on b.hours = p.hours and b.period = p.period and b.width = 32
             union all
-            select l.job_type, l.bucket / 8, 1
+            select l.job_type, l.bucket / 32, 1
             from live_runs as l
         ) as c
         group by c.job_type, c.bucket
@@ -206,7 +207,7 @@ begin
         group by a.job_type, a.bucket, a.first_pos
     ),
     fine as (
-        -- within each of them, the (at most eight) buckets that hold rows lo..hi
+        -- within each of them, the buckets that hold rows lo..hi
         select t.job_type, f.bucket, f.first_pos, t.lo, t.hi
         from targets as t
         cross join lateral (
@@ -221,11 +222,11 @@ begin
                     from periods as p
                     inner join jobs_private.job_metrics_run_buckets as b
                         on b.hours = p.hours and b.period = p.period and b.job_type = t.job_type
-                        and b.width = 1 and b.bucket >= t.bucket * 8 and b.bucket < t.bucket * 8 + 8
+                        and b.width = 1 and b.bucket >= t.bucket * 32 and b.bucket < t.bucket * 32 + 32
                     union all
                     select l.bucket, 1
                     from live_runs as l
-                    where l.job_type = t.job_type and l.bucket / 8 = t.bucket
+                    where l.job_type = t.job_type and l.bucket / 32 = t.bucket
                 ) as u
                 group by u.bucket
             ) as x

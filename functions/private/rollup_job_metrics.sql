@@ -68,9 +68,7 @@ begin
     if pg_catalog.cardinality(v_hours) = 0 then
         return 0;
     end if;
-    select pg_catalog.array_agg(b.from_seconds order by b.bucket)
-    into v_bounds
-    from jobs_private.job_metrics_run_bounds as b;
+    select b.from_seconds into v_bounds from jobs_private.job_metrics_run_bounds as b;
 
     with finished as (
         select
@@ -119,7 +117,7 @@ begin
     insert into jobs_private.job_metrics_run_buckets (period, hours, job_type, width, bucket, jobs)
     select r.hour, 1, r.job_type, w.width, r.bucket / w.width, sum(r.jobs)
     from run_rows as r
-    cross join (values (1::smallint), (8::smallint)) as w (width)
+    cross join (values (1::smallint), (32::smallint)) as w (width)
     group by r.hour, r.job_type, w.width, r.bucket / w.width;
 
     insert into jobs_private.job_metrics_hours (hour)

@@ -14,14 +14,13 @@
 truncate table jobs_private.job_metrics_hours, jobs_private.job_metrics_rollup,
 jobs_private.job_metrics_run_seconds;
 create table jobs_private.job_metrics_run_bounds (
-    bucket integer primary key,
-    from_seconds double precision not null unique
+    singleton boolean primary key default true
+    constraint job_metrics_run_bounds_singleton_check check (singleton),
+    from_seconds double precision[] not null
 );
-insert into jobs_private.job_metrics_run_bounds (bucket, from_seconds)
-select
-    g.k + 641 as bucket,
-    round(power(2::numeric, g.k / 64.0), 6)::double precision as from_seconds
-from generate_series(-640, 1536) as g (k)
+insert into jobs_private.job_metrics_run_bounds (from_seconds)
+select array_agg(round(power(2::numeric, g.k / 256.0), 9)::double precision order by g.k)
+from generate_series(-2560, 5632) as g (k)
 on conflict do nothing;
 -- the table was emptied above, in this transaction, which holds it exclusively until commit:
 -- no row lacks the column, and building the index on no rows blocks no one
@@ -34,11 +33,24 @@ create table jobs_private.job_metrics_run_buckets (
     period timestamptz not null,
     hours smallint not null constraint job_metrics_run_buckets_hours_check check (hours in (1, 24)),
     job_type text not null,
-    width smallint not null constraint job_metrics_run_buckets_width_check check (width in (1, 8)),
+    width smallint not null constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
     bucket integer not null,
     jobs bigint not null,
-    primary key (hours, period, job_type, width, bucket)
+    primary key (hours, period, width, job_type, bucket) include (jobs)
+)
+with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
+-- the emptied roll-up: its key carries every figure, and it is vacuumed as it grows
+alter table jobs_private.job_metrics_rollup drop constraint job_metrics_rollup_pkey;
+-- emptied above in this transaction: the key is built on no rows
+-- squawk-ignore adding-serial-primary-key-field, constraint-missing-not-valid
+alter table jobs_private.job_metrics_rollup add constraint job_metrics_rollup_pkey
+primary key (hour, job_type) include (
+    completed, failed, cancelled, retried, run_count, run_sum, total_count, total_sum
 );
+alter table jobs_private.job_metrics_rollup
+set (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
+alter table jobs_private.job_metrics_run_seconds
+set (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 revoke all on table jobs_private.job_metrics_run_bounds, jobs_private.job_metrics_run_buckets
 from public, anon, authenticated, service_role;
 -- jobsdb:apply sql/33_job_metrics_rollup.sql comments

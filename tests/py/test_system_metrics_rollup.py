@@ -155,11 +155,11 @@ cross join lateral generate_series(
 
 # The bucket counts the roll-up keeps, checked against what they count: every run time's bucket
 # is width_bucket over job_metrics_run_bounds; each hour's counts per bucket (width 1) and coarse
-# bucket (width 8) equal its run times'; a day has rows exactly when its 24 hours are rolled up
+# bucket (width 32) equal its run times'; a day has rows exactly when its 24 hours are rolled up
 # and it has a completed job, and they are the sums of its hours'. Answers what is wrong.
 BUCKETS_WRONG = """
 with bounds as (
-    select array_agg(from_seconds order by bucket) as b from jobs_private.job_metrics_run_bounds
+    select from_seconds as b from jobs_private.job_metrics_run_bounds
 ),
 misplaced as (
     select 'bucket of a run time' as what, 1::smallint, s.hour, s.job_type, 1::smallint,
@@ -171,7 +171,7 @@ hour_want as (
     select s.hour as period, s.job_type, w.width, s.bucket / w.width as bucket,
         sum(s.jobs) as jobs
     from jobs_private.job_metrics_run_seconds as s
-    cross join (values (1::smallint), (8::smallint)) as w (width)
+    cross join (values (1::smallint), (32::smallint)) as w (width)
     group by 1, 2, 3, 4
 ),
 whole_days as (
