@@ -996,25 +996,28 @@ comment on table jobs_private.job_metrics_run_seconds is
 'system_metrics roll-up: per closed hour and job type, each distinct run time (completed_at - started_at, seconds) of the completed jobs, how many had it and its bucket (job_metrics_run_bounds), for exact percentiles.';
 
 -- How many completed jobs per bucket of run time (width 1: a bucket of job_metrics_run_bounds;
--- width 32: a coarse bucket, bucket / 32), per closed hour (hours = 1) and per UTC day (hours
--- = 24, the sums of its 24 hours). A day's rows exist exactly while all 24 of its hours are in
--- job_metrics_hours (rollup_job_metrics keeps it so), so a 31-day window counts about 30 days
--- of rows and the hours at its two edges, not 744 hours of them; and it counts the coarse
+-- width 32: a coarse bucket, bucket / 32), per closed hour (hours = 1), per six hours (hours =
+-- 6, from 00, 06, 12 and 18 UTC) and per UTC day (hours = 24), each block's the sum of its hours'.
+-- A block's rows exist exactly while all its hours are in job_metrics_hours (rollup_job_metrics
+-- keeps it so), so a 31-day window counts about 30 days of rows and a few blocks and hours at
+-- its two edges, not 744 hours of them; and it counts the coarse
 -- buckets of a job type's spread of run times (a few dozen), then the buckets of the one coarse
 -- bucket a percentile falls in. The key leads with what a call asks for: a period's coarse
 -- rows, or a job type's buckets within one coarse bucket.
 create table jobs_private.job_metrics_run_buckets (
     period timestamptz not null,
-    hours smallint not null constraint job_metrics_run_buckets_hours_check check (hours in (1, 24)),
+    hours smallint not null
+    constraint job_metrics_run_buckets_hours_check check (hours in (1, 6, 24)),
     job_type text not null,
-    width smallint not null constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
+    width smallint not null
+    constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
     bucket integer not null,
     jobs bigint not null,
     primary key (hours, period, width, job_type, bucket) include (jobs)
 )
 with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 comment on table jobs_private.job_metrics_run_buckets is
-'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per closed hour (hours = 1) and per UTC day whose 24 hours are rolled up (hours = 24), to find the bucket each percentile falls in.';
+'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per closed hour (hours = 1), per six hours (hours = 6) and per UTC day (hours = 24) whose hours are all rolled up, to find the bucket each percentile falls in.';
 
 -- Hours whose rolled-up figures a later change made stale: a finished job changed (retry_job
 -- requeues a failed one), deleted (retention, account deletion) or inserted already finished
@@ -1834,8 +1837,8 @@ from public, anon, authenticated, service_role;
 -- computed again; a marker committed after they were read survives for the next run.
 -- Per hour it writes the sums (job_metrics_rollup), the distinct run times with their bucket
 -- (job_metrics_run_seconds) and the counts per bucket and coarse bucket
--- (job_metrics_run_buckets), and those counts of each UTC day once its 24 hours are all
--- rolled up.
+-- (job_metrics_run_buckets), and those counts of each six hours and each UTC day once all
+-- their hours are rolled up.
 create function jobs_private.rollup_job_metrics(from_scratch boolean default false)
 returns integer
 language plpgsql
@@ -1871,10 +1874,15 @@ begin
     delete from jobs_private.job_metrics_rollup as r where r.hour = any(v_stale) or r.hour < v_drop_before;
     delete from jobs_private.job_metrics_run_seconds as r
     where r.hour = any(v_stale) or r.hour < v_drop_before;
-    -- a day's rows go with any of its hours (they exist only while all 24 are rolled up)
+    -- a block's rows (a day, six hours) go with any of its hours (they exist only while all its
+    -- hours are rolled up)
     delete from jobs_private.job_metrics_run_buckets as b
     where b.period < v_drop_before
         or (b.hours = 1 and b.period = any(v_stale))
+        or (b.hours = 6 and b.period = any(
+            select pg_catalog.date_bin(interval '6 hours', s.hour, v_origin)
+            from pg_catalog.unnest(v_stale) as s (hour)
+        ))
         or (b.hours = 24 and b.period = any(
             select pg_catalog.date_bin(interval '1 day', s.hour, v_origin)
             from pg_catalog.unnest(v_stale) as s (hour)
@@ -1942,21 +1950,26 @@ begin
     insert into jobs_private.job_metrics_hours (hour)
     select h.hour from pg_catalog.unnest(v_hours) as h (hour);
 
-    -- the days whose 24th hour this run rolled up: their sums (no day among them has rows: it
-    -- was not whole before, or the hour that made it whole again was stale and its rows went)
+    -- the blocks (six hours, a UTC day) whose last hour this run rolled up: their sums (no block
+    -- among them has rows: it was not whole before, or the hour that made it whole again was
+    -- stale and its rows went)
     insert into jobs_private.job_metrics_run_buckets (period, hours, job_type, width, bucket, jobs)
-    select d.day, 24, b.job_type, b.width, b.bucket, sum(b.jobs)
+    select k.block, k.hours, b.job_type, b.width, b.bucket, sum(b.jobs)
     from (
-        select distinct pg_catalog.date_bin(interval '1 day', h.hour, v_origin) as day
+        select distinct
+            z.hours,
+            pg_catalog.date_bin(pg_catalog.make_interval(hours => z.hours), h.hour, v_origin) as block
         from pg_catalog.unnest(v_hours) as h (hour)
-    ) as d
+        cross join (values (6::smallint), (24::smallint)) as z (hours)
+    ) as k
     inner join jobs_private.job_metrics_run_buckets as b
-        on b.hours = 1 and b.period >= d.day and b.period < d.day + interval '1 day'
+        on b.hours = 1 and b.period >= k.block
+        and b.period < k.block + pg_catalog.make_interval(hours => k.hours)
     where (
         select count(*) from jobs_private.job_metrics_hours as h
-        where h.hour >= d.day and h.hour < d.day + interval '1 day'
-    ) = 24
-    group by d.day, b.job_type, b.width, b.bucket;
+        where h.hour >= k.block and h.hour < k.block + pg_catalog.make_interval(hours => k.hours)
+    ) = k.hours
+    group by k.block, k.hours, b.job_type, b.width, b.bucket;
     return pg_catalog.cardinality(v_hours);
 end;
 $$;
@@ -3102,24 +3115,31 @@ begin
         from live as l
         where l.status = 'completed' and l.run_seconds is not null
     ),
-    days as (
-        -- the UTC days whose 24 hours are all rolled up inside the window
-        select pg_catalog.date_bin(interval '1 day', r.hour, v_origin) as day
+    blocks as (
+        -- the whole UTC days and whole six hours (00, 06, 12, 18 UTC) of rolled-up hours
+        -- inside the window: a block's rows exist exactly while all its hours are rolled up
+        select z.hours, pg_catalog.date_bin(pg_catalog.make_interval(hours => z.hours), r.hour, v_origin)
+            as period
         from rolled as r
-        group by pg_catalog.date_bin(interval '1 day', r.hour, v_origin)
-        having count(*) = 24
+        cross join (values (6::smallint), (24::smallint)) as z (hours)
+        group by z.hours, pg_catalog.date_bin(pg_catalog.make_interval(hours => z.hours), r.hour, v_origin)
+        having count(*) = z.hours
     ),
     periods as (
         -- the rolled-up part of the window in as few rows of job_metrics_run_buckets as there
-        -- are: its whole days (a day's rows exist exactly while its 24 hours are rolled up),
-        -- then each other hour
-        select d.day as period, 24::smallint as hours
-        from days as d
+        -- are: its whole days, its whole six hours outside them, then each other hour
+        select b.period, b.hours
+        from blocks as b
+        where b.hours = 24 or not exists (
+            select from blocks as d
+            where d.hours = 24 and d.period = pg_catalog.date_bin(interval '1 day', b.period, v_origin)
+        )
         union all
         select r.hour, 1::smallint
         from rolled as r
         where not exists (
-            select from days as d where d.day = pg_catalog.date_bin(interval '1 day', r.hour, v_origin)
+            select from blocks as b
+            where b.hours = 6 and b.period = pg_catalog.date_bin(interval '6 hours', r.hour, v_origin)
         )
     ),
     coarse as (

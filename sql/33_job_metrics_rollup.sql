@@ -81,25 +81,28 @@ comment on table jobs_private.job_metrics_run_seconds is
 'system_metrics roll-up: per closed hour and job type, each distinct run time (completed_at - started_at, seconds) of the completed jobs, how many had it and its bucket (job_metrics_run_bounds), for exact percentiles.';
 
 -- How many completed jobs per bucket of run time (width 1: a bucket of job_metrics_run_bounds;
--- width 32: a coarse bucket, bucket / 32), per closed hour (hours = 1) and per UTC day (hours
--- = 24, the sums of its 24 hours). A day's rows exist exactly while all 24 of its hours are in
--- job_metrics_hours (rollup_job_metrics keeps it so), so a 31-day window counts about 30 days
--- of rows and the hours at its two edges, not 744 hours of them; and it counts the coarse
+-- width 32: a coarse bucket, bucket / 32), per closed hour (hours = 1), per six hours (hours =
+-- 6, from 00, 06, 12 and 18 UTC) and per UTC day (hours = 24), each block's the sum of its hours'.
+-- A block's rows exist exactly while all its hours are in job_metrics_hours (rollup_job_metrics
+-- keeps it so), so a 31-day window counts about 30 days of rows and a few blocks and hours at
+-- its two edges, not 744 hours of them; and it counts the coarse
 -- buckets of a job type's spread of run times (a few dozen), then the buckets of the one coarse
 -- bucket a percentile falls in. The key leads with what a call asks for: a period's coarse
 -- rows, or a job type's buckets within one coarse bucket.
 create table jobs_private.job_metrics_run_buckets (
     period timestamptz not null,
-    hours smallint not null constraint job_metrics_run_buckets_hours_check check (hours in (1, 24)),
+    hours smallint not null
+    constraint job_metrics_run_buckets_hours_check check (hours in (1, 6, 24)),
     job_type text not null,
-    width smallint not null constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
+    width smallint not null
+    constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
     bucket integer not null,
     jobs bigint not null,
     primary key (hours, period, width, job_type, bucket) include (jobs)
 )
 with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 comment on table jobs_private.job_metrics_run_buckets is
-'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per closed hour (hours = 1) and per UTC day whose 24 hours are rolled up (hours = 24), to find the bucket each percentile falls in.';
+'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per closed hour (hours = 1), per six hours (hours = 6) and per UTC day (hours = 24) whose hours are all rolled up, to find the bucket each percentile falls in.';
 
 -- Hours whose rolled-up figures a later change made stale: a finished job changed (retry_job
 -- requeues a failed one), deleted (retention, account deletion) or inserted already finished

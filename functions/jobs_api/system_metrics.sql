@@ -144,24 +144,31 @@ begin
         from live as l
         where l.status = 'completed' and l.run_seconds is not null
     ),
-    days as (
-        -- the UTC days whose 24 hours are all rolled up inside the window
-        select pg_catalog.date_bin(interval '1 day', r.hour, v_origin) as day
+    blocks as (
+        -- the whole UTC days and whole six hours (00, 06, 12, 18 UTC) of rolled-up hours
+        -- inside the window: a block's rows exist exactly while all its hours are rolled up
+        select z.hours, pg_catalog.date_bin(pg_catalog.make_interval(hours => z.hours), r.hour, v_origin)
+            as period
         from rolled as r
-        group by pg_catalog.date_bin(interval '1 day', r.hour, v_origin)
-        having count(*) = 24
+        cross join (values (6::smallint), (24::smallint)) as z (hours)
+        group by z.hours, pg_catalog.date_bin(pg_catalog.make_interval(hours => z.hours), r.hour, v_origin)
+        having count(*) = z.hours
     ),
     periods as (
         -- the rolled-up part of the window in as few rows of job_metrics_run_buckets as there
-        -- are: its whole days (a day's rows exist exactly while its 24 hours are rolled up),
-        -- then each other hour
-        select d.day as period, 24::smallint as hours
-        from days as d
+        -- are: its whole days, its whole six hours outside them, then each other hour
+        select b.period, b.hours
+        from blocks as b
+        where b.hours = 24 or not exists (
+            select from blocks as d
+            where d.hours = 24 and d.period = pg_catalog.date_bin(interval '1 day', b.period, v_origin)
+        )
         union all
         select r.hour, 1::smallint
         from rolled as r
         where not exists (
-            select from days as d where d.day = pg_catalog.date_bin(interval '1 day', r.hour, v_origin)
+            select from blocks as b
+            where b.hours = 6 and b.period = pg_catalog.date_bin(interval '6 hours', r.hour, v_origin)
         )
     ),
     coarse as (

@@ -15,8 +15,8 @@
 -- computed again; a marker committed after they were read survives for the next run.
 -- Per hour it writes the sums (job_metrics_rollup), the distinct run times with their bucket
 -- (job_metrics_run_seconds) and the counts per bucket and coarse bucket
--- (job_metrics_run_buckets), and those counts of each UTC day once its 24 hours are all
--- rolled up.
+-- (job_metrics_run_buckets), and those counts of each six hours and each UTC day once all
+-- their hours are rolled up.
 create function jobs_private.rollup_job_metrics(from_scratch boolean default false)
 returns integer
 language plpgsql
@@ -52,10 +52,15 @@ begin
     delete from jobs_private.job_metrics_rollup as r where r.hour = any(v_stale) or r.hour < v_drop_before;
     delete from jobs_private.job_metrics_run_seconds as r
     where r.hour = any(v_stale) or r.hour < v_drop_before;
-    -- a day's rows go with any of its hours (they exist only while all 24 are rolled up)
+    -- a block's rows (a day, six hours) go with any of its hours (they exist only while all its
+    -- hours are rolled up)
     delete from jobs_private.job_metrics_run_buckets as b
     where b.period < v_drop_before
         or (b.hours = 1 and b.period = any(v_stale))
+        or (b.hours = 6 and b.period = any(
+            select pg_catalog.date_bin(interval '6 hours', s.hour, v_origin)
+            from pg_catalog.unnest(v_stale) as s (hour)
+        ))
         or (b.hours = 24 and b.period = any(
             select pg_catalog.date_bin(interval '1 day', s.hour, v_origin)
             from pg_catalog.unnest(v_stale) as s (hour)
@@ -123,21 +128,26 @@ begin
     insert into jobs_private.job_metrics_hours (hour)
     select h.hour from pg_catalog.unnest(v_hours) as h (hour);
 
-    -- the days whose 24th hour this run rolled up: their sums (no day among them has rows: it
-    -- was not whole before, or the hour that made it whole again was stale and its rows went)
+    -- the blocks (six hours, a UTC day) whose last hour this run rolled up: their sums (no block
+    -- among them has rows: it was not whole before, or the hour that made it whole again was
+    -- stale and its rows went)
     insert into jobs_private.job_metrics_run_buckets (period, hours, job_type, width, bucket, jobs)
-    select d.day, 24, b.job_type, b.width, b.bucket, sum(b.jobs)
+    select k.block, k.hours, b.job_type, b.width, b.bucket, sum(b.jobs)
     from (
-        select distinct pg_catalog.date_bin(interval '1 day', h.hour, v_origin) as day
+        select distinct
+            z.hours,
+            pg_catalog.date_bin(pg_catalog.make_interval(hours => z.hours), h.hour, v_origin) as block
         from pg_catalog.unnest(v_hours) as h (hour)
-    ) as d
+        cross join (values (6::smallint), (24::smallint)) as z (hours)
+    ) as k
     inner join jobs_private.job_metrics_run_buckets as b
-        on b.hours = 1 and b.period >= d.day and b.period < d.day + interval '1 day'
+        on b.hours = 1 and b.period >= k.block
+        and b.period < k.block + pg_catalog.make_interval(hours => k.hours)
     where (
         select count(*) from jobs_private.job_metrics_hours as h
-        where h.hour >= d.day and h.hour < d.day + interval '1 day'
-    ) = 24
-    group by d.day, b.job_type, b.width, b.bucket;
+        where h.hour >= k.block and h.hour < k.block + pg_catalog.make_interval(hours => k.hours)
+    ) = k.hours
+    group by k.block, k.hours, b.job_type, b.width, b.bucket;
     return pg_catalog.cardinality(v_hours);
 end;
 $$;

@@ -31,9 +31,11 @@ create index job_metrics_run_seconds_bucket_idx
 on jobs_private.job_metrics_run_seconds (job_type, bucket, hour) include (run_seconds, jobs);
 create table jobs_private.job_metrics_run_buckets (
     period timestamptz not null,
-    hours smallint not null constraint job_metrics_run_buckets_hours_check check (hours in (1, 24)),
+    hours smallint not null
+    constraint job_metrics_run_buckets_hours_check check (hours in (1, 6, 24)),
     job_type text not null,
-    width smallint not null constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
+    width smallint not null
+    constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
     bucket integer not null,
     jobs bigint not null,
     primary key (hours, period, width, job_type, bucket) include (jobs)

@@ -155,8 +155,9 @@ cross join lateral generate_series(
 
 # The bucket counts the roll-up keeps, checked against what they count: every run time's bucket
 # is width_bucket over job_metrics_run_bounds; each hour's counts per bucket (width 1) and coarse
-# bucket (width 32) equal its run times'; a day has rows exactly when its 24 hours are rolled up
-# and it has a completed job, and they are the sums of its hours'. Answers what is wrong.
+# bucket (width 32) equal its run times'; a day or six hours has rows exactly when all its hours
+# are rolled up and it has a completed job, and they are the sums of its hours'. Answers what is
+# wrong.
 BUCKETS_WRONG = """
 with bounds as (
     select from_seconds as b from jobs_private.job_metrics_run_bounds
@@ -174,20 +175,24 @@ hour_want as (
     cross join (values (1::smallint), (32::smallint)) as w (width)
     group by 1, 2, 3, 4
 ),
-whole_days as (
-    select date_bin('1 day', h.hour, timestamptz '2000-01-01 00:00:00+00') as day
-    from jobs_private.job_metrics_hours as h group by 1 having count(*) = 24
+whole_blocks as (
+    select z.hours, date_bin(make_interval(hours => z.hours), h.hour,
+        timestamptz '2000-01-01 00:00:00+00') as block
+    from jobs_private.job_metrics_hours as h
+    cross join (values (6::smallint), (24::smallint)) as z (hours)
+    group by 1, 2 having count(*) = z.hours
 ),
-day_want as (
-    select d.day as period, w.job_type, w.width, w.bucket, sum(w.jobs) as jobs
-    from whole_days as d
-    inner join hour_want as w on w.period >= d.day and w.period < d.day + interval '1 day'
-    group by 1, 2, 3, 4
+block_want as (
+    select d.hours, d.block as period, w.job_type, w.width, w.bucket, sum(w.jobs) as jobs
+    from whole_blocks as d
+    inner join hour_want as w
+        on w.period >= d.block and w.period < d.block + make_interval(hours => d.hours)
+    group by 1, 2, 3, 4, 5
 ),
 want as (
     select 1::smallint as hours, w.* from hour_want as w
     union all
-    select 24::smallint, d.* from day_want as d
+    select d.* from block_want as d
 ),
 got as (
     select b.hours, b.period, b.job_type, b.width, b.bucket, b.jobs
@@ -333,12 +338,13 @@ def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: Seeded) -> None:
             "update jobs_private.job_metrics_rollup set completed = completed - 1"
             " where hour = (select max(hour) from jobs_private.job_metrics_rollup)"
         )
-        # the bucket counts of whole days (coarse and fine) and of single hours are read, and
-        # the run times of the buckets the percentiles fall in: a wrong row of any shows
-        days = conn.execute(
-            "select count(*) from jobs_private.job_metrics_run_buckets where hours = 24"
-        ).fetchone()[0]
-        assert days > 0
+        # the bucket counts of whole days (coarse and fine), six hours and single hours are
+        # read, and the run times of the buckets the percentiles fall in: a wrong row of any
+        # shows
+        blocks = dict(conn.execute(
+            "select hours, count(*) from jobs_private.job_metrics_run_buckets group by hours"
+        ).fetchall())
+        assert blocks.get(24, 0) > 0 and blocks.get(6, 0) > 0 and blocks.get(1, 0) > 0
         for wrong, undo in (
             ("update jobs_private.job_metrics_run_buckets set jobs = jobs + 1 where hours = 24"
              " and (period, job_type, bucket) = (select period, job_type, bucket from"
@@ -356,6 +362,10 @@ def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: Seeded) -> None:
              " where hours = 24 and width = 1",
              "update jobs_private.job_metrics_run_buckets set bucket = bucket - 100000"
              " where hours = 24 and width = 1"),
+            ("update jobs_private.job_metrics_run_buckets set bucket = bucket + 100000"
+             " where hours = 6",
+             "update jobs_private.job_metrics_run_buckets set bucket = bucket - 100000"
+             " where hours = 6"),
             ("update jobs_private.job_metrics_run_seconds set run_seconds = run_seconds + 0.5"
              " where job_type = 'image_fast' and hour > now() - interval '2 days'",
              "update jobs_private.job_metrics_run_seconds set run_seconds = run_seconds - 0.5"
