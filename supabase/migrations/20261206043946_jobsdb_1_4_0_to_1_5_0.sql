@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.4.0--1.5.0.sql
