@@ -79,7 +79,12 @@ def apply_shim(
                 )
             return False
         superuser = _is_superuser(conn)
-    if superuser:
-        apply_cluster_part(url)
-    apply_database_part(url, auto_grants)
+    # Callers in parallel (pytest -n) take turns: the same ALTER ROLE or GRANT run twice at once
+    # fails with "tuple concurrently updated". The lock is taken in superuser_url's database,
+    # the same for every caller (advisory locks are per database).
+    with psycopg.connect(superuser_url, autocommit=True) as lock:
+        lock.execute("select pg_advisory_lock(hashtext('jobsdb shim'))")
+        if superuser:
+            apply_cluster_part(url)
+        apply_database_part(url, auto_grants)
     return True
