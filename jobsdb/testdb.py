@@ -125,3 +125,15 @@ def build_template(
         tpl.drop()
         raise
     return tpl
+
+
+def drop_realtime_role(superuser_url: str) -> None:
+    """Drop Supabase Realtime's role (tests/fixtures/supabase_realtime.sql), which is
+    cluster-wide, once the caller's databases that have it are gone, so that the cluster's roles
+    are the platform's again. While another database still uses it (another test process's) it
+    stays: the last user to go drops it."""
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        try:
+            conn.execute("drop role if exists supabase_realtime_admin")
+        except psycopg.errors.DependentObjectsStillExist:
+            pass

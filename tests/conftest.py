@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from jobsdb import embedded
 from jobsdb.pgtap import FileResult, run_file
 from jobsdb.shim import apply_shim
-from jobsdb.testdb import Template, _janitor, build_template
+from jobsdb.testdb import Template, _janitor, build_template, drop_realtime_role
 
 ROOT = Path(__file__).resolve().parent.parent
 PGTAP_DIR = ROOT / "tests" / "pgtap"
@@ -179,11 +178,9 @@ def bare_db_factory_module(owner_url: str, superuser_url: str | None):
 
 @pytest.fixture(scope="module")
 def drop_realtime_role_after() -> Iterator[None]:
-    """Supabase Realtime's role (tests/fixtures/supabase_realtime.sql) is cluster-wide: once a
-    module's databases that have it are gone, drop it, so that the cluster's roles are the
-    platform's again (tests/py/test_shim_fidelity.py). Use it before the database fixtures."""
+    """Once a module's databases are gone, Supabase Realtime's role too (drop_realtime_role).
+    Use it before the database fixtures."""
     yield
     su = embedded.superuser_url()
     if su:
-        with psycopg.connect(su, autocommit=True) as conn:
-            conn.execute("drop role if exists supabase_realtime_admin")
+        drop_realtime_role(su)

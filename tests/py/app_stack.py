@@ -52,6 +52,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from realtime_stand_in import Realtime, WebSocket, accept_key
 
+from jobsdb.testdb import drop_realtime_role
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
 DENO = TOOLS / "node_modules" / ".bin" / "deno"
@@ -636,11 +638,7 @@ def main(argv: list[str] | None = None) -> int:
         with psycopg.connect(owner, autocommit=True) as conn:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(
                 sql.Identifier(args.database)))
-        with psycopg.connect(su, autocommit=True) as conn:
-            try:  # Realtime's role, unless another database of the cluster still uses it
-                conn.execute("drop role if exists supabase_realtime_admin")
-            except psycopg.errors.DependentObjectsStillExist:
-                pass
+        drop_realtime_role(su)
     return 0
 
 

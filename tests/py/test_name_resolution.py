@@ -39,6 +39,7 @@ from workerproc import jobsdb_command
 
 from jobsdb import embedded, queries
 from jobsdb.postgrest import as_user, rpc, service_claims
+from jobsdb.testdb import drop_realtime_role
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANTED = queries.load_file(ROOT / "tests" / "queries" / "planted.sql")
@@ -435,7 +436,7 @@ def world(template_db) -> Iterator[World]:
         with psycopg.connect(embedded.superuser_url(), autocommit=True) as s:
             s.execute(f'drop role if exists "{login}"')
             s.execute(f'drop role if exists "{doctor}"')
-            s.execute("drop role if exists supabase_realtime_admin")
+        drop_realtime_role(embedded.superuser_url())
 
 
 def traced(world: World, scenario: str) -> set[int]:
