@@ -23,6 +23,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from fixture_release import Fixture, make
+from test_doctor import roll_up
 from test_migrations_under_load import apply_like_supabase_cli
 
 from jobsdb import migrate, releases
@@ -313,7 +314,7 @@ def test_jobsdb_test_passes_where_every_spec_table_is_the_projects_own(
 
 def test_jobsdb_doctor_is_healthy_on_the_project(project: Project) -> None:
     with psycopg.connect(project.url, autocommit=True) as conn:
-        conn.execute("select jobs_private.rollup_job_metrics()")  # as the doctor advises
+        roll_up(conn)  # as the doctor advises
     r = run("doctor", "--url", project.url)
     # the one finding: the project's foreign key to jobs (history leaving by partitions)
     assert r.returncode == 15, r.stdout + r.stderr
