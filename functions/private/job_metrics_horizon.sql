@@ -2,8 +2,11 @@
 -- open can write a completed_at. A job's completed_at is its writer's now() (or its
 -- started_at, set by a claim committed earlier), so only a transaction that started before
 -- time t can write a completed_at before t. Every transaction holds the lock on its virtual
--- transaction id from its start, and pg_locks lists them for every role (those of processes
--- without a user, autovacuum, are left out: they never write a job): when no other
+-- transaction id from its start, and pg_locks lists them for every role and database. Left
+-- out are those that cannot write this database's jobs: processes without a user
+-- (autovacuum) and those connected to another database or to none (a transaction writes
+-- only the database it is connected to). A lock whose process pg_stat_activity does not
+-- show (it has just started or ended) is kept, to stay on the safe side. When no other
 -- transaction is open, now() is the horizon; otherwise the open ones are remembered with
 -- now(), and once none of them is open any more (a later run), that time becomes the horizon.
 -- Read-committed callers read jobs in later statements, so a writer that ended meanwhile is
@@ -18,6 +21,10 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_now timestamptz := now() - interval '1 minute';
+    v_database oid := (
+        select d.oid from pg_catalog.pg_database as d
+        where d.datname = pg_catalog.current_database()
+    );
     v_open text[];
     v_state jobs_private.job_metrics_horizon;
 begin
@@ -27,7 +34,8 @@ begin
     where l.locktype = 'virtualxid' and l.pid is distinct from pg_catalog.pg_backend_pid()
         and not exists (
             select from pg_catalog.pg_stat_activity as a
-            where a.pid = l.pid and a.usesysid is null
+            where a.pid = l.pid
+                and (a.usesysid is null or a.datid is distinct from v_database)
         );
     select * into strict v_state from jobs_private.job_metrics_horizon as h where h.singleton;
     if pg_catalog.cardinality(v_open) = 0 then

@@ -92,14 +92,7 @@ def _roles(url: str) -> set[str]:
         return {r[0] for r in c.execute("select rolname from pg_roles")}
 
 
-# serial: the operators' page runs the metrics roll-up once and expects it to close hours,
-# which it does not while another test holds a transaction open anywhere in the cluster
-SERIAL_PAGES = {ROOT / "docs" / "operators.md"}
-
-
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.serial) if p in SERIAL_PAGES else p for p in PAGES
-], ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_examples_of_a_page_run_as_shown(
     path: Path, template_db: Template, tmp_path: Path
 ) -> None:

@@ -51,8 +51,8 @@ def _user_url(url: str, user: str) -> str:
 
 
 def roll_up(conn: psycopg.Connection[Any]) -> None:
-    """The metrics roll-up, until it has closed hours: a transaction open anywhere in the
-    cluster when it first looks makes it wait for that transaction (a later call)."""
+    """The metrics roll-up, until it has closed hours: a transaction open in the database
+    when it first looks makes it wait for that transaction (a later call)."""
     deadline = time.monotonic() + 30
     while True:
         conn.execute("select jobs_private.rollup_job_metrics()")
@@ -644,9 +644,6 @@ def test_command_errors(args: list[str], exit_code: int, message: str) -> None:
 # ---- the operators' page -------------------------------------------------------------------
 
 
-# serial: the page runs the roll-up once, which closes no hour while a transaction is open
-# anywhere in the cluster (another test's)
-@pytest.mark.serial
 def test_operators_page_example_runs(template_db: Template) -> None:
     """docs/operators.md, "Checking a live project": its SQL runs as the owner and its shell
     blocks as written (DOCTOR_URL set), in order, on a database whose migrations just ran; each

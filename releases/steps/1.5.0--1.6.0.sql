@@ -1,0 +1,10 @@
+-- jobsdb 1.5.0 -> 1.6.0: the system_metrics roll-up waits only for transactions of its own
+-- database. Its horizon (the time before which no open transaction can still write a
+-- completed_at) used to wait for every transaction open anywhere in the cluster, so on a
+-- server shared with other databases (a branch, a test run, another app's database) one long
+-- transaction elsewhere held back every hour's roll-up here, and system_metrics read more of
+-- jobs than it needed to. A transaction writes only the database it is connected to, so those
+-- of other databases are now left out. Callers see nothing new: the same answers, errors and
+-- rules for every role.
+-- jobsdb:apply functions/private/job_metrics_horizon.sql
+-- jobsdb:apply functions/jobs_api/system_metrics.sql
