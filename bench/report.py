@@ -119,13 +119,16 @@ def targets(rows: list[dict], clients: list[int]) -> list[dict[str, Any]]:
                      " baseline", _get(rows, "jobsdb", c), _get(rows, "raw", c), bound, False,
                      sub=beside(c, ("frame", "raw", "the framing alone reaches"),
                                 ("jobsdb_async", "raw_async", "async commit: jobsdb / raw"),
-                                ("raw_on_jobs", "raw", "raw statements on public.jobs:")))
+                                ("raw_on_jobs", "raw", "raw statements on public.jobs:"),
+                                ("record_floor", "raw", "the spec's record alone:")))
     # ... and against what a Supabase team builds instead, at every client count.
     for c in clients:
         ratio_target(f"lifecycle jobs/s at {c} client{'s' if c > 1 else ''} >= 1.5 x pgmq +"
                      " the spec's record", _get(rows, "jobsdb", c), _get(rows, "pgmq_record", c),
                      1.5, False, sub=beside(c, ("jobsdb", "pgmq", "jobsdb / bare pgmq:"),
-                                            ("jobsdb", "procrastinate", "jobsdb / Procrastinate:")))
+                                            ("jobsdb", "procrastinate", "jobsdb / Procrastinate:"),
+                                            ("record_floor", "pgmq_record",
+                                             "the spec's record alone / this peer:")))
     # The same goals for the lifecycle a worker runs with job_callback_and_claim (queue_job,
     # then report one and claim the next in one transaction), and its ratio to the row above.
     for c in clients:
@@ -149,7 +152,9 @@ def targets(rows: list[dict], clients: list[int]) -> list[dict[str, Any]]:
                      " path (send_batch / read / archive of 10), per job", own,
                      _get(rows, "pgmq_batched", c), 1.0, False,
                      sub=beside(c, ("jobsdb_batched", "raw_batched",
-                                    "jobsdb batched / raw batched:")))
+                                    "jobsdb batched / raw batched:"),
+                                ("record_floor_batched", "pgmq_batched",
+                                 "the spec's record alone, batched / pgmq's batch path:")))
         ratio_target(f"batched jobs/s at {c} client{'s' if c > 1 else ''} >= 3 x jobsdb's own"
                      " unbatched lifecycle", own, lifecycle, 3.0, False)
     # Throw-away variants (--variant): their ratio to the same row in the same run, not a goal.

@@ -326,6 +326,9 @@ JOBSDB_STEPS = (("queue_job", r"queue_job\("), ("claim_jobs", r"claim_jobs\("),
 # pg_stat_statements shows statements with their constants replaced by $n: match their shape.
 RAW_STEPS = (("insert", r"^\s*insert"), ("claim", r"skip locked"), ("complete", r"^\s*update"))
 PGMQ_STEPS = (("send", r"pgmq\.send"), ("read", r"pgmq\.read"), ("archive", r"pgmq\.archive"))
+# the spec's record alone (pgbench_record_floor*.sql), its three statements
+FLOOR_STEPS = (("insert job", r"^\s*(insert|with inserted)"), ("set processing", r"^\s*update"),
+               ("output + complete", r"^\s*with output"))
 RECORD_STEPS = (("insert job + send", r"pgmq\.send|enqueue_job\("),
                 ("read + set processing", r"pgmq\.read|start_next_job\("),
                 ("output + complete + archive", r"pgmq\.archive|complete_job\("))
@@ -359,6 +362,9 @@ DESIGNS = [
     Design("pgmq_record_inline", "pgmq + the spec's record, each RPC's work inlined as one"
            " statement (its ceiling)", "pgmq_record", "pgbench_pgmq_record_inline.sql", 1,
            steps=RECORD_STEPS),
+    Design("record_floor", "the spec's record alone (owner, three statements: insert, set"
+           " processing by id, output + complete; no function, framing or queue: a ceiling)",
+           "pgmq_record", "pgbench_record_floor.sql", 1, steps=FLOOR_STEPS),
     Design("procrastinate", "Procrastinate (defer / fetch / finish)", "procrastinate",
            "pgbench_procrastinate.sql", 1,
            steps=(("defer", r"defer_jobs"), ("fetch", r"fetch_job"), ("finish", r"finish_job"))),
@@ -378,6 +384,9 @@ DESIGNS = [
            "pgbench_pgmq_batched.sql", 10, steps=PGMQ_STEPS),
     Design("raw_batched", "raw baseline batched (10 rows per statement)", "raw",
            "pgbench_raw_batched.sql", 10, steps=RAW_STEPS),
+    Design("record_floor_batched", "the spec's record alone, batched (10 rows per statement:"
+           " a ceiling)", "pgmq_record", "pgbench_record_floor_batched.sql", 10,
+           steps=FLOOR_STEPS),
 ]
 
 
