@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.5.0--1.6.0.sql
