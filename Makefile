@@ -206,11 +206,13 @@ pgtap: db
 # The pgTAP files already ran in parallel above (`pgtap`); pytest can collect them too (one
 # item per file, e.g. `pytest tests/pgtap`), but `make test` does not run them twice.
 # Two processes (pytest-xdist, a file each at a time: most tests wait on other processes and
-# the server, so two take about half the time on 2 cores). Each test works in a database of
-# its own, so they share the cluster.
+# the server, so two take about half the time on 2 cores); each test works in a database of
+# its own. Then, alone, the tests marked serial: they compare what is cluster-wide (roles),
+# which the others change.
 PYTEST_RUN := $(VENV)/bin/pytest -q -p no:cacheprovider --ignore=tests/pgtap
 pytest: db tools deps-chromium
-	$(PYTEST_RUN) -n 2 --dist loadfile -m 'not fuzz and not chaos'
+	$(PYTEST_RUN) -n 2 --dist loadfile -m 'not fuzz and not chaos and not serial'
+	$(PYTEST_RUN) -m 'serial and not fuzz and not chaos'
 
 test: venv deps tools db lint pgtap pytest
 

@@ -579,14 +579,18 @@ class Workers:
                 stdout=subprocess.DEVNULL, stderr=out))
 
     def stop(self) -> None:
+        """SIGTERM to every worker, then 30 s for all of them together (they hand back their
+        jobs within --grace), then SIGKILL to the rest."""
         for p in self.procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
         for p in self.procs:
             try:
-                p.wait(30)
+                p.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -631,10 +635,14 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
     finally:
+        # each step said as it starts: a stop that hangs names its part
         if workers:
+            print("stopping the workers", flush=True)
             workers.stop()
         if stack:
+            print("stopping the stack", flush=True)
             stack.close()
+        print(f"dropping the database {args.database}", flush=True)
         with psycopg.connect(owner, autocommit=True) as conn:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(
                 sql.Identifier(args.database)))

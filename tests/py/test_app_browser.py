@@ -140,7 +140,14 @@ def test_make_app_example_serves_the_app_until_interrupted_then_drops_its_databa
             assert json.loads(res.read())["access_token"]
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: to make and the stack alike
-        assert proc.wait(60) in (0, -signal.SIGINT)
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            # what the stack printed as it stopped says which part did not
+            pytest.fail("make app-example did not stop within 60 s of Ctrl-C; it printed:\n"
+                        + proc.communicate()[0][-4000:])
+        assert code in (0, -signal.SIGINT)
     with psycopg.connect(embedded.owner_url(), autocommit=True) as conn:
         for _ in range(100):  # the stack's own clean-up, after make has gone
             if conn.execute("select from pg_database where datname = %s",

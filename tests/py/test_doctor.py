@@ -31,6 +31,10 @@ from jobsdb import doctor, embedded, errors, migrate, package_migrate, queries, 
 from jobsdb.testdb import Template, _psql_file, build_template, drop_realtime_role
 from jobsdb.urls import url_for_db
 
+# serial: the doctor's findings name every worker login of the cluster (logins are roles,
+# cluster-wide), and other tests create them
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 REALTIME = (ROOT / "tests" / "fixtures" / "supabase_realtime.sql").read_text()
 JOBSDB = [sys.executable, "-m", "jobsdb.cli"]

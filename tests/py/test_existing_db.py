@@ -20,6 +20,10 @@ import pytest
 from jobsdb import existing, migrate, package_migrate, releases
 from jobsdb.embedded import find_bin, url_for_db
 
+# serial: `jobsdb test --url` compares the cluster's roles and memberships before and after
+# (its trace check), and other tests create and drop roles (worker logins, Realtime's role)
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 JOBSDB = str(Path(sys.executable).with_name("jobsdb"))
 

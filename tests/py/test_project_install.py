@@ -29,6 +29,10 @@ from test_migrations_under_load import apply_like_supabase_cli
 from jobsdb import migrate, releases
 from jobsdb.postgrest import as_user, rpc
 
+# serial: `jobsdb test --url` compares the cluster's roles and memberships before and after
+# (its trace check), and other tests create and drop roles (worker logins, Realtime's role)
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 JOBSDB = str(Path(sys.executable).with_name("jobsdb"))
 
