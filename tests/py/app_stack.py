@@ -629,6 +629,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the example app: {stack.url}/  (user@example.com or admin@example.com,"
               f" password {password}); Ctrl-C stops it", flush=True)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        # Ctrl-C stops it even when it was started with SIGINT ignored (what a background job
+        # of a non-interactive shell inherits), which Python then leaves ignored
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             while True:
                 time.sleep(3600)
