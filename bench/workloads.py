@@ -365,6 +365,9 @@ DESIGNS = [
     Design("record_floor", "the spec's record alone (owner, three statements: insert, set"
            " processing by id, output + complete; no function, framing or queue: a ceiling)",
            "pgmq_record", "pgbench_record_floor.sql", 1, steps=FLOOR_STEPS),
+    Design("record_floor_framed", "the spec's record alone, framed as PostgREST frames the"
+           " service role (three transactions, three round trips; no function or queue: a"
+           " ceiling)", "pgmq_record", "pgbench_record_floor_framed.sql", 1, steps=FLOOR_STEPS),
     Design("procrastinate", "Procrastinate (defer / fetch / finish)", "procrastinate",
            "pgbench_procrastinate.sql", 1,
            steps=(("defer", r"defer_jobs"), ("fetch", r"fetch_job"), ("finish", r"finish_job"))),
