@@ -28,10 +28,12 @@ def _setuptools_builds_wheels() -> bool:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
-    # from a copy: an in-tree build reuses build/ and could show files that are gone
+    # from a copy: an in-tree build reuses build/ and could show files that are gone. Not
+    # .tools/ (npm packages and Deno's cache, hundreds of MB, none in the wheel): the other
+    # pytest process may be running Deno, whose cache files come and go under the copy.
     src = out / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".git", ".venv", ".jobsdb*", "build", "*.egg-info", "__pycache__", ".*_cache",
+        ".git", ".venv", ".tools", ".jobsdb*", "build", "*.egg-info", "__pycache__", ".*_cache",
         ".hypothesis"))
     # the venv's setuptools (the [dev] extra) builds it in seconds; else pip's isolated build
     no_iso = ["--no-build-isolation"] if _setuptools_builds_wheels() else []
