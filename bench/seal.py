@@ -1,0 +1,189 @@
+"""python -m bench.seal [--history N] [--fraction F] [--clients N] [--secs S] [--port P]
+
+A measurement for partitioned history (bench/README.md, "A hot leaf"): while pgbench runs the
+lifecycle on a partitioned jobs whose hot path names its newest partition (the hot leaf), a
+period of finished history is sealed out of that leaf into a partition of its own: copied
+aside, then in one transaction removed from the leaf, the leaf's bound moved up and the copy
+attached below it. Prints what each step took, how long the tables were locked against the hot
+path, and the lifecycle's latency (pgbench's per-transaction log) before, during and after.
+
+Needs the cluster a bench run kept (`python -m bench --quick --only throughput --designs
+jobsdb --clients 1 --keep`): its bench_jobsdb is the template. Measurement only: the database
+it makes (seal_jobsdb) is a throw-away copy, left for inspection."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from bench.cluster import Cluster
+from bench.workloads import OWNER, SQL, sql_file
+from jobsdb.embedded import find_bin
+from jobsdb.sqlsplit import is_comment_only, split
+
+DB = "seal_jobsdb"
+HISTORY_BELOW = "00000000-0001-0000-0000-000000000000"  # history ids have counter 0
+
+
+def statements(name: str, **params: str) -> list[str]:
+    return [s for s in split(sql_file(name, **params)) if not is_comment_only(s)]
+
+
+def label(name: str, stmt: str) -> str:
+    first = next(line for line in stmt.splitlines() if line and not line.startswith("--"))
+    return f"{name}: {first[:50]}"
+
+
+def timed(c: psycopg.Connection, name: str, marks: list[tuple[str, float, float]],
+          **params: str) -> None:
+    """Run a script's statements one by one, noting (what, wall-clock start, seconds) each."""
+    for s in statements(name, **params):
+        t, p = time.time(), time.perf_counter()
+        c.execute(s)
+        marks.append((label(name, s), t, time.perf_counter() - p))
+
+
+def make_db(su: str, owner: str, history: int) -> tuple[str, str, int]:
+    """seal_jobsdb: bench_jobsdb with about `history` finished jobs below its queue, then
+    partitioned with a hot leaf; returns its hot leaf's lowest id, the cut, the history size."""
+    with psycopg.connect(su, autocommit=True) as c:
+        c.execute(f"drop database if exists {DB} with (force)")
+        c.execute(f"create database {DB} template bench_jobsdb owner {OWNER}")
+    with psycopg.connect(su.replace("/postgres", f"/{DB}"), autocommit=True) as c:
+        done = c.execute("select count(*) from public.jobs where status = 'completed'").fetchone()
+        copies = max(1, math.ceil(history / max(1, done[0] if done else 1)))
+        c.execute(sql_file("seal_history.sql", copies=str(copies)))
+    with psycopg.connect(owner, autocommit=True) as c:
+        c.execute((SQL / "variant_partitioned.sql").read_text())
+        c.execute((SQL / "variant_partitioned_leaf_functions.sql").read_text())
+        c.execute("vacuum analyze jobs_private.jobs_hot")
+        low, n = c.execute(
+            "select min(h.id::text), count(*) from jobs_private.jobs_hot as h where h.id < %s",
+            (HISTORY_BELOW,)).fetchone()
+    return low, HISTORY_BELOW, n
+
+
+def cut_at(owner: str, fraction: float, n: int) -> str:
+    with psycopg.connect(owner) as c:
+        row = c.execute(
+            "select h.id::text from jobs_private.jobs_hot as h where h.id < %s"
+            " order by h.id offset %s limit 1", (HISTORY_BELOW, int(n * fraction))).fetchone()
+    return row[0] if row else HISTORY_BELOW
+
+
+def latencies(logdir: Path) -> list[tuple[float, float]]:
+    """(end time, latency ms) of every lifecycle pgbench logged."""
+    out = []
+    for f in logdir.glob("lat*"):
+        for line in f.read_text().splitlines():
+            p = line.split()
+            out.append((int(p[4]) + int(p[5]) / 1e6, int(p[2]) / 1000))
+    return sorted(out)
+
+
+def window(lat: list[tuple[float, float]], a: float, b: float) -> str:
+    xs = sorted(ms for end, ms in lat if a <= end < b)
+    if not xs:
+        return "| - | - | - | - |"
+    rate = len(xs) / max(b - a, 1e-9)
+    return (f"| {rate:,.0f} | {statistics.median(xs):.1f} | {xs[int(0.99 * (len(xs) - 1))]:.1f}"
+            f" | {xs[-1]:.1f} |")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--history", type=int, default=570_000, help="finished jobs in the hot leaf")
+    ap.add_argument("--fraction", type=float, default=0.5, help="share of them sealed")
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--secs", type=int, default=45)
+    ap.add_argument("--port", type=int, default=None)
+    a = ap.parse_args()
+    cluster = Cluster(a.port)
+    su = cluster.superuser_url
+    su_db = su.replace("/postgres", f"/{DB}")
+    owner_url = f"postgresql://{OWNER}@127.0.0.1:{cluster.port}/{DB}"
+    low, cut0, n = make_db(su, owner_url, a.history)
+    cut = cut_at(owner_url, a.fraction, n) if a.fraction < 1 else cut0
+    params = {"low": low, "cut": cut}
+    print(f"seal_jobsdb: {n:,} finished jobs below the queue in the hot leaf;"
+          f" sealing [{low}, {cut})")
+    marks: list[tuple[str, float, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        bench = subprocess.Popen(
+            [find_bin("pgbench"), "-n", "-M", "prepared", "-c", str(a.clients), "-j",
+             str(a.clients), "-T", str(a.secs), "-l", f"--log-prefix={tmp}/lat",
+             "-f", str(SQL / "pgbench_jobsdb.sql"), owner_url],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t_start = time.time()
+        try:
+            t_lock, t_done = seal(su_db, params, marks)
+        finally:
+            out, err = bench.communicate()
+        if bench.returncode != 0:
+            print(out + err, file=sys.stderr)
+            return 1
+        lat = latencies(Path(tmp))
+    report(marks, lat, t_start, t_lock, t_done, t_start + a.secs)
+    return 0
+
+
+def seal(su_db: str, params: dict[str, str], marks: list[tuple[str, float, float]]
+         ) -> tuple[float, float]:
+    """Copy aside, then seal; returns when the lock was first tried and when it committed."""
+    time.sleep(10)
+    with psycopg.connect(su_db, autocommit=True) as c:
+        timed(c, "seal_prepare.sql", marks, **params)
+        with c.transaction():
+            timed(c, "seal_lock.sql", marks, **params)
+            timed(c, "seal_bound.sql", marks, **params)
+        marks.append(("  (committed)", time.time(), 0.0))
+        time.sleep(5)
+        with c.transaction():
+            for s in statements("seal.sql", **params):
+                t, p = time.time(), time.perf_counter()
+                cur = c.execute(s)
+                marks.append((label("seal.sql", s), t, time.perf_counter() - p))
+                if s.lstrip().startswith("select"):
+                    moved, unfinished, changed, copied = cur.fetchone()
+                    if unfinished or changed or moved != copied:
+                        raise SystemExit(f"seal refused: {moved} moved, {copied} copied,"
+                                         f" {unfinished} unfinished, {changed} changed")
+            t_lock = time.time()
+            timed(c, "seal_lock.sql", marks, **params)
+            timed(c, "seal_move.sql", marks, **params)
+        t_done = time.time()
+        marks.append(("  (committed)", t_done, 0.0))
+    return t_lock, t_done
+
+
+def report(marks: list[tuple[str, float, float]], lat: list[tuple[float, float]],
+           t_start: float, t_lock: float, t_done: float, end: float) -> None:
+    print("\n| step | started at (s) | took (ms) |\n|---|---|---|")
+    for what, t, secs in marks:
+        print(f"| {what} | {t - t_start:.2f} | {secs * 1000:,.1f} |")
+    print(f"\nhot leaf and jobs locked against the hot path: {(t_done - t_lock) * 1000:.1f} ms"
+          " (from the first lock try to the commit's return)")
+    prep = next(t for w, t, _ in marks if w.startswith("seal_prepare"))
+    seal0 = next(t for w, t, _ in marks if w.startswith("seal.sql"))
+    print("\n| lifecycle (pgbench) | jobs/s | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|")
+    for what, x, y in [("before (from 5 s)", t_start + 5, prep),
+                        ("copying aside", prep, seal0 - 5),
+                        ("sealing transaction", seal0, t_done),
+                        ("lock +- 0.5 s", t_lock - 0.5, t_done + 0.5),
+                        ("after", t_done, end)]:
+        print(f"| {what} {window(lat, x, y)}")
+    slow = sorted(lat, key=lambda e: -e[1])[:8]
+    print("\nslowest lifecycles, ended at (s from the commit) and took (ms): "
+          + ", ".join(f"{end - t_done:+.2f} {ms:.0f}" for end, ms in sorted(slow)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
