@@ -210,7 +210,7 @@ def report(marks: list[tuple[str, float, float]], lat: list[tuple[float, float]]
     for what, x, y in [("before (from 5 s)", t_start + 5, prep),
                         ("copying aside", prep, seal0 - 5),
                         ("sealing transaction", seal0, t_done),
-                        ("lock +- 0.5 s", t_lock - 0.5, t_done + 0.5),
+                        ("lock tries and hold +- 0.5 s", t_lock - 0.5, t_done + 0.5),
                         ("after", t_done, end)]:
         print(f"| {what} {window(lat, x, y)}")
     slow = sorted(lat, key=lambda e: -e[1])[:8]
