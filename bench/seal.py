@@ -52,9 +52,10 @@ def timed(c: psycopg.Connection, name: str, marks: list[tuple[str, float, float]
         marks.append((label(name, s), t, time.perf_counter() - p))
 
 
-def make_db(su: str, owner: str, history: int) -> tuple[str, str, int]:
+def make_db(su: str, owner: str, history: int, rules_on_parent: bool) -> tuple[str, str, int]:
     """seal_jobsdb: bench_jobsdb with about `history` finished jobs below its queue, then
-    partitioned with a hot leaf; returns its hot leaf's lowest id, the cut, the history size."""
+    partitioned with a hot leaf (and its rules on the parent); returns its hot leaf's lowest
+    id, the cut, the history size."""
     with psycopg.connect(su, autocommit=True) as c:
         c.execute(f"drop database if exists {DB} with (force)")
         c.execute(f"create database {DB} template bench_jobsdb owner {OWNER}")
@@ -65,6 +66,8 @@ def make_db(su: str, owner: str, history: int) -> tuple[str, str, int]:
     with psycopg.connect(owner, autocommit=True) as c:
         c.execute((SQL / "variant_partitioned.sql").read_text())
         c.execute((SQL / "variant_partitioned_leaf_functions.sql").read_text())
+        if rules_on_parent:
+            c.execute((SQL / "variant_partitioned_parent_rules.sql").read_text())
         c.execute("vacuum analyze jobs_private.jobs_hot")
         low, n = c.execute(
             "select min(h.id::text), count(*) from jobs_private.jobs_hot as h where h.id < %s",
@@ -106,12 +109,15 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--secs", type=int, default=45)
     ap.add_argument("--port", type=int, default=None)
+    ap.add_argument("--rules-on-parent", action="store_true",
+                    help="no foreign keys into jobs, its triggers on the parent, the seal run by"
+                    " the owner with every trigger in force (not the superuser's replica mode)")
     a = ap.parse_args()
     cluster = Cluster(a.port)
     su = cluster.superuser_url
     su_db = su.replace("/postgres", f"/{DB}")
     owner_url = f"postgresql://{OWNER}@127.0.0.1:{cluster.port}/{DB}"
-    low, cut0, n = make_db(su, owner_url, a.history)
+    low, cut0, n = make_db(su, owner_url, a.history, a.rules_on_parent)
     cut = cut_at(owner_url, a.fraction, n) if a.fraction < 1 else cut0
     params = {"low": low, "cut": cut}
     print(f"seal_jobsdb: {n:,} finished jobs below the queue in the hot leaf;"
@@ -129,7 +135,8 @@ def main() -> int:
         reader = threading.Thread(target=watch, args=(owner_url, params, stop, seen))
         reader.start()
         try:
-            t_lock, t_done = seal(su_db, params, marks)
+            t_lock, t_done = seal(owner_url if a.rules_on_parent else su_db, params, marks,
+                                  a.rules_on_parent)
         finally:
             out, err = bench.communicate()
             stop.set()
@@ -165,11 +172,12 @@ def judge(seen: list[tuple[float, int]], t_lock: float, t_done: float) -> int:
     return 0
 
 
-def seal(su_db: str, params: dict[str, str], marks: list[tuple[str, float, float]]
-         ) -> tuple[float, float]:
-    """Copy aside, then seal; returns when the lock was first tried and when it committed."""
+def seal(url: str, params: dict[str, str], marks: list[tuple[str, float, float]],
+         triggers_on: bool) -> tuple[float, float]:
+    """Copy aside, then seal (with every trigger in force, or in the superuser's replica mode);
+    returns when the lock was first tried and when it committed."""
     time.sleep(10)
-    with psycopg.connect(su_db, autocommit=True) as c:
+    with psycopg.connect(url, autocommit=True) as c:
         # seal_lock.sql's notice says how many tries the lock took
         c.add_notice_handler(lambda d: marks.append((f"  ({d.message_primary})", time.time(), 0.0)))
         timed(c, "seal_prepare.sql", marks, **params)
@@ -180,6 +188,8 @@ def seal(su_db: str, params: dict[str, str], marks: list[tuple[str, float, float
         time.sleep(5)
         with c.transaction():
             for s in statements("seal.sql", **params):
+                if triggers_on and "session_replication_role" in s:
+                    continue
                 t, p = time.time(), time.perf_counter()
                 cur = c.execute(s)
                 marks.append((label("seal.sql", s), t, time.perf_counter() - p))
