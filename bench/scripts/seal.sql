@@ -3,9 +3,10 @@
 -- hot leaf; the driver checks the answer of the second statement (every removed row finished
 -- and unchanged since the copy) before it goes on; the leaf's new lower bound
 -- (seal_bound.sql) is validated, a read of the leaf that takes no lock the hot
--- path waits for. The removal runs without triggers (the superuser's replica mode): this
--- prototype leaves the leaf's own delete triggers (tombstones, metrics) and the foreign keys
--- into jobs in place, which a real design would keep off the leaf.
+-- path waits for. The removal runs without triggers (the superuser's replica mode): by
+-- default this prototype leaves the leaf's own delete triggers (tombstones, metrics) and the
+-- foreign keys into jobs in place, which a real design would keep off the leaf. With
+-- --rules-on-parent they are off it, and bench/seal.py leaves the first statement out.
 set local session_replication_role = replica;
 create temp table gone on commit drop as
 with d as (
