@@ -1,4 +1,5 @@
 """python -m bench.seal [--history N] [--fraction F] [--clients N] [--secs S] [--port P]
+[--rules-on-parent]
 
 A measurement for partitioned history (bench/README.md, "A hot leaf"): while pgbench runs the
 lifecycle on a partitioned jobs whose hot path names its newest partition (the hot leaf), a
