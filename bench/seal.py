@@ -45,18 +45,24 @@ def label(name: str, stmt: str) -> str:
 
 
 def timed(c: psycopg.Connection, name: str, marks: list[tuple[str, float, float]],
-          **params: str) -> None:
-    """Run a script's statements one by one, noting (what, wall-clock start, seconds) each."""
+          skip: str | None = None, **params: str) -> tuple | None:
+    """Run a script's statements one by one (leaving out those that contain `skip`), noting
+    (what, wall-clock start, seconds) each; returns the last row a statement answered."""
+    row = None
     for s in statements(name, **params):
+        if skip and skip in s:
+            continue
         t, p = time.time(), time.perf_counter()
-        c.execute(s)
+        cur = c.execute(s)
         marks.append((label(name, s), t, time.perf_counter() - p))
+        row = cur.fetchone() if cur.description else row
+    return row
 
 
-def make_db(su: str, owner: str, history: int, rules_on_parent: bool) -> tuple[str, str, int]:
+def make_db(su: str, owner: str, history: int, rules_on_parent: bool) -> tuple[str, int]:
     """seal_jobsdb: bench_jobsdb with about `history` finished jobs below its queue, then
     partitioned with a hot leaf (and its rules on the parent); returns its hot leaf's lowest
-    id, the cut, the history size."""
+    id and the history size."""
     with psycopg.connect(su, autocommit=True) as c:
         c.execute(f"drop database if exists {DB} with (force)")
         c.execute(f"create database {DB} template bench_jobsdb owner {OWNER}")
@@ -73,7 +79,7 @@ def make_db(su: str, owner: str, history: int, rules_on_parent: bool) -> tuple[s
         low, n = c.execute(
             "select min(h.id::text), count(*) from jobs_private.jobs_hot as h where h.id < %s",
             (HISTORY_BELOW,)).fetchone()
-    return low, HISTORY_BELOW, n
+    return low, n
 
 
 def cut_at(owner: str, fraction: float, n: int) -> str:
@@ -118,8 +124,8 @@ def main() -> int:
     su = cluster.superuser_url
     su_db = su.replace("/postgres", f"/{DB}")
     owner_url = f"postgresql://{OWNER}@127.0.0.1:{cluster.port}/{DB}"
-    low, cut0, n = make_db(su, owner_url, a.history, a.rules_on_parent)
-    cut = cut_at(owner_url, a.fraction, n) if a.fraction < 1 else cut0
+    low, n = make_db(su, owner_url, a.history, a.rules_on_parent)
+    cut = cut_at(owner_url, a.fraction, n) if a.fraction < 1 else HISTORY_BELOW
     params = {"low": low, "cut": cut}
     print(f"seal_jobsdb: {n:,} finished jobs below the queue in the hot leaf;"
           f" sealing [{low}, {cut})")
@@ -188,17 +194,14 @@ def seal(url: str, params: dict[str, str], marks: list[tuple[str, float, float]]
         marks.append(("  (committed)", time.time(), 0.0))
         time.sleep(5)
         with c.transaction():
-            for s in statements("seal.sql", **params):
-                if triggers_on and "session_replication_role" in s:
-                    continue
-                t, p = time.time(), time.perf_counter()
-                cur = c.execute(s)
-                marks.append((label("seal.sql", s), t, time.perf_counter() - p))
-                if s.lstrip().startswith("select"):
-                    moved, unfinished, changed, copied = cur.fetchone()
-                    if unfinished or changed or moved != copied:
-                        raise SystemExit(f"seal refused: {moved} moved, {copied} copied,"
-                                         f" {unfinished} unfinished, {changed} changed")
+            # the check's answer is the script's only row (its validation that follows answers
+            # none); a refusal rolls the whole seal back
+            moved, unfinished, changed, copied = timed(
+                c, "seal.sql", marks, "session_replication_role" if triggers_on else None,
+                **params)
+            if unfinished or changed or moved != copied:
+                raise SystemExit(f"seal refused: {moved} moved, {copied} copied,"
+                                 f" {unfinished} unfinished, {changed} changed")
             t_lock = time.time()
             timed(c, "seal_lock.sql", marks, **params)
             timed(c, "seal_move.sql", marks, **params)

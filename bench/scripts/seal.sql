@@ -1,7 +1,7 @@
 -- For measurement only (bench/seal.py), step 2, in one transaction with
 -- seal_lock.sql and seal_move.sql after it: the copied rows leave the
 -- hot leaf; the driver checks the answer of the second statement (every removed row finished
--- and unchanged since the copy) before it goes on; the leaf's new lower bound
+-- and unchanged since the copy) before the lock and the move; the leaf's new lower bound
 -- (seal_bound.sql) is validated, a read of the leaf that takes no lock the hot
 -- path waits for. The removal runs without triggers (the superuser's replica mode): by
 -- default this prototype leaves the leaf's own delete triggers (tombstones, metrics) and the
