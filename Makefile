@@ -208,7 +208,7 @@ pgtap: db
 # Two processes (pytest-xdist, a file each at a time: most tests wait on other processes and
 # the server, so two take about half the time on 2 cores); each test works in a database of
 # its own. Then, alone, the tests marked serial: they compare what is cluster-wide (roles),
-# which the others change.
+# which the others change, or count work that the cluster's other transactions change.
 PYTEST_RUN := $(VENV)/bin/pytest -q -p no:cacheprovider --ignore=tests/pgtap
 pytest: db tools deps-chromium
 	$(PYTEST_RUN) -n 2 --dist loadfile -m 'not fuzz and not chaos and not serial'
