@@ -49,7 +49,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import psycopg
 from postgrest_bridge import Bridge, sign_jwt, verify_jwt
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 from realtime_stand_in import Realtime, WebSocket, accept_key
 
 from jobsdb.testdb import drop_realtime_role
@@ -105,11 +105,6 @@ class Stack:
         self.superuser_url = superuser_url
         self.secret = jwt_secret or secrets.token_urlsafe(32)
         self.bridge = Bridge(owner_url, self.secret, serve=False)
-        params = conninfo_to_dict(owner_url)
-        params["user"] = "authenticator"
-        self._authenticator = make_conninfo(
-            **params, options="-c search_path=public,extensions"
-            " -c default_transaction_read_only=on")
         self.anon_key = self.sign({"role": "anon", "iss": "supabase"}, days=3650)
         self.service_key = self.sign({"role": "service_role", "iss": "supabase"}, days=3650)
         self.passwords: dict[str, tuple[str, str]] = {}  # email -> (salt, digest)
@@ -304,7 +299,7 @@ class Stack:
         if claims is None:
             return Reply(401, _error("PGRST301", "JWSError JWSInvalidSignature"))
         role = str(claims.get("role", "anon"))
-        with psycopg.connect(self._authenticator, autocommit=True) as conn:
+        with self.bridge.connection(read_only=True) as conn:
             columns = {r[0] for r in conn.execute(
                 "select a.attname from pg_catalog.pg_attribute as a"
                 " join pg_catalog.pg_class as c on c.oid = a.attrelid"
@@ -427,8 +422,7 @@ class Stack:
 
     def _may_read_object(self, claims: dict[str, Any], bucket: str, name: str) -> bool:
         """The output (or its thumbnail) is one the user can see: images_videos under RLS."""
-        with psycopg.connect(self._authenticator, autocommit=True) as conn, \
-                conn.transaction():
+        with self.bridge.connection(read_only=True) as conn, conn.transaction():
             conn.execute("select set_config('role', %s, true),"
                          " set_config('request.jwt.claims', %s, true)",
                          (str(claims.get("role", "anon")), json.dumps(claims)))
@@ -535,6 +529,7 @@ class Stack:
         self.realtime.close()
         self._server.shutdown()
         self._server.server_close()
+        self.bridge.close()
 
 
 # ---- set-up: the database, the web bundle, the workers ------------------------------------

@@ -12,6 +12,10 @@ an argument the function does not have is PostgREST's PGRST202. HTTP status mapp
 edge functions' own business (supabase/functions/_shared/errors.ts), so the bridge does not
 invent one. What stays unproven here: PostgREST's own HTTP layer (routing, its JWT cache,
 headers).
+
+Like PostgREST, it keeps its connections (a pool per kind, read-write and read-only): each call
+is one transaction whose role and claims are transaction-local, so nothing of one call is left
+for the next. A new connection per call cost about 26 ms against 3 ms for the call itself.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -77,6 +83,8 @@ class Bridge:
         )
         self.secret = jwt_secret
         self.calls: list[tuple[str, str]] = []  # (function, role) of every call, for tests
+        self._idle: dict[str, list[psycopg.Connection[Any]]] = {self._rw: [], self._ro: []}
+        self._lock = threading.Lock()
         if not serve:
             return
         bridge = self
@@ -110,8 +118,7 @@ class Bridge:
         role = str(claims.get("role", "anon"))
         self.calls.append((name, role))
         try:
-            with psycopg.connect(self._ro if req.get("get") else self._rw,
-                                 autocommit=True) as conn:
+            with self.connection(read_only=bool(req.get("get"))) as conn:
                 data = rpc(conn, name, req.get("args") or {}, role=role,
                            claims=claims)
         except psycopg.Error as e:
@@ -122,7 +129,30 @@ class Bridge:
                               "details": e.diag.message_detail, "hint": e.diag.message_hint}}
         return {"data": data}
 
+    @contextmanager
+    def connection(self, read_only: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        """An authenticator connection (autocommit) from the pool; it goes back when it is
+        idle and whole, else it is closed."""
+        kind = self._ro if read_only else self._rw
+        with self._lock:
+            conn = self._idle[kind].pop() if self._idle[kind] else None
+        if conn is None:
+            conn = psycopg.connect(kind, autocommit=True)
+        try:
+            yield conn
+        finally:
+            if conn.broken or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.close()
+            else:
+                with self._lock:
+                    self._idle[kind].append(conn)
+
     def close(self) -> None:
+        with self._lock:
+            for conn in (c for idle in self._idle.values() for c in idle):
+                conn.close()
+            for idle in self._idle.values():
+                idle.clear()
         if hasattr(self, "_server"):
             self._server.shutdown()
             self._server.server_close()
