@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -18,10 +19,12 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from test_cli_errors import JOBSDB, ROOT, jobsdb, one_error_line
 from test_history_export import SEED, SHAPE, s3_server  # noqa: F401 - the fixture
 
 from jobsdb import errors, history, history_forget, history_reads
+from jobsdb.testdb import Template
 
 # Two exports that split jobs as two partitions of it would: copies of users 1 and 2's first
 # 150 jobs (before SHAPE walks them on), marked, go to one table and the rest to the other, so
@@ -43,11 +46,12 @@ def _users(url: str) -> list[str]:
             "select id from auth.users where email like 'hist%%' order by email")]
 
 
-@pytest.fixture
-def world(template_db, tmp_path: Path) -> Iterator[dict]:
+@pytest.fixture(scope="module")
+def world_made(template_db, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """Users u1..u3 with 400 jobs each in hist_current, u1 and u2 with 150 more in
     hist_legacy, u4 with none; both tables (all of jobs between them) exported to DIR, and a
-    third file holding only u3's jobs (a file forget must leave alone)."""
+    third file holding only u3's jobs (a file forget must leave alone). Made once: each test
+    gets a copy of the database and of the files (`world`)."""
     with template_db.clone() as url:
         with psycopg.connect(url, autocommit=True) as c:
             c.execute(SEED)
@@ -70,10 +74,20 @@ def world(template_db, tmp_path: Path) -> Iterator[dict]:
             sizes = [c.execute(f"select count(*) from {t}").fetchone()[0] for t in parts]
             assert 0 not in sizes and sum(sizes) == c.execute(
                 "select count(*) from public.jobs").fetchone()[0]
-        cold = tmp_path / "cold"
+        cold = tmp_path_factory.mktemp("world") / "cold"
         for t in [*parts, "public.u3_jobs"]:
             history.export_to_dir(url, t, cold)
-        yield {"url": url, "dir": cold, "users": [u1, u2, u3, u4], "parts": parts}
+        base = Template(str(conninfo_to_dict(url)["dbname"]), template_db.owner_url, url)
+        yield {"base": base, "dir": cold, "users": [u1, u2, u3, u4], "parts": parts}
+
+
+@pytest.fixture
+def world(world_made: dict, tmp_path: Path) -> Iterator[dict]:
+    """A copy of the made world: its database (cloned) and its exported files."""
+    cold = tmp_path / "cold"
+    shutil.copytree(world_made["dir"], cold)
+    with world_made["base"].clone() as url:
+        yield {**world_made, "url": url, "dir": cold}
 
 
 def _delete_users(url: str, *ids: str) -> None:
