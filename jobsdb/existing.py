@@ -157,29 +157,85 @@ def file_prelude() -> str:
     return f"{q['sequences_roll_back']}\n{q['set_aside_existing_jobs']}\n"
 
 
-def run_file(url: str, path: Path, helpers: Path, display: str, prelude: str) -> FileResult:
-    """The file inside one transaction that also loads the helpers; always rolled back (the
-    file's own `begin` is then a no-op and its `rollback` ends it; psql dying aborts it). The
-    role's sequences are restarted where they are first, so their nextvals roll back too, and
-    the project's own jobs are set aside (truncated, brought back by the rollback)."""
-    script = (
-        "\\set ON_ERROR_STOP 1\n"
-        "begin;\n"
-        f"{prelude}"
-        f"\\i '{helpers}'\n"
-        f"\\i '{path}'\n"
-        "rollback;\n"
-    )
-    t0 = time.monotonic()
+# Files run BATCH to a psql session: a login per file cost about 50 ms of 85 here (more over
+# the Internet, where a project's database is). Between two files the session is set back to
+# a fresh login's state (`discard all`: settings, role, prepared statements, temp tables,
+# advisory locks), and markers on stdout (with the server's clock) and stderr cut the output.
+BATCH = 16
+_MARK = "jobsdb-test-file"
+
+
+def _batch_script(files: list[Path], helpers: Path, prelude: str) -> str:
+    """Each file inside one transaction that also loads the helpers; always rolled back (the
+    file's own `begin` is then a no-op and its `rollback` ends it). Without ON_ERROR_STOP: an
+    error fails the rest of its file's transaction, which the rollback after it ends."""
+    parts = []
+    for i, f in enumerate(files):
+        parts.append(
+            f"\\warn {_MARK} {i}\n"
+            f"select '{_MARK} {i} ' || extract(epoch from clock_timestamp());\n"
+            "begin;\n"
+            f"{prelude}"
+            f"\\i '{helpers}'\n"
+            f"\\i '{f}'\n"
+            "rollback;\n"
+            "discard all;\n"
+        )
+    parts.append(f"select '{_MARK} end ' || extract(epoch from clock_timestamp());\n")
+    return "".join(parts)
+
+
+def _sections(text: str, marker: re.Pattern[str]) -> dict[str, list[str]]:
+    """Lines of text under each marker line, by the marker's file number (or 'end')."""
+    out: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in text.splitlines():
+        m = marker.match(line)
+        if m:
+            current = out.setdefault(m.group(1), [])
+            current.append(m.group(2) or "")
+        else:
+            current.append(line)
+    return out
+
+
+_OUT_MARK = re.compile(rf"^{_MARK} (\d+|end) (\S+)$")
+_ERR_MARK = re.compile(rf"^{_MARK} (\d+)()$")
+
+
+def run_batch(url: str, files: list[tuple[Path, str]], helpers: Path,
+              prelude: str) -> list[FileResult]:
+    """Run (path, display) files in one psql session; one FileResult each. A file whose section
+    holds an ERROR fails even if its plan ran (ON_ERROR_STOP would have stopped it); a file
+    the session never reached (it died) fails with what psql said last."""
     r = subprocess.run(
         [find_bin("psql"), "-X", "-q", "-t", "-A", "-d", url],
-        input=script, capture_output=True, text=True,
+        input=_batch_script([f for f, _ in files], helpers, prelude),
+        capture_output=True, text=True,
         env={**os.environ, "PGOPTIONS": os.environ.get("PGOPTIONS", "")},
     )
-    stderr = "\n".join(
-        ln for ln in r.stderr.splitlines() if not ln.strip().startswith(_EXPECTED_WARNINGS)
-    )
-    return parse_tap(display, r.stdout, stderr, r.returncode, time.monotonic() - t0)
+    out, err = _sections(r.stdout, _OUT_MARK), _sections(r.stderr, _ERR_MARK)
+    starts = {k: float(v[0]) for k, v in out.items()}
+    results = []
+    for i, (_, display) in enumerate(files):
+        key = str(i)
+        stderr = "\n".join(ln for ln in err.get(key, [""])[1:]
+                           if not ln.strip().startswith(_EXPECTED_WARNINGS))
+        if key not in out:
+            said = r.stderr.strip().splitlines()[-1:] or [f"psql exited with {r.returncode}"]
+            res = FileResult(display, False, stderr=r.stderr,
+                             problems=[f"the session ended before this file: {said[0]}"])
+            results.append(res)
+            continue
+        following = [starts[k] for k in (str(i + 1), "end") if k in starts]
+        seconds = (following[0] - starts[key]) if following else 0.0
+        res = parse_tap(display, "\n".join(out[key][1:]), stderr, 0, seconds)
+        died = [ln for ln in stderr.splitlines() if re.search(r"\b(ERROR|FATAL|PANIC):", ln)]
+        if died:
+            res.problems.append(f"an error ended the file: {died[0].strip()}")
+            res.passed = False
+        results.append(res)
+    return results
 
 
 UNLESS_APP_TABLE = re.compile(r"^-- jobsdb:unless-app-table (public\.[a-z_]+)\s*$")
@@ -204,23 +260,35 @@ def skip_reason(path: Path, own: set[str]) -> str:
 
 
 def run_files(url: str, files: list[Path], root: Path, out=print) -> list[FileResult]:
-    """One file at a time: each file's transaction creates the helpers' schema, so files
-    running at once would only wait for each other."""
+    """One file at a time (each file's transaction creates the helpers' schema, so files
+    running at once would only wait for each other), BATCH of them per psql session."""
     helpers = root / "tests" / "helpers.sql"
     prelude = file_prelude()
     own = app_tables(url)
-    results = []
+    results: list[FileResult] = []
+    batch: list[tuple[Path, str]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        for res in run_batch(url, batch, helpers, prelude):
+            results.append(res)
+            out(res.summary())
+            if not res.passed:
+                out(res.details())
+        batch.clear()
+
     for f in files:
         why = skip_reason(f, own)
         if why:
+            flush()
             results.append(FileResult(_rel(f, root), True, skipped=why))
             out(results[-1].summary())
             continue
-        res = run_file(url, f, helpers, _rel(f, root), prelude)
-        results.append(res)
-        out(res.summary())
-        if not res.passed:
-            out(res.details())
+        batch.append((f, _rel(f, root)))
+        if len(batch) == BATCH:
+            flush()
+    flush()
     return results
 
 

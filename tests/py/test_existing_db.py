@@ -105,6 +105,37 @@ def test_a_file_that_commits_is_reported_as_a_trace(project: str, tmp_path: Path
         conn.execute("select setval('public.invoice_number', 1)")
 
 
+def test_files_sharing_a_session_start_as_on_a_new_login_and_fail_alone(
+        project: str, tmp_path: Path) -> None:
+    """The files of a batch share one psql session: what a file leaves in it that a rollback
+    does not undo (a prepared statement, a session advisory lock, the session's role) is gone
+    before the next; a file that errors after its plan ran fails, with the error, and the
+    files around it pass."""
+    leaves = tmp_path / "a_leaves_session_state.sql"
+    leaves.write_text(
+        "begin;\nselect plan(1);\nprepare leaked as select 1;\n"
+        "select pg_advisory_lock(4242);\nselect ok(true);\nselect * from finish();\n"
+        "rollback;\nset role authenticated;\n")
+    errs = tmp_path / "b_errors_after_its_plan.sql"
+    errs.write_text("begin;\nselect plan(1);\nselect ok(true);\nselect 1 / 0;\n"
+                    "select * from finish();\nrollback;\n")
+    sees = tmp_path / "c_sees_a_new_session.sql"
+    sees.write_text(
+        "begin;\nselect plan(3);\n"
+        "select is((select count(*) from pg_prepared_statements)::int, 0, 'no statement');\n"
+        "select is((select count(*) from pg_locks where locktype = 'advisory'"
+        " and pid = pg_backend_pid())::int, 0, 'no advisory lock');\n"
+        "select is(current_user::text, session_user::text, 'its login as its role');\n"
+        "select * from finish();\nrollback;\n")
+    r = jobsdb_test(project, str(leaves), str(errs), str(sees))
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith(("ok ", "FAIL "))]
+    assert [ln.split()[0] for ln in lines] == ["ok", "FAIL", "ok"], r.stdout
+    assert "an error ended the file:" in r.stdout and "division by zero" in r.stdout
+    assert "2 passed, 1 failed" in r.stdout
+    assert "no trace:" in r.stderr, r.stderr
+
+
 def _refusal(url: str, code: int, starts: str) -> None:
     before = full_dump(url)
     r = jobsdb_test(url)
