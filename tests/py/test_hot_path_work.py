@@ -16,11 +16,11 @@ that public.jobs' triggers and CHECK run (read from pg_stat_xact_user_functions 
 transaction, `track_functions = pl`) are pinned as well: a trigger that fires for a row it has
 nothing to do with runs no statement, yet costs a call of a function with a SET clause per row.
 
-The buffers are the cluster's, not the database's alone: a transaction holding an xid in any
-other database holds back how far the call's index scans can tell old row versions are dead, and
-the same call then reads more (measured: a report of three 136 -> 196 buffers, of ten 388 -> 521,
-with one `begin; select txid_current()` open elsewhere). So the file runs with the serial tests,
-alone on the cluster, and a bound exceeded names the other sessions that held an xid.
+The buffers depend on the whole cluster, not the database alone: with one transaction holding
+an xid in any other database (`begin; select txid_current()`), the same report of three read 196
+buffers instead of 136 (the lock of the reported jobs 5 -> 21, the set statement 113 -> 140) and
+of ten 521 instead of 388; a snapshot without an xid changed nothing. So the file runs with the
+serial tests, alone on the cluster, and a bound exceeded names the other sessions with an xid.
 
 Timings are `make bench`'s (bench/README.md: database time per job and step). Skipped where the
 server does not load pg_stat_statements (shared_preload_libraries; the embedded cluster does).
