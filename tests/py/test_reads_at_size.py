@@ -38,7 +38,8 @@ def _uid(n: int) -> str:
     return f"md5('u' || {n})::uuid"
 
 
-# Job i's id: i in the first 12 hex digits, 20 digits of md5 after them. Its output's id is
+# Job i's id, made as jobs_private.new_job_id makes ids: i in the first 12 hex digits, 20 digits of
+# md5 after them, so ids order by creation as on a live database. Its output's id is
 # made alike (on a live database it is random): no read looks outputs up by their id, and the
 # primary key then grows at its right edge (the outputs' insert 19 s -> 11 s).
 _JOB_ID = "(lpad(to_hex({0}), 12, '0') || right(md5('j' || {0}), 20))::uuid"
@@ -49,9 +50,7 @@ _ASSET_ID = "(lpad(to_hex({0}), 12, '0') || right(md5('a' || {0}), 20))::uuid"
 # FK checks: the rows are generated consistent with every CHECK constraint), with the plain
 # indexes of jobs and images_videos dropped and rebuilt afterwards from their own definitions.
 # jobs' row check (a function call per row) is dropped for the load and put back NOT VALID: it
-# was a third of the jobs insert; big_db checks it on a sample of the rows instead. Job ids are
-# made as jobs_private.new_job_id makes them (a counter, then random digits): they order by
-# creation, as on a live database, and the primary key grows at its right edge.
+# was a third of the jobs insert; big_db checks it on a sample of the rows instead.
 LOAD = [
     "set session_replication_role = replica",
     "set maintenance_work_mem = '256MB'",
