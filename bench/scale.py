@@ -126,10 +126,15 @@ def sizes(c: psycopg.Connection[Any]) -> dict[str, Any]:
     """Sizes in MB: the database, jobs (heap, TOAST, each index), images_videos."""
     out: dict[str, Any] = {}
     mb = 1024 * 1024
+    # since 1.7.0 jobs is partitioned and its rows are its partition's (jobs_private.jobs_hot)
+    heap = c.execute(
+        "select coalesce(to_regclass('jobs_private.jobs_hot'), 'public.jobs'::regclass)::text"
+    ).fetchone()[0]
     row = c.execute(
-        "select pg_database_size(current_database()), pg_relation_size('public.jobs'),"
-        " pg_table_size('public.jobs'), pg_indexes_size('public.jobs'),"
-        " pg_total_relation_size('public.images_videos'), (select count(*) from public.jobs)"
+        "select pg_database_size(current_database()), pg_relation_size(%(t)s),"
+        " pg_table_size(%(t)s), pg_indexes_size(%(t)s),"
+        " pg_total_relation_size('public.images_videos'), (select count(*) from public.jobs)",
+        {"t": heap},
     ).fetchone()
     out["database MB"] = row[0] // mb
     out["jobs heap MB"] = row[1] // mb
@@ -139,8 +144,12 @@ def sizes(c: psycopg.Connection[Any]) -> dict[str, Any]:
     out["bytes per job (database)"] = row[0] // max(row[5], 1)
     out["bytes per job (jobs heap)"] = row[1] // max(row[5], 1)
     out["jobs index MB"] = dict(c.execute(
-        "select i.indexrelid::regclass::text, pg_relation_size(i.indexrelid) / 1048576"
-        " from pg_index as i where i.indrelid = 'public.jobs'::regclass order by 2 desc"
+        # each index of jobs with its partitions' parts, and those of the partition's own
+        "select i.indexrelid::regclass::text, (select sum(pg_relation_size(t.relid))"
+        " from pg_partition_tree(i.indexrelid) as t) / 1048576 from pg_index as i"
+        " where i.indrelid = 'public.jobs'::regclass or i.indrelid = %s::regclass"
+        " and not exists (select from pg_inherits as h where h.inhrelid = i.indexrelid)"
+        " order by 2 desc", (heap,)
     ).fetchall())
     return out
 

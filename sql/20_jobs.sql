@@ -51,7 +51,7 @@ create table public.jobs (
     last_error_at timestamptz,
     written_xid xid8 default pg_current_xact_id()
     -- The row rules (status, quality, attempts, lease, timestamps, ranges, lengths) are one
-    -- CHECK, jobs_row_check, added in sql/41_jobs_row_check.sql once its function exists.
+    -- CHECK, jobs_row_check, of the partition this table becomes (sql/61_jobs_row_check.sql).
 )
 -- Every status change rewrites the row; leave room on the page for HOT updates and let
 -- autovacuum keep up with queue churn (QUEUE_NOTES: bloat under churn).

@@ -4,6 +4,8 @@
 -- through their public entry point.
 -- Security definer: users have no INSERT on jobs; this function is the one way they create jobs,
 -- always for auth.uid(), with every input validated and derived columns taken from job_types.
+-- Its jobs are the queue's, all in jobs_private.jobs_hot: it reads and writes that partition, not
+-- public.jobs (sql/60_jobs_partitioned.sql says why).
 create function jobs_api.queue_job(
     job_type text,
     prompt text default null,
@@ -204,14 +206,14 @@ begin
         (
             select count(*) from (
                 select
-                from public.jobs as j
+                from jobs_private.jobs_hot as j
                 where j.user_id = v_uid and j.status = 'queued'
                 limit v_type.max_queued_per_user + 1
             ) as q
         ),
         h.fair_rank, h.run_at,
         (
-            select max(j.fair_rank) from public.jobs as j
+            select max(j.fair_rank) from jobs_private.jobs_hot as j
             where j.user_id = v_uid and j.status in ('queued', 'processing')
             and j.worker_pool = v_type.worker_pool and j.fair_rank < 4611686018427387904
         )
@@ -219,7 +221,7 @@ begin
     from (select) as one
     left join lateral (
         select j.fair_rank, j.run_at
-        from public.jobs as j
+        from jobs_private.jobs_hot as j
         where j.status = 'queued' and j.worker_pool = v_type.worker_pool
             and (greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id)
             >= (4611686018427387904, v_type.floor_np, v_type.floor_rank, v_type.floor_id)
@@ -308,7 +310,7 @@ begin
         || pg_catalog.right(pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', ''), 20)
     )::uuid;
     with inserted as (
-        insert into public.jobs (
+        insert into jobs_private.jobs_hot (
             id, user_id, job_type, status, max_attempts, metadata, project_id, format, quality,
             model_type, destination, workspace_session_id, template_name, api_model_id,
             original_prompt, worker_pool, priority, run_at, fair_rank, idempotency_key

@@ -1,4 +1,4 @@
--- The row rules of public.jobs, checked by its one CHECK constraint jobs_row_check.
+-- The row rules of public.jobs, checked by the one CHECK constraint of its partition, jobs_row_check.
 -- Why one function instead of 24 CHECK constraints: PostgreSQL re-reads (stringToNode) and
 -- re-plans every CHECK expression of a table at the start of every statement that writes it,
 -- and a plpgsql function runs each statement of the hot path as its own executor. The 24
@@ -11,7 +11,7 @@
 -- of its own (a plan check and an executor call each), and this runs for every row written,
 -- three times per job. A WHEN whose condition is null is not taken, as an IF was not, so a
 -- row is refused exactly when one rule's condition is true, and by the same first rule.
-create function jobs_private.jobs_row_is_valid(j public.jobs)
+create function jobs_private.jobs_row_is_valid(j jobs_private.jobs_hot)
 returns boolean
 language plpgsql
 immutable
@@ -89,10 +89,10 @@ begin
         detail = format('job %s', j.id);
 end;
 $$;
-comment on function jobs_private.jobs_row_is_valid(public.jobs) is
+comment on function jobs_private.jobs_row_is_valid(jobs_private.jobs_hot) is
 'The row rules of public.jobs (CHECK jobs_row_check): true, or 23514 naming the broken rule (jobs_status_check, jobs_attempts_check, ...) as a CHECK constraint of that name would.';
 -- Not revoked from the service role: the CHECK runs as the writing role and the service role
--- writes jobs directly (its grant: sql/41_jobs_row_check.sql). Revoking it here would leave
+-- writes jobs directly (its grant: sql/61_jobs_row_check.sql). Revoking it here would leave
 -- those writes failing between this file and that grant whenever a release re-applies it.
-revoke all on function jobs_private.jobs_row_is_valid(public.jobs)
+revoke all on function jobs_private.jobs_row_is_valid(jobs_private.jobs_hot)
 from public, anon, authenticated;

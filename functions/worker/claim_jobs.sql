@@ -5,6 +5,8 @@
 -- can claim a job before its run_at. The lease is bounded by the job type
 -- (job_types.max_lease_seconds, and never past started_at + max_run_seconds). A worker scoped to
 -- some pools (jobs_private.worker_logins, or the worker_pools JWT claim) gets 42501 elsewhere.
+-- Its jobs are the queue's, all in jobs_private.jobs_hot: it reads and writes that partition, not
+-- public.jobs (sql/60_jobs_partitioned.sql says why).
 create function public.claim_jobs(
     worker_pool text,
     worker_id text,
@@ -96,7 +98,7 @@ begin
         ),
         next_jobs as (
             select j.id
-            from public.jobs as j
+            from jobs_private.jobs_hot as j
             where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
                 and (greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id)
                 >= (
@@ -122,7 +124,7 @@ begin
         tokens as (
             select n.id, gen_random_uuid() as token from next_jobs as n
         )
-        update public.jobs as j
+        update jobs_private.jobs_hot as j
         set status = 'processing',
             attempts = j.attempts + 1,
             started_at = now(),
@@ -180,7 +182,7 @@ begin
     left join jobs_private.claim_floors as f
         on f.worker_pool = claim_jobs.worker_pool and not v_bottom;
     select -j.priority as neg_priority, j.fair_rank, j.id into v_head
-    from public.jobs as j
+    from jobs_private.jobs_hot as j
     where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
         and (greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id)
         >= (4611686018427387904, v_floor.neg_priority, v_floor.fair_rank, v_floor.id)
@@ -196,7 +198,7 @@ begin
     -- trigger jobs_claim_floor_trg moves the floor back to them).
     with due as (
         select j.id
-        from public.jobs as j
+        from jobs_private.jobs_hot as j
         where j.status = 'queued' and j.worker_pool = claim_jobs.worker_pool
             and greatest(j.fair_rank, 4611686018427387904) > 4611686018427387904
             and greatest(j.fair_rank, 4611686018427387904)
@@ -205,7 +207,7 @@ begin
         limit 64
         for update skip locked
     )
-    update public.jobs as j
+    update jobs_private.jobs_hot as j
     set fair_rank = v_head.fair_rank
     from due as d
     where j.id = d.id and j.run_at <= now();

@@ -3,6 +3,8 @@
 -- extended only for the worker id and lease_token of the current claim. Time is the server's:
 -- a lease is at most job_types.max_lease_seconds long and never extends past started_at +
 -- max_run_seconds, so a worker that keeps heartbeating cannot hold a job forever.
+-- Its jobs are the queue's, all in jobs_private.jobs_hot: it reads and writes that partition, not
+-- public.jobs (sql/60_jobs_partitioned.sql says why).
 create function public.heartbeat_jobs(
     worker_id text,
     job_ids uuid[],
@@ -50,7 +52,7 @@ begin
     -- order: lease expiry order, read on jobs_lease_idx.)
     mine as materialized (
         select j.id
-        from public.jobs as j
+        from jobs_private.jobs_hot as j
         where j.id = any(heartbeat_jobs.job_ids) and j.status = 'processing'
             and j.locked_by = heartbeat_jobs.worker_id
             and exists (
@@ -60,7 +62,7 @@ begin
         for update of j
     ),
     extended as (
-        update public.jobs as j
+        update jobs_private.jobs_hot as j
         set lease_expires_at = least(
             now() + make_interval(
                 secs => least(coalesce(heartbeat_jobs.lease_seconds, t.lease_seconds), t.max_lease_seconds)
@@ -83,7 +85,7 @@ begin
         e.lease_expires_at
     from held as h
     left join extended as e on e.id = h.job_id
-    left join public.jobs as j on j.id = h.job_id;
+    left join jobs_private.jobs_hot as j on j.id = h.job_id;
 end;
 $$;
 comment on function public.heartbeat_jobs(text, uuid[], uuid[], integer) is

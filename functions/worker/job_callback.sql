@@ -5,6 +5,8 @@
 -- or superseded changes nothing (stale). Only a trusted caller (service_role: the job-callback
 -- edge function relaying the app's older worker payload) may report without a token; that
 -- report is applied to whichever attempt is running. Time is the server's (now()).
+-- Its jobs are the queue's, all in jobs_private.jobs_hot: it reads and writes that partition, not
+-- public.jobs (sql/60_jobs_partitioned.sql says why).
 create function public.job_callback(
     job_id uuid,
     status text,
@@ -93,7 +95,7 @@ begin
     select j.*, t.media_type, t.output_bucket, t.asset_path_prefix, s.max_assets_per_job,
         s.max_asset_metadata_bytes
     into v_job
-    from public.jobs as j
+    from jobs_private.jobs_hot as j
     join public.job_types as t on t.job_type = j.job_type
     -- on its key, not "on true" (see queue_job: no JIT for a sequential scan's price)
     left join jobs_private.settings as s on s.singleton
@@ -123,14 +125,14 @@ begin
     if job_callback.status = 'failed' then
         if job_callback.retryable and v_job.attempts < v_job.max_attempts then
             v_delay := jobs_private.retry_delay(v_job.attempts);
-            update public.jobs as j
+            update jobs_private.jobs_hot as j
             set status = 'queued', run_at = now() + v_delay, last_error_at = now(),
                 error_message = left(coalesce(job_callback.error_message, 'failed without a message'), 10000)
             where j.id = v_job.id;
             return jsonb_build_object('job_id', v_job.id, 'result', 'requeued',
                 'retry_at', now() + v_delay, 'attempts', v_job.attempts);
         end if;
-        update public.jobs as j
+        update jobs_private.jobs_hot as j
         set status = 'failed', completed_at = greatest(now(), v_job.started_at), last_error_at = now(),
             error_message = left(coalesce(job_callback.error_message, 'failed without a message'), 10000)
         where j.id = v_job.id;
@@ -224,7 +226,7 @@ begin
         returning id into v_video_id;
     end if;
 
-    update public.jobs as j
+    update jobs_private.jobs_hot as j
     set status = 'completed',
         completed_at = greatest(now(), v_job.started_at),
         image_id = case when v_first_type = 'image' then v_first_id end,

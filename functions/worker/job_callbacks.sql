@@ -19,6 +19,8 @@
 -- error on any element (22023 bad input, PT409 a report conflicting with a recorded outcome,
 -- 42501) writes nothing and names the element; a conflict is a bug in the reporting worker
 -- (another attempt's report is stale, not a conflict), not a race to absorb per element.
+-- Its jobs are the queue's, all in jobs_private.jobs_hot: it reads and writes that partition, not
+-- public.jobs (sql/60_jobs_partitioned.sql says why).
 create function public.job_callbacks(reports jsonb)
 returns table (job_id uuid, result text, answer jsonb)
 language plpgsql
@@ -129,7 +131,7 @@ begin
     into v_jobs
     from (
         select j.id
-        from public.jobs as j
+        from jobs_private.jobs_hot as j
         where j.id in (
             select (e.value ->> 'job_id')::uuid
             from jsonb_array_elements(job_callbacks.reports) as e (value)
@@ -178,7 +180,7 @@ begin
                     else r.status
                 end as result
             from report as r
-            left join public.jobs as j on j.id = r.job_id
+            left join jobs_private.jobs_hot as j on j.id = r.job_id
             left join public.job_types as t on t.job_type = j.job_type
             -- one row, said so (limit): the one-row table is rarely analyzed, and its
             -- estimate (hundreds of rows) multiplied this CTE's into a generic plan that read
@@ -304,7 +306,7 @@ begin
             returning id, asset_id
         ),
         updated as (
-            update public.jobs as j
+            update jobs_private.jobs_hot as j
             set status = case when o.result = 'requeued' then 'queued' else o.result end,
                 run_at = case when o.result = 'requeued'
                     then now() + jobs_private.retry_delay(o.attempts) else j.run_at end,

@@ -5,6 +5,8 @@
 -- (jobs_private.job_releases); a further release counts the attempt like a retryable failure
 -- (requeued, or failed when none is left), so a claim/release loop cannot pin a job. Its jobs
 -- are locked in job id order (mine), the package's one lock order for several jobs.
+-- Its jobs are the queue's, all in jobs_private.jobs_hot: it reads and writes that partition, not
+-- public.jobs (sql/60_jobs_partitioned.sql says why).
 create function public.release_jobs(
     worker_id text,
     job_ids uuid[],
@@ -40,7 +42,7 @@ begin
     ),
     mine as (
         select j.id
-        from public.jobs as j
+        from jobs_private.jobs_hot as j
         inner join held as h on h.job_id = j.id and h.lease_token = j.lease_token
         where j.status = 'processing' and j.locked_by = release_jobs.worker_id
         order by j.id
@@ -54,7 +56,7 @@ begin
         returning r.job_id, r.releases
     ),
     released as (
-        update public.jobs as j
+        update jobs_private.jobs_hot as j
         set status = case
                 when c.releases <= c_free_releases or j.attempts < j.max_attempts then 'queued'
                 else 'failed'

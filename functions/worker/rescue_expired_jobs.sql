@@ -3,6 +3,8 @@
 -- apply). Time is the server's (now()): a caller cannot make a live lease look expired. Safe
 -- to run concurrently with claims and with itself (skip locked). Rescues a processing job whose
 -- lease expired, or whose attempt ran past job_types.max_run_seconds (even while heartbeating).
+-- Its jobs are the queue's, all in jobs_private.jobs_hot: it reads and writes that partition, not
+-- public.jobs (sql/60_jobs_partitioned.sql says why).
 create function public.rescue_expired_jobs(max_jobs integer default 1000)
 returns jsonb
 language plpgsql
@@ -27,7 +29,7 @@ begin
     with expired as (
         select j.id, t.max_run_seconds,
             j.started_at + make_interval(secs => t.max_run_seconds) < now() as overran
-        from public.jobs as j
+        from jobs_private.jobs_hot as j
         inner join public.job_types as t on t.job_type = j.job_type
         where j.status = 'processing' and (
             j.lease_expires_at < now()
@@ -38,7 +40,7 @@ begin
         for update of j skip locked
     ),
     rescued as (
-        update public.jobs as j
+        update jobs_private.jobs_hot as j
         set status = case when j.attempts < j.max_attempts then 'queued' else 'failed' end,
             run_at = case when j.attempts < j.max_attempts
                 then now() + jobs_private.retry_delay(j.attempts) else j.run_at end,
@@ -71,7 +73,7 @@ begin
         from jobs_private.claim_floors as f
         cross join lateral (
             select -j.priority as neg_priority, j.fair_rank, j.id
-            from public.jobs as j
+            from jobs_private.jobs_hot as j
             where j.status = 'queued' and j.worker_pool = f.worker_pool
                 and greatest(j.fair_rank, 4611686018427387904) <= 4611686018427387904
             order by greatest(j.fair_rank, 4611686018427387904), -j.priority, j.fair_rank, j.id

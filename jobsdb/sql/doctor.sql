@@ -196,7 +196,8 @@ where s.active and s.last_status = 'failed';
 
 -- name: realtime
 -- Broadcast of status changes (functions/private/enable_realtime_broadcast.sql: the trigger on
--- jobs and the policy on realtime.messages), and Postgres Changes (jobs in the publication).
+-- jobs and the policy on realtime.messages). Postgres Changes cannot follow jobs, a partitioned
+-- table (sql/90_realtime.sql), so the publication is not checked.
 -- Without Supabase Realtime's own objects (not a Supabase project, or Realtime never started
 -- on it), a note.
 with realtime as (
@@ -233,20 +234,6 @@ broadcast as (
                 n.nspname = 'realtime' and c.relname = 'messages'
                 and p.polname = 'jobsdb: users receive their own job status broadcasts'
         ) as has_policy
-),
-
-publication as (
-    select
-        exists(
-            select from pg_catalog.pg_publication as p where p.pubname = 'supabase_realtime'
-        ) as here,
-        exists(
-            select
-            from pg_catalog.pg_publication_tables as t
-            where
-                t.pubname = 'supabase_realtime' and t.schemaname = 'public'
-                and t.tablename = 'jobs'
-        ) as has_jobs
 )
 
 select
@@ -279,22 +266,7 @@ select
     'trigger jobs_status_broadcast_trg on public.jobs is disabled, so no job status is'
     || ' broadcast: `alter table public.jobs enable trigger jobs_status_broadcast_trg;`' as message
 from broadcast as b
-where b.trigger_enabled = 'D'
-union all
-select
-    'finding' as kind,
-    'public.jobs is not in the publication supabase_realtime, so apps subscribed to Postgres'
-    || ' Changes on jobs hear nothing: `alter publication supabase_realtime add table'
-    || ' public.jobs;` as the owner' as message
-from publication as p
-where p.here and not p.has_jobs
-union all
-select
-    'note' as kind,
-    'there is no publication supabase_realtime (not a Supabase database): Postgres Changes'
-    || ' on jobs need it' as message
-from publication as p
-where not p.here;
+where b.trigger_enabled = 'D';
 
 -- name: metrics
 -- system_metrics' roll-up (jobs_private.rollup_job_metrics): the end of the newest hour rolled

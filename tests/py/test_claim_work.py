@@ -144,7 +144,8 @@ def test_a_claim_does_not_walk_dead_versions_an_open_snapshot_keeps(db) -> None:
         _insert_jobs(c, uid, PROBES, "probe ")
         after, claimed = _claim_buffers(c, pool)
         dead = c.execute(
-            "select n_dead_tup from pg_stat_user_tables where relid = 'public.jobs'::regclass"
+            "select n_dead_tup from pg_stat_user_tables"
+            " where relid = 'jobs_private.jobs_hot'::regclass"
         ).fetchone()[0]
         # The measurement can fail: without the pool's claim floor the claim starts at the
         # bottom of the claim index and walks every dead entry the snapshot keeps.

@@ -47,7 +47,8 @@ WORKER = {"role": "jobs_worker"}
 TYPE = "sdxl_image_fast"  # pool sdxl
 BACKLOG_USERS = 20  # other users' queued jobs, 5 each: the pool's queue is never empty
 
-_RI = re.compile(r'^select 1 from only "?(\w+)"?\."?(\w+)"? x where', re.I)
+# "only" but for a key into a partitioned table (jobs), whose check reads the parent
+_RI = re.compile(r'^select 1 from (?:only )?"?(\w+)"?\."?(\w+)"? x where', re.I)
 _WRITE = re.compile(
     r'\b(insert\s+into|update|delete\s+from)\s+(?:only\s+)?"?([a-z_]+)"?\."?([a-z_]+)"?', re.I
 )
@@ -83,7 +84,7 @@ def _label(query: str) -> str:
 
 
 # The functions public.jobs' row triggers and its CHECK call (sql/40_triggers.sql,
-# sql/41_jobs_row_check.sql, sql/43_job_metrics_triggers.sql).
+# sql/61_jobs_row_check.sql, sql/43_job_metrics_triggers.sql).
 TABLE_FUNCTIONS = ("jobs_before_insert", "jobs_before_update", "jobs_row_is_valid",
                    "jobs_lower_claim_floor", "mark_job_metrics_stale")
 
@@ -275,13 +276,13 @@ QUEUE_JOB = {
     # statement
     "select public.job_types, jobs_private.settings, jobs_private.claim_floors": (1, 1),
     # profile, queued count for the cap, head of the queue, the user's fair rank
-    "select public.profiles, public.jobs": (1, 1),
+    "select public.profiles, jobs_private.jobs_hot": (1, 1),
     # the user's rate of new jobs: the tokens taken from their bucket row (a plain update; the
     # upsert runs only for a user without a row, or to refuse)
     "update jobs_private.job_rates": (1, 1),
     # the job row and the answer built from its returning rows: the before-insert trigger and
     # the row check run no statement
-    "insert public.jobs": (1, 1),
+    "insert jobs_private.jobs_hot": (1, 1),
     "FK check public.profiles": (1, 1),
     "FK check public.job_types": (1, 1),
 }
@@ -297,7 +298,8 @@ QUEUE_JOB_SET_FUNCTIONS = {"jobs_row_is_valid": 4}
 # (the loop's exit reads the claim floors only when nothing was claimed: no statement here).
 CLAIM = {
     # the claim: floor, head of the pool's queue, lease, for update skip locked
-    "update public.jobs, reading jobs_private.claim_floors, jobs_private.worker_logins": (1, 1),
+    "update jobs_private.jobs_hot, reading jobs_private.claim_floors,"
+    " jobs_private.worker_logins": (1, 1),
     # the before-update trigger's check of the status transition
     "expression reading jobs_private.job_status_transitions": (1, 1),
 }
@@ -305,14 +307,15 @@ CLAIM = {
 # floor moved. 6 statements, 36 buffers.
 CLAIM_FLOOR_STEP = CLAIM | {
     "select jobs_private.claim_floors": (1, 1),
-    "select public.jobs": (1, 1),
-    "update public.jobs": (1, 0),
+    "select jobs_private.jobs_hot": (1, 1),
+    "update jobs_private.jobs_hot": (1, 0),
     "update jobs_private.claim_floors": (1, 1),
 }
 # Ten jobs in one claim: one claim statement of ten rows, a transition check per row. 11
 # statements, 183 buffers.
 CLAIM_TEN = CLAIM | {
-    "update public.jobs, reading jobs_private.claim_floors, jobs_private.worker_logins": (1, 10),
+    "update jobs_private.jobs_hot, reading jobs_private.claim_floors,"
+    " jobs_private.worker_logins": (1, 10),
     "expression reading jobs_private.job_status_transitions": (10, 10),
 }
 
@@ -321,13 +324,13 @@ REPORT = {
     # the assets' validation (an `exists` over their elements: a query)
     "expression jsonb_typeof": (1, 1),
     # the job, its type and the asset bounds (settings), for update
-    "select public.jobs, public.job_types, jobs_private.settings": (1, 1),
+    "select jobs_private.jobs_hot, public.job_types, jobs_private.settings": (1, 1),
     # the output row
     "insert public.images_videos": (1, 1),
     "FK check public.profiles": (1, 1),
     "FK check public.jobs": (1, 1),
     # the completion, its trigger's transition check, and its link to the output
-    "update public.jobs": (1, 1),
+    "update jobs_private.jobs_hot": (1, 1),
     "expression reading jobs_private.job_status_transitions": (1, 1),
     "FK check public.images_videos": (1, 1),
 }
@@ -342,8 +345,8 @@ def report_set(n: int) -> dict[str, tuple[int, int]]:
         "select jsonb_array_elements": (2, 0),
         "select min": (1, 0),
         # the jobs locked, their ids gathered in one row
-        "select public.jobs": (1, 1),
-        "insert public.images_videos, insert public.videos, update public.jobs,"
+        "select jobs_private.jobs_hot": (1, 1),
+        "insert public.images_videos, insert public.videos, update jobs_private.jobs_hot,"
         " reading public.job_types, jobs_private.settings": (1, 1),
         "select unnest": (1, n),
         "FK check public.images_videos": (n, n),

@@ -1,11 +1,13 @@
-"""Realtime (Postgres Changes): a status change of a user's job reaches that user's subscription and
-not another user's.
+"""Realtime and the partitioned jobs table: jobs is not in the supabase_realtime publication, and
+why a subscription to it could not work.
 
-Supabase Realtime (postgres_changes) reads the changes of the tables in the supabase_realtime
-publication from a logical replication slot and, for each subscriber, checks the new row against
-the table's SELECT policy as that subscriber (role authenticated + the subscriber's JWT claims).
-Test (a) checks both halves at that level; test (b) decodes the change from a logical slot to
-show that the UPDATE is published with the new status.
+Supabase Realtime (postgres_changes) reads the changes of the published tables from a logical
+replication slot and, for each subscriber, checks the new row against the table's SELECT policy as
+that subscriber. jobs is partitioned: a change is decoded under the name of the partition holding
+the row, never public.jobs (test (b), on a real slot; tests/py/test_realtime_partitions.py follows
+Realtime's own path with wal2json), so jobs left the publication and apps follow status by the
+broadcast topic and job_changes_since (docs/app.md). Test (a) checks that, and that the SELECT
+policy still decides what each user reads of jobs, while the partition itself is closed to them.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ def test_a_status_change_is_visible_to_the_owner_and_not_to_another_user(fresh_d
             "select schemaname || '.' || tablename from pg_catalog.pg_publication_tables"
             " where pubname = 'supabase_realtime'"
         ).fetchall()
-        assert ("public.jobs",) in published
+        assert ("public.jobs",) not in published
+        assert ("jobs_private.jobs_hot",) not in published
 
         # A subscriber needs SELECT on the table (Realtime checks it before subscribing).
         assert conn.execute(
@@ -77,9 +80,17 @@ def test_a_status_change_is_visible_to_the_owner_and_not_to_another_user(fresh_d
 
         assert _visible_to(conn, alice, job_id) == [(job_id, "processing")]
         assert _visible_to(conn, bob, job_id) == []
+        # the partition holding her job is not hers to read: no grant, whatever the policy
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(
+                "select set_config('role', 'authenticated', true),"
+                " set_config('request.jwt.claims', %s, true)",
+                (json.dumps(as_user(alice)),),
+            )
+            conn.execute("select id from jobs_private.jobs_hot where id = %s", (job_id,))
 
 
-def test_the_status_update_is_decoded_from_a_logical_slot(
+def test_the_status_update_is_decoded_under_the_partitions_name(
     fresh_db: str, superuser_url: str | None
 ) -> None:
     with psycopg.connect(fresh_db, autocommit=True) as conn:
@@ -133,7 +144,9 @@ def test_the_status_update_is_decoded_from_a_logical_slot(
         finally:
             sconn.execute("select pg_drop_replication_slot(%s)", (slot,))
 
-    updates = [c for c in changes if c.startswith("table public.jobs: UPDATE:")]
+    # decoded under the partition's name: a subscription to public.jobs would never match it
+    assert not [c for c in changes if c.startswith("table public.jobs:")], changes
+    updates = [c for c in changes if c.startswith("table jobs_private.jobs_hot: UPDATE:")]
     assert len(updates) == 1, changes
     assert f"id[uuid]:'{job_id}'" in updates[0]
     assert "status[text]:'processing'" in updates[0]

@@ -191,6 +191,8 @@ select
 from pg_catalog.pg_constraint as c
 inner join pg_catalog.pg_namespace as n on n.oid = c.connamespace
 where c.contype = 'f'
+    -- a key into a partitioned table has a part per partition (conparentid): not keys of their own
+    and c.conparentid = 0
     and n.nspname not in ('pg_catalog', 'information_schema')
     and not exists (
         select

@@ -1,4 +1,4 @@
--- public.jobs keeps its row rules in one CHECK (jobs_row_check). A broken rule must look to a
+-- public.jobs keeps its row rules in one CHECK (jobs_row_check) of each partition. A broken rule must look to a
 -- client exactly as a CHECK constraint of the rule's name would: SQLSTATE 23514 with the
 -- constraint, schema and table error fields set; when several rules are broken, the first in
 -- name order is named (PostgreSQL checks constraints in name order); nothing is written. The
@@ -53,10 +53,18 @@ select is(
     null,
     'a refused update writes nothing'
 );
-select is(
-    (select count(*) from pg_constraint where conrelid = 'public.jobs'::regclass and contype = 'c'),
-    1::bigint,
-    'jobs has exactly one CHECK constraint, jobs_row_check'
+-- jobs is partitioned: each partition carries the one CHECK (a CHECK reading the whole row
+-- cannot be the partitioned parent's), and every row is in a partition
+select set_eq(
+    $$select c.conrelid::regclass::text, c.conname::text from pg_constraint as c
+    where c.contype = 'c' and c.conrelid in (
+        select 'public.jobs'::regclass
+        union all
+        select i.inhrelid from pg_inherits as i where i.inhparent = 'public.jobs'::regclass
+    )$$,
+    $$select i.inhrelid::regclass::text, 'jobs_row_check' from pg_inherits as i
+    where i.inhparent = 'public.jobs'::regclass$$,
+    'each partition of jobs has exactly one CHECK constraint, jobs_row_check, and jobs none'
 );
 
 select tests.authenticate_as_service_role();

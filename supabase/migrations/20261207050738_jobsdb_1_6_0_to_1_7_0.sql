@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.6.0--1.7.0.sql
