@@ -45,7 +45,8 @@ begin
             and i.inhrelid <> 'jobs_private.jobs_hot'::pg_catalog.regclass
     ) then
         raise exception using errcode = '55000',
-            message = 'public.jobs has partitions besides jobs_private.jobs_hot: 1.6.0 has one table';
+            message = 'public.jobs has partitions besides jobs_private.jobs_hot: 1.6.0 has one table',
+            hint = 'Only a jobs with the one partition 1.7.0 made can go back to 1.6.0.';
     end if;
     if exists (
         select from pg_catalog.pg_depend as d
@@ -1723,7 +1724,9 @@ begin
         where c.oid = 'public.jobs'::pg_catalog.regclass
             and a.grantee <> 0 and a.grantee <> c.relowner
     loop
-        execute format('grant %s on table jobs_private.jobs_hot to %s', g.privilege_type, g.grantee);
+        execute format(
+            'grant %s on table jobs_private.jobs_hot to %s', g.privilege_type, g.grantee
+        );
     end loop;
     for r in
         select p.polname, p.polpermissive, p.polcmd,
@@ -1767,7 +1770,8 @@ begin
         execute format('drop function %s', r.sig);
         -- the type in the header only: the body names the table, not the type
         v_at := pg_catalog.strpos(r.def, E'\nAS ');
-        execute replace(left(r.def, v_at), 'public.jobs', 'jobs_private.jobs_hot') || substr(r.def, v_at + 1);
+        execute replace(left(r.def, v_at), 'public.jobs', 'jobs_private.jobs_hot')
+            || substr(r.def, v_at + 1);
         v_new := replace(r.sig::text, 'public.jobs', 'jobs_private.jobs_hot');
         execute format(
             'revoke all on function %s from public, anon, authenticated, service_role', v_new

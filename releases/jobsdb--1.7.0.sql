@@ -2311,9 +2311,9 @@ $jobsdb_app_table$;
 -- name jobs_hot, the partition every unfinished job is in, not public.jobs: a statement on the
 -- partition costs what one on the plain table did, where through the parent it also locks and
 -- plans the parent (at 8 clients 0.85-1.00 x the lifecycle's rate, against 1.04 x named so;
--- bench/README.md, "Release 1.7.0"). Everything else (the reads, admin and user RPCs, deletes, whose statement triggers are
--- the parent's) goes through public.jobs. A later partition of old, finished jobs leaves the
--- queue's functions as they are.
+-- bench/README.md, "Release 1.7.0"). Everything else (the reads, admin and user RPCs, and the
+-- deletes, whose statement triggers are the parent's) goes through public.jobs. A later
+-- partition of old, finished jobs leaves the queue's functions as they are.
 --
 -- One statement (a DO block) for the whole change, so that it is all or nothing in an upgrade
 -- that runs statement by statement, and is skipped when done; the foreign keys into jobs are
@@ -2349,7 +2349,7 @@ begin
     if v_readers is not null then
         raise exception using errcode = '55000',
             message = format('views read public.jobs: %s', v_readers),
-            hint = 'Drop them, upgrade, and create them again: they would read one partition of jobs.';
+            hint = 'Drop them, upgrade, and create them again: they would read one partition.';
     end if;
 
     alter table public.jobs rename to jobs_hot;
@@ -2446,7 +2446,10 @@ begin
             pg_catalog.pg_get_expr(p.polqual, p.polrelid) as qual,
             pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) as checks,
             (
-                select string_agg(case when x = 0 then 'public' else quote_ident(x::pg_catalog.regrole::text) end, ', ')
+                select string_agg(
+                    case when x = 0 then 'public' else quote_ident(x::pg_catalog.regrole::text) end,
+                    ', '
+                )
                 from unnest(p.polroles) as x
             ) as roles
         from pg_catalog.pg_policy as p
@@ -2477,10 +2480,10 @@ begin
     ) then
         alter publication supabase_realtime drop table jobs_private.jobs_hot;
     end if;
-    -- Functions taking a jobs row (in an upgrade; a fresh install makes them later) took the
-    -- renamed table's row type: each is made again for the parent's, with its owner, grants
-    -- and comment, in this statement, so no call between two statements finds none. The
-    -- function the partition's CHECK calls keeps the partition's type.
+    -- Functions taking or returning a jobs row, made before this file (in an install as in an
+    -- upgrade), took the renamed table's row type: each is made again for the parent's, with
+    -- its grants and comment, in this statement, so no call between two statements finds
+    -- none. The function the partition's CHECK calls keeps the partition's type.
     for r in
         select p.oid, pg_catalog.pg_get_functiondef(p.oid) as def,
             p.oid::pg_catalog.regprocedure::text as sig, p.proacl as acl, p.proowner as owner,
@@ -2505,7 +2508,8 @@ begin
         execute format('drop function %s', r.sig);
         -- the type in the header only: the body names the table, not the type
         v_at := pg_catalog.strpos(r.def, E'\nAS ');
-        execute replace(left(r.def, v_at), 'jobs_private.jobs_hot', 'public.jobs') || substr(r.def, v_at + 1);
+        execute replace(left(r.def, v_at), 'jobs_private.jobs_hot', 'public.jobs')
+            || substr(r.def, v_at + 1);
         v_new := replace(r.sig::text, 'jobs_private.jobs_hot', 'public.jobs');
         execute format(
             'revoke all on function %s from public, anon, authenticated, service_role', v_new
