@@ -19,7 +19,8 @@ exit codes: 0 done; 2 bad command line or destination; 5 cannot connect; 6 bad -
 7 a directory it may not write; 8 no such table, file or directory; 10 DuckDB or boto3
 missing (pip install 'jobsdb[history]'); 16 the Parquet does not match the table (or its
 manifest): nothing is left under the final name; 17 the object store refused or cannot be
-reached; forget: 1 another forget of DEST is running, 13 the database is older than 1.4.0."""
+reached; forget: 1 another forget of DEST is running, 13 the database is older than 1.4.0;
+seal: 11 the database refused (e.g. 55P03: no brief lock), 13 older than 1.8.0."""
 
 
 def _timestamp(value: str) -> datetime.datetime:
@@ -46,7 +47,8 @@ def register(sub) -> None:
         " manifest again. fetch S3URL DIR: copy a bucket's exported files here, verified."
         " forget DEST: deleted users' rows out of every exported file of DEST."
         " older-jobs DIR USER_ID: a user's jobs, newest first. per-day DIR: jobs per day and"
-        " status.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        " status. seal: finished jobs out of the queue's partition into one of their own.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     hs = h.add_subparsers(dest="hcmd", required=True)
     ex = hs.add_parser("export", help="one table or partition to verified Parquet",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,6 +64,17 @@ def register(sub) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     fg.add_argument("dest", help="a directory, or s3://bucket/prefix, as given to export")
     fg.add_argument("--url", default=None,
+                    help="database URL (default: $DATABASE_URL, else the embedded database)")
+    se = hs.add_parser("seal", help="finished jobs older than --older-than out of the hot leaf",
+                       description="Move the finished jobs made more than --older-than ago"
+                       " (up to the oldest unfinished job) out of jobs_private.jobs_hot, the"
+                       " partition the queue works on, into a new partition of public.jobs"
+                       " (the queue waits for one brief lock)."
+                       " Run as the owner role. Safe to run again, and after a killed run.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    se.add_argument("--older-than", default="7d",
+                    help="age of the newest job sealed: a number and d, h or m (default 7d)")
+    se.add_argument("--url", default=None,
                     help="database URL (default: $DATABASE_URL, else the embedded database)")
     ve = hs.add_parser("verify", help="a Parquet file against its manifest")
     ve.add_argument("file", type=Path)
@@ -102,6 +115,12 @@ def dispatch(args: argparse.Namespace, target: Callable[..., str]) -> int:
             print(f"{name}: {removed} rows of deleted users removed, verified")
         print(f"{o.destination}: {o.files} files checked against {o.users} deleted users"
               f" ({o.new_users} new here), {len(o.rewritten)} rewritten")
+        return 0
+    if args.hcmd == "seal":
+        from jobsdb import history_seal
+
+        older_than = history_seal.interval(args.older_than)  # refused before connecting
+        print(history_seal.seal(target(args, changes=None), older_than, _log))
         return 0
     if args.hcmd == "verify":
         if not args.file.is_file():

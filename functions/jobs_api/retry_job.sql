@@ -23,6 +23,13 @@ begin
             message = format('job status cannot change from %s to queued', v_job.status),
             hint = 'Only failed jobs can be retried.';
     end if;
+    -- The queue works on the hot leaf only: a job sealed into an older partition would stay
+    -- queued there forever (that partition's CHECK refuses it anyway).
+    if not exists (select from jobs_private.jobs_hot as h where h.id = v_job.id) then
+        raise exception using errcode = 'PT409',
+            message = 'job is sealed history and cannot be retried',
+            hint = 'Queue it again with queue_job.';
+    end if;
     -- A fresh set of attempts; the fencing token of any old attempt stays stale because every
     -- claim draws a new lease_token.
     update public.jobs as j

@@ -66,3 +66,18 @@ begin
     grant authenticator to supabase_storage_admin;
 end
 $$;
+
+-- On hosted Supabase, postgres may SET session_replication_role although it is no superuser:
+-- supautils lets its privileged role (postgres) set the parameters on
+-- supautils.privileged_role_allowed_configs, this one among them, but only by a SET
+-- statement, not through set_config(). The seal of job history (functions/private/
+-- seal_job_history.sql) uses a SET LOCAL statement. PostgreSQL 15's own parameter privilege
+-- gives postgres the same right here (set_config too: the shim cannot tell the two apart).
+do $$
+begin
+    if (select r.rolsuper from pg_catalog.pg_roles as r where r.rolname = current_user)
+        and current_user <> 'postgres' then
+        grant set on parameter session_replication_role to postgres;
+    end if;
+end
+$$;

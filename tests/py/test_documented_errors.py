@@ -23,7 +23,13 @@ APP = (ROOT / "docs" / "app.md").read_text()
 FUNCTIONS = sorted((ROOT / "functions").rglob("*.sql"))
 # Functions no client role can execute and no other function calls: their errors are the
 # operator's (docs/operators.md), not the API's.
-OPERATOR_ONLY = {"jobs_private.schedule_maintenance", "jobs_private.rollup_job_metrics"}
+OPERATOR_ONLY = {
+    "jobs_private.schedule_maintenance", "jobs_private.rollup_job_metrics",
+    # the seal of job history (jobsdb history seal)
+    "jobs_private.seal_clean", "jobs_private.seal_prepare", "jobs_private.seal_move",
+    "jobs_private.seal_check_keys", "jobs_private.seal_low_bound",
+    "jobs_private.lock_tables_briefly",
+}
 CLIENT_ROLES = ("anon", "authenticated", "service_role", "jobs_worker")
 CODE = re.compile(r"`([0-9A-Z]{5})`")
 RAISED = re.compile(r"errcode\s*=\s*'([0-9A-Z]{5})'")

@@ -85,7 +85,7 @@ def test_a_projects_key_into_jobs_follows_the_parent_and_is_checked(at_1_6_0: st
     before = facts(at_1_6_0)
     assert before["kind"] == "r" and "job_notes job_notes_job_id_fkey jobs t" in \
         before["keys"]
-    package_migrate.up(at_1_6_0, rdir=RDIR, mdir=MDIR, out=quiet)
+    package_migrate.up(at_1_6_0, target="1.7.0", rdir=RDIR, mdir=MDIR, out=quiet)
     after = facts(at_1_6_0)
     with psycopg.connect(at_1_6_0) as c:
         assert c.execute("select tgenabled from pg_trigger where tgrelid = 'public.jobs'::regclass"
@@ -129,7 +129,7 @@ def test_a_rerun_after_an_interrupted_key_check_checks_the_keys(at_1_6_0: str) -
     interrupted = facts(at_1_6_0)
     assert interrupted["kind"] == "p"
     assert "job_notes job_notes_job_id_fkey jobs f" in interrupted["keys"]
-    package_migrate.up(at_1_6_0, rdir=RDIR, mdir=MDIR, out=quiet)
+    package_migrate.up(at_1_6_0, target="1.7.0", rdir=RDIR, mdir=MDIR, out=quiet)
     assert facts(at_1_6_0)["release"] == "1.7.0"
     assert all(k.endswith(" t") for k in facts(at_1_6_0)["keys"])
 

@@ -1,0 +1,172 @@
+-- The seal of job history moves finished jobs out of the hot leaf, jobs_private.jobs_hot, into
+-- a partition of their own, so that the leaf the queue works on stays the size of recent work
+-- and old periods can later leave the database whole (exported, detached, dropped). The leaf
+-- holds ids [C, MAXVALUE); a seal chooses a cut C' and moves [C, C'): the jobs made before
+-- `older_than` ago, up to the oldest unfinished job (ids order by creation, so all of them are
+-- finished). Three functions, each its own transaction, run in order by `jobsdb history seal`:
+--   0. jobs_private.seal_clean: what an interrupted seal left is removed.
+--   1. jobs_private.seal_prepare (this one): the rows are copied into a new table
+--      jobs_private.jobs_upto_<C'>, not yet a partition (nobody reads it), with the leaf's
+--      indexes, its range and "finished" as CHECKs, row level security with a policy admitting
+--      no row, and no grants; then, under a brief lock, the copy gets the foreign keys of jobs
+--      NOT VALID and the leaf gets CHECK (id >= C') NOT VALID: new ids are above C' already.
+--   2. jobs_private.seal_move: the rows leave the leaf, the copy becomes its partition.
+--   3. jobs_private.seal_check_keys: the foreign keys into jobs are checked again.
+-- Answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role.
+create function jobs_private.seal_prepare(older_than interval, lock_tries integer)
+returns jsonb
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_low uuid;
+    v_cut uuid;
+    v_name text;
+    v_table text;
+    v_range text;
+    v_copied bigint;
+    v_cols text;
+    r record;
+begin
+    if older_than is null or older_than < interval '0' then
+        raise exception using errcode = '22023', message = 'older_than must be an interval >= 0';
+    end if;
+    if exists (
+        select from pg_catalog.pg_class as c
+        where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
+            and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
+    ) or exists (
+        select from pg_catalog.pg_constraint as c
+        where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
+            and c.conname = 'jobs_hot_seal_bound'
+    ) then
+        raise exception using
+            errcode = '55000',
+            message = 'an interrupted seal left a copy or the hot leaf''s new bound',
+            hint = 'Run jobs_private.seal_clean() first (jobsdb history seal does).';
+    end if;
+    -- A key into jobs from a partitioned table could not be re-added NOT VALID for the move
+    -- (PostgreSQL 15), and re-adding it checked would read that table under the lock.
+    select pg_catalog.string_agg(c.conrelid::pg_catalog.regclass::text, ', ') into v_table
+    from pg_catalog.pg_constraint as c
+    inner join pg_catalog.pg_class as t on c.conrelid = t.oid
+    where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+        and c.conparentid = 0 and t.relkind = 'p';
+    if v_table is not null then
+        raise exception using
+            errcode = '55000',
+            message = pg_catalog.format('partitioned tables reference public.jobs: %s', v_table),
+            hint = 'The seal drops and re-adds the foreign keys into jobs unchecked for a moment, '
+            'which PostgreSQL 15 cannot do for a partitioned table: reference jobs from a plain '
+            'table.';
+    end if;
+
+    -- the cut: the first job made within older_than, or the oldest unfinished one, or the
+    -- next id to be made (every id of jobs_private.new_job_id starts with the counter)
+    v_low := jobs_private.seal_low_bound();
+    select least(
+        (select h.id from jobs_private.jobs_hot as h
+            where h.created_at >= pg_catalog.now() - older_than order by h.id limit 1),
+        (select h.id from jobs_private.jobs_hot as h
+            where h.status in ('queued', 'processing') order by h.id limit 1),
+        (pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.nextval('jobs_private.job_id_seq')), 12, '0')
+            || '00000000000000000000')::uuid
+    ) into v_cut;
+    if v_low is not null and v_cut <= v_low
+        or not exists (
+            select from jobs_private.jobs_hot as h
+            where h.id < v_cut and (v_low is null or h.id >= v_low)
+        ) then
+        return null;
+    end if;
+    v_name := 'jobs_upto_' || pg_catalog.left(pg_catalog.replace(v_cut::text, '-', ''), 12);
+    v_table := pg_catalog.format('jobs_private.%I', v_name);
+    v_range := pg_catalog.format(
+        'id < %L%s', v_cut,
+        case when v_low is null then '' else pg_catalog.format(' and id >= %L', v_low) end
+    );
+
+    execute pg_catalog.format(
+        'create table %s (like jobs_private.jobs_hot including defaults including storage)',
+        v_table
+    );
+    execute pg_catalog.format(
+        'insert into %s select * from jobs_private.jobs_hot where %s', v_table, v_range
+    );
+    get diagnostics v_copied = row_count;
+    execute pg_catalog.format('alter table %s add primary key (id)', v_table);
+    for r in
+        select pg_catalog.pg_get_indexdef(i.indexrelid) as def, c.relname
+        from pg_catalog.pg_index as i
+        inner join pg_catalog.pg_class as c on i.indexrelid = c.oid
+        where i.indrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass and not i.indisprimary
+    loop
+        execute pg_catalog.replace(
+            pg_catalog.replace(r.def, ' ON jobs_private.jobs_hot ', ' ON ' || v_table || ' '),
+            'INDEX ' || r.relname || ' ', 'INDEX ' || pg_catalog.quote_ident(
+                pg_catalog.left(v_name || '_' || r.relname, 63)
+            ) || ' '
+        );
+    end loop;
+    execute pg_catalog.format(
+        'alter table %s add constraint jobs_sealed_range check (%s)', v_table, v_range
+    );
+    -- a sealed job stays finished: the queue works on the leaf only, so a job queued again
+    -- there would never be claimed (retry_job refuses it first, with a message)
+    execute pg_catalog.format(
+        'alter table %s add constraint jobs_sealed_finished'
+        ' check (status in (''completed'', ''failed'', ''cancelled''))',
+        v_table
+    );
+    -- every row rule, for the rows written from now on: the copies met them in the leaf
+    select pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' order by a.attnum)
+    into v_cols
+    from pg_catalog.pg_attribute as a
+    where a.attrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass and a.attnum > 0
+        and not a.attisdropped;
+    execute pg_catalog.format(
+        'alter table %s add constraint jobs_row_check check'
+        ' (jobs_private.jobs_row_is_valid(row(%s)::jobs_private.jobs_hot)) not valid',
+        v_table, v_cols
+    );
+    execute pg_catalog.format('alter table %s enable row level security', v_table);
+    execute pg_catalog.format(
+        'create policy jobs_sealed_none on %s using (false) with check (false)', v_table
+    );
+    execute pg_catalog.format(
+        'revoke all on table %s from public, anon, authenticated, service_role', v_table
+    );
+    execute pg_catalog.format('analyze %s', v_table);
+
+    -- Last, under a brief lock (adding a foreign key locks the referenced table against
+    -- writes, jobs' outputs among them): the keys of jobs on the copy, NOT VALID (seal_move
+    -- checks them, under no lock writes wait for), and the leaf's new bound.
+    perform jobs_private.lock_tables_briefly(
+        array['jobs_private.jobs_hot'::pg_catalog.regclass] || array(
+            select distinct c.confrelid::pg_catalog.regclass from pg_catalog.pg_constraint as c
+            where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+        ),
+        lock_tries
+    );
+    for r in
+        select c.conname, pg_catalog.pg_get_constraintdef(c.oid) as def
+        from pg_catalog.pg_constraint as c
+        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+    loop
+        execute pg_catalog.format(
+            'alter table %s add constraint %I %s not valid', v_table, r.conname, r.def
+        );
+    end loop;
+    execute pg_catalog.format(
+        'alter table jobs_private.jobs_hot add constraint jobs_hot_seal_bound'
+        ' check (id >= %L) not valid',
+        v_cut
+    );
+    return pg_catalog.jsonb_build_object('copy', v_table, 'cut', v_cut, 'copied', v_copied);
+end;
+$$;
+comment on function jobs_private.seal_prepare(interval, integer) is
+'Step 1 of the seal of job history: the finished jobs made before older_than ago (up to the oldest unfinished one) copied out of the hot leaf into a table that is not yet a partition, with the foreign keys of jobs NOT VALID, and the leaf''s new lower bound as a NOT VALID CHECK; answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role (jobsdb history seal).';
+revoke all on function jobs_private.seal_prepare(interval, integer)
+from public, anon, authenticated, service_role;

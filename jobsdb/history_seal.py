@@ -1,0 +1,50 @@
+"""`jobsdb history seal`: finished history out of the hot leaf into a partition of its own, by
+the package's four functions (functions/private/seal_prepare.sql says what the seal is), each
+called in its own transaction: what an interrupted seal left removed, the copy, the move under
+one brief lock, the key checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import psycopg
+
+from jobsdb import errors
+
+UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+LOCK_TRIES = 200
+
+
+def interval(text: str) -> str:
+    """'7d', '12h', '30m' as a PostgreSQL interval; anything else is a usage error."""
+    m = re.fullmatch(r"(\d{1,6})([dhm])", text.strip())
+    if not m:
+        raise errors.UsageError(
+            f"--older-than {text!r}: give a number and a unit, d, h or m (e.g. 7d)")
+    return f"{m.group(1)} {UNITS[m.group(2)]}"
+
+
+def seal(url: str, older_than: str, log: Callable[[str], None]) -> str:
+    """Run the seal; answers what it did, in one line."""
+    with psycopg.connect(url, autocommit=True) as c:
+        if c.execute("select to_regprocedure('jobs_private.seal_move(regclass, uuid, bigint,"
+                     " integer)')").fetchone()[0] is None:
+            raise errors.UserError(
+                "this database has no jobs_private.seal_move: bring it to jobsdb 1.8.0 or later"
+                " first (jobsdb migrate)", exit_code=errors.PENDING)
+        for left in c.execute("select jobs_private.seal_clean(%s)", (LOCK_TRIES,)).fetchone()[0]:
+            log(f"removed {left}, left by an interrupted seal")
+        log(f"copying the finished jobs made more than {older_than} ago")
+        prep = c.execute("select jobs_private.seal_prepare(%s::interval, %s)",
+                         (older_than, LOCK_TRIES)).fetchone()[0]
+        if prep is None:
+            return (f"nothing to seal: no finished job made more than {older_than} ago below"
+                    " the oldest unfinished one")
+        log(f"moving {prep['copied']} jobs into {prep['copy']}")
+        moved = c.execute("select jobs_private.seal_move(%s::regclass, %s::uuid, %s, %s)",
+                          (prep["copy"], prep["cut"], prep["copied"], LOCK_TRIES)).fetchone()[0]
+        log("checking the foreign keys into jobs")
+        keys = c.execute("select jobs_private.seal_check_keys()").fetchone()[0]
+    return (f"sealed {moved} jobs into {prep['copy']} (ids below {prep['cut']});"
+            f" {len(keys)} foreign keys into jobs checked")
