@@ -26,10 +26,11 @@ $jobsdb_guard$;
 -- 1.8.0's PT409).
 drop function jobs_private.seal_check_keys();
 drop function jobs_private.seal_move(regclass, uuid, bigint, integer);
+drop function jobs_private.seal_bound(uuid, integer);
 drop function jobs_private.seal_prepare(interval, integer);
 drop function jobs_private.seal_clean(integer);
 drop function jobs_private.seal_low_bound();
-drop function jobs_private.lock_tables_briefly(regclass[], integer);
+drop function jobs_private.lock_tables_briefly(regclass[], text, integer);
 -- jobsdb:source functions/jobs_api/retry_job.sql from 1.7.0
 -- The privileged body of public.retry_job (a security invoker entry point, so that
 -- Supabase's lints 0028/0029 find no security definer function in the exposed schemas).

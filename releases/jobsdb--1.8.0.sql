@@ -2698,13 +2698,14 @@ alter table public.jobs alter column id set default jobs_private.new_job_id();
 alter table jobs_private.jobs_hot alter column id set default jobs_private.new_job_id();
 
 -- jobsdb:source functions/private/lock_tables_briefly.sql
--- ACCESS EXCLUSIVE locks on the given tables for the rest of the transaction, for DDL on tables
--- the hot path uses (the seal of job history). A waiting ACCESS EXCLUSIVE request makes every
--- later request on its table queue behind it, so a long wait would stall the queue as much as
--- holding the lock: each try waits at most 20 ms, then gives up and lets the queue behind it
--- drain (up to 100 ms) before the next try. Answers the number of tries it took; 55P03 when
--- every try failed. Runs as the caller (the owner role): not for API roles.
-create function jobs_private.lock_tables_briefly(tables regclass[], tries integer)
+-- Locks on the given tables in `mode` (access exclusive, or share row exclusive: what adding a
+-- foreign key takes on the table it references) for the rest of the transaction, for DDL on
+-- tables the hot path uses (the seal of job history). A waiting request makes every later
+-- conflicting request on its table queue behind it, so a long wait would stall the queue as
+-- much as holding the lock: each try waits at most 20 ms, then gives up and lets the queue
+-- behind it drain (up to 100 ms) before the next try. Answers the number of tries it took;
+-- 55P03 when every try failed. Runs as the caller (the owner role): not for API roles.
+create function jobs_private.lock_tables_briefly(tables regclass[], mode text, tries integer)
 returns integer
 language plpgsql
 volatile
@@ -2714,11 +2715,15 @@ declare
     v_timeout text := pg_catalog.current_setting('lock_timeout');
     v_table regclass;
 begin
+    if mode is null or mode not in ('access exclusive', 'share row exclusive') then
+        raise exception using
+            errcode = '22023', message = 'mode must be access exclusive or share row exclusive';
+    end if;
     for i in 1..tries loop
         begin
             perform pg_catalog.set_config('lock_timeout', '20ms', true);
             foreach v_table in array tables loop
-                execute pg_catalog.format('lock table %s in access exclusive mode', v_table);
+                execute pg_catalog.format('lock table %s in %s mode', v_table, mode);
             end loop;
             perform pg_catalog.set_config('lock_timeout', v_timeout, true);
             return i;
@@ -2729,14 +2734,16 @@ begin
     end loop;
     raise exception using
         errcode = '55P03',
-        message = pg_catalog.format('could not lock %s in %s tries of 20 ms', tables, tries),
+        message = pg_catalog.format(
+            'could not lock %s in %s mode in %s tries of 20 ms', tables, mode, tries
+        ),
         hint = 'Something holds these tables for long (a long query or transaction through '
         'public.jobs); run it again when that is done.';
 end;
 $$;
-comment on function jobs_private.lock_tables_briefly(regclass[], integer) is
-'ACCESS EXCLUSIVE locks on the tables, in tries of 20 ms with up to 100 ms between them, so that no waiting lock request stalls the queue; answers the tries taken, 55P03 when all failed. For the owner role.';
-revoke all on function jobs_private.lock_tables_briefly(regclass[], integer)
+comment on function jobs_private.lock_tables_briefly(regclass[], text, integer) is
+'Locks on the tables in the mode (access exclusive or share row exclusive), in tries of 20 ms with up to 100 ms between them, so that no waiting lock request stalls the queue; answers the tries taken, 55P03 when all failed. For the owner role.';
+revoke all on function jobs_private.lock_tables_briefly(regclass[], text, integer)
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/seal_low_bound.sql
@@ -2796,7 +2803,7 @@ begin
             select distinct c.confrelid::pg_catalog.regclass from pg_catalog.pg_constraint as c
             where c.conrelid = any(v_copies) and c.contype = 'f'
         ),
-        lock_tries
+        'access exclusive', lock_tries
     );
     foreach v_copy in array coalesce(v_copies, '{}') loop
         execute pg_catalog.format('drop table %s', v_copy);
@@ -2826,9 +2833,12 @@ from public, anon, authenticated, service_role;
 --      jobs_private.jobs_upto_<C'>, not yet a partition (nobody reads it), with the leaf's
 --      indexes, its range and "finished" as CHECKs, row level security with a policy admitting
 --      no row, and no grants; then, under a brief lock, the copy gets the foreign keys of jobs
---      NOT VALID and the leaf gets CHECK (id >= C') NOT VALID: new ids are above C' already.
---   2. jobs_private.seal_move: the rows leave the leaf, the copy becomes its partition.
---   3. jobs_private.seal_check_keys: the foreign keys into jobs are checked again.
+--      NOT VALID.
+--   2. jobs_private.seal_bound: under a brief lock, the leaf gets CHECK (id >= C') NOT VALID
+--      (new ids are above C' already).
+--   3. jobs_private.seal_move: the rows leave the leaf, the copy becomes its partition.
+--   4. jobs_private.seal_check_keys: the foreign keys into jobs are checked again.
+-- Each brief lock is its own transaction, so that waiting for one never holds another.
 -- Answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role.
 create function jobs_private.seal_prepare(older_than interval, lock_tries integer)
 returns jsonb
@@ -2957,14 +2967,14 @@ begin
     execute pg_catalog.format('analyze %s', v_table);
 
     -- Last, under a brief lock (adding a foreign key locks the referenced table against
-    -- writes, jobs' outputs among them): the keys of jobs on the copy, NOT VALID (seal_move
-    -- checks them, under no lock writes wait for), and the leaf's new bound.
+    -- writes, jobs' outputs among them, until the commit that follows): the keys of jobs on
+    -- the copy, NOT VALID (seal_move checks them, under no lock writes wait for).
     perform jobs_private.lock_tables_briefly(
-        array['jobs_private.jobs_hot'::pg_catalog.regclass] || array(
+        array(
             select distinct c.confrelid::pg_catalog.regclass from pg_catalog.pg_constraint as c
             where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
         ),
-        lock_tries
+        'share row exclusive', lock_tries
     );
     for r in
         select c.conname, pg_catalog.pg_get_constraintdef(c.oid) as def
@@ -2975,21 +2985,43 @@ begin
             'alter table %s add constraint %I %s not valid', v_table, r.conname, r.def
         );
     end loop;
-    execute pg_catalog.format(
-        'alter table jobs_private.jobs_hot add constraint jobs_hot_seal_bound'
-        ' check (id >= %L) not valid',
-        v_cut
-    );
     return pg_catalog.jsonb_build_object('copy', v_table, 'cut', v_cut, 'copied', v_copied);
 end;
 $$;
 comment on function jobs_private.seal_prepare(interval, integer) is
-'Step 1 of the seal of job history: the finished jobs made before older_than ago (up to the oldest unfinished one) copied out of the hot leaf into a table that is not yet a partition, with the foreign keys of jobs NOT VALID, and the leaf''s new lower bound as a NOT VALID CHECK; answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role (jobsdb history seal).';
+'Step 1 of the seal of job history: the finished jobs made before older_than ago (up to the oldest unfinished one) copied out of the hot leaf into a table that is not yet a partition, with the foreign keys of jobs NOT VALID; answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_prepare(interval, integer)
 from public, anon, authenticated, service_role;
 
--- jobsdb:source functions/private/seal_move.sql
+-- jobsdb:source functions/private/seal_bound.sql
 -- Step 2 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
+-- the hot leaf's new lower bound as CHECK (id >= cut) NOT VALID, under a brief lock. New rows
+-- meet it at once (new ids are above the cut); the rows already there are read for it by
+-- seal_move, under no lock writes wait for. For the owner role.
+create function jobs_private.seal_bound(cut uuid, lock_tries integer)
+returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform jobs_private.lock_tables_briefly(
+        array['jobs_private.jobs_hot'::pg_catalog.regclass], 'access exclusive', lock_tries
+    );
+    execute pg_catalog.format(
+        'alter table jobs_private.jobs_hot add constraint jobs_hot_seal_bound'
+        ' check (id >= %L) not valid',
+        cut
+    );
+end;
+$$;
+comment on function jobs_private.seal_bound(uuid, integer) is
+'Step 2 of the seal of job history: the hot leaf''s new lower bound as a NOT VALID CHECK, under a brief lock. For the owner role (jobsdb history seal).';
+revoke all on function jobs_private.seal_bound(uuid, integer)
+from public, anon, authenticated, service_role;
+
+-- jobsdb:source functions/private/seal_move.sql
+-- Step 3 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
 -- the copied rows leave the hot leaf and the copy becomes the partition below it, in one
 -- transaction whose only lock the queue waits for is the last, brief one.
 -- * The copy's foreign keys are checked (reads: no lock writes wait for).
@@ -3087,7 +3119,7 @@ begin
         where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
             and c.conparentid = 0
     ) as t;
-    perform jobs_private.lock_tables_briefly(v_locked, lock_tries);
+    perform jobs_private.lock_tables_briefly(v_locked, 'access exclusive', lock_tries);
     for r in
         select c.conname, c.conrelid::pg_catalog.regclass::text as tab,
             pg_catalog.pg_get_constraintdef(c.oid) as def
@@ -3118,12 +3150,12 @@ begin
 end;
 $$;
 comment on function jobs_private.seal_move(regclass, uuid, bigint, integer) is
-'Step 2 of the seal of job history: the copied jobs leave the hot leaf (replica mode: they move, no trigger fires) and the copy becomes its partition below it, under one brief lock; answers the jobs moved, 40001 (nothing moved) if any changed since the copy. For the owner role (jobsdb history seal).';
+'Step 3 of the seal of job history: the copied jobs leave the hot leaf (replica mode: they move, no trigger fires) and the copy becomes its partition below it, under one brief lock; answers the jobs moved, 40001 (nothing moved) if any changed since the copy. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_move(regclass, uuid, bigint, integer)
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/seal_check_keys.sql
--- Step 3 of the seal of job history (functions/private/seal_prepare.sql): the foreign keys into
+-- Step 4 of the seal of job history (functions/private/seal_prepare.sql): the foreign keys into
 -- jobs that seal_move added back NOT VALID are checked. Each check reads the referencing table
 -- and takes no lock that writes wait for. Also the way to finish a seal whose last step was
 -- interrupted. Answers the keys checked. For the owner role.
@@ -3151,7 +3183,7 @@ begin
 end;
 $$;
 comment on function jobs_private.seal_check_keys() is
-'Step 3 of the seal of job history: checks the foreign keys into jobs left NOT VALID; answers them. For the owner role (jobsdb history seal).';
+'Step 4 of the seal of job history: checks the foreign keys into jobs left NOT VALID; answers them. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_check_keys()
 from public, anon, authenticated, service_role;
 

@@ -32,7 +32,7 @@ begin
             select distinct c.confrelid::pg_catalog.regclass from pg_catalog.pg_constraint as c
             where c.conrelid = any(v_copies) and c.contype = 'f'
         ),
-        lock_tries
+        'access exclusive', lock_tries
     );
     foreach v_copy in array coalesce(v_copies, '{}') loop
         execute pg_catalog.format('drop table %s', v_copy);

@@ -1,4 +1,4 @@
--- Step 2 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
+-- Step 3 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
 -- the copied rows leave the hot leaf and the copy becomes the partition below it, in one
 -- transaction whose only lock the queue waits for is the last, brief one.
 -- * The copy's foreign keys are checked (reads: no lock writes wait for).
@@ -96,7 +96,7 @@ begin
         where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
             and c.conparentid = 0
     ) as t;
-    perform jobs_private.lock_tables_briefly(v_locked, lock_tries);
+    perform jobs_private.lock_tables_briefly(v_locked, 'access exclusive', lock_tries);
     for r in
         select c.conname, c.conrelid::pg_catalog.regclass::text as tab,
             pg_catalog.pg_get_constraintdef(c.oid) as def
@@ -127,6 +127,6 @@ begin
 end;
 $$;
 comment on function jobs_private.seal_move(regclass, uuid, bigint, integer) is
-'Step 2 of the seal of job history: the copied jobs leave the hot leaf (replica mode: they move, no trigger fires) and the copy becomes its partition below it, under one brief lock; answers the jobs moved, 40001 (nothing moved) if any changed since the copy. For the owner role (jobsdb history seal).';
+'Step 3 of the seal of job history: the copied jobs leave the hot leaf (replica mode: they move, no trigger fires) and the copy becomes its partition below it, under one brief lock; answers the jobs moved, 40001 (nothing moved) if any changed since the copy. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_move(regclass, uuid, bigint, integer)
 from public, anon, authenticated, service_role;

@@ -4,8 +4,9 @@
 -- 1.8.0's PT409).
 drop function jobs_private.seal_check_keys();
 drop function jobs_private.seal_move(regclass, uuid, bigint, integer);
+drop function jobs_private.seal_bound(uuid, integer);
 drop function jobs_private.seal_prepare(interval, integer);
 drop function jobs_private.seal_clean(integer);
 drop function jobs_private.seal_low_bound();
-drop function jobs_private.lock_tables_briefly(regclass[], integer);
+drop function jobs_private.lock_tables_briefly(regclass[], text, integer);
 -- jobsdb:apply functions/jobs_api/retry_job.sql from 1.7.0
