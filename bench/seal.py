@@ -1,5 +1,5 @@
 """python -m bench.seal [--history N] [--fraction F] [--clients N] [--secs S] [--port P]
-[--rules-on-parent]
+[--rules-on-parent | --package]
 
 A measurement for partitioned history (bench/README.md, "A hot leaf"): while pgbench runs the
 lifecycle on a partitioned jobs whose hot path names its newest partition (the hot leaf), a
@@ -7,6 +7,12 @@ period of finished history is sealed out of that leaf into a partition of its ow
 aside, then in one transaction removed from the leaf, the leaf's bound moved up and the copy
 attached below it. Prints what each step took, how long the tables were locked against the hot
 path, and the lifecycle's latency (pgbench's per-transaction log) before, during and after.
+
+With --package: the release's own seal instead of these scripts (jobsdb 1.8.0 and later:
+`jobsdb history seal`, the functions in functions/private/seal_*.sql) on the bench's
+partitioned jobs as the release makes it, with every foreign key and trigger in force and the
+owner role running it; the history below the queue is sealed whole, up to the oldest queued job.
+A watcher samples pg_locks every few milliseconds for how long the seal held the hot leaf.
 
 Needs the cluster a bench run kept (`python -m bench --quick --only throughput --designs
 jobsdb --clients 1 --keep`): its bench_jobsdb is the template. Measurement only: the database
@@ -119,7 +125,11 @@ def main() -> int:
     ap.add_argument("--rules-on-parent", action="store_true",
                     help="no foreign keys into jobs, its triggers on the parent, the seal run by"
                     " the owner with every trigger in force (not the superuser's replica mode)")
+    ap.add_argument("--package", action="store_true",
+                    help="the release's own seal (jobsdb history seal) on the release's schema")
     a = ap.parse_args()
+    if a.package:
+        return package_main(a)
     cluster = Cluster(a.port)
     su = cluster.superuser_url
     su_db = su.replace("/postgres", f"/{DB}")
@@ -230,6 +240,99 @@ def report(marks: list[tuple[str, float, float]], lat: list[tuple[float, float]]
     slow = sorted(lat, key=lambda e: -e[1])[:8]
     print("\nslowest lifecycles, ended at (s from the commit) and took (ms): "
           + ", ".join(f"{end - t_done:+.2f} {ms:.0f}" for end, ms in sorted(slow)))
+
+
+def package_main(a: argparse.Namespace) -> int:
+    """The release's seal under the lifecycle: steps timed by the driver's log, the lock's hold
+    sampled from pg_locks, the lifecycle's latencies around it, the sealed range counted."""
+    from jobsdb import history_seal
+
+    cluster = Cluster(a.port)
+    su = cluster.superuser_url
+    owner_url = f"postgresql://{OWNER}@127.0.0.1:{cluster.port}/{DB}"
+    with psycopg.connect(su, autocommit=True) as c:
+        c.execute(f"drop database if exists {DB} with (force)")
+        c.execute(f"create database {DB} template bench_jobsdb owner {OWNER}")
+    with psycopg.connect(su.replace("/postgres", f"/{DB}"), autocommit=True) as c:
+        done = c.execute("select count(*) from public.jobs where status = 'completed'").fetchone()
+        copies = max(1, math.ceil(a.history / max(1, done[0] if done else 1)))
+        c.execute(sql_file("seal_history.sql", copies=str(copies)))
+        c.execute("vacuum analyze jobs_private.jobs_hot")
+        n = c.execute("select count(*) from public.jobs where id < %s",
+                      (HISTORY_BELOW,)).fetchone()[0]
+    params = {"low": "00000000-0000-0000-0000-000000000000", "cut": HISTORY_BELOW}
+    print(f"seal_jobsdb: {n:,} finished jobs below the queue in the hot leaf")
+    marks: list[tuple[str, float, float]] = []
+    held: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        bench = subprocess.Popen(
+            [find_bin("pgbench"), "-n", "-M", "prepared", "-c", str(a.clients), "-j",
+             str(a.clients), "-T", str(a.secs), "-l", f"--log-prefix={tmp}/lat",
+             "-f", str(SQL / "pgbench_jobsdb.sql"), owner_url],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t_start = time.time()
+        stop = threading.Event()
+        seen: list[tuple[float, int]] = []
+        threads = [threading.Thread(target=watch, args=(owner_url, params, stop, seen)),
+                   threading.Thread(target=watch_lock, args=(owner_url, stop, held))]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(10)
+
+            def log(what: str) -> None:
+                marks.append((what, time.time(), 0.0))
+
+            result = history_seal.seal(owner_url, "0 minutes", log)
+            log(result)
+        finally:
+            out, err = bench.communicate()
+            stop.set()
+            for t in threads:
+                t.join()
+        if bench.returncode != 0:
+            print(out + err, file=sys.stderr)
+            return 1
+        lat = latencies(Path(tmp))
+    print("\n| step | started at (s) |\n|---|---|")
+    for what, t, _ in marks:
+        print(f"| {what} | {t - t_start:.2f} |")
+    t_move = next(t for w, t, _ in marks if w.startswith("moving"))
+    t_keys = next(t for w, t, _ in marks if w.startswith("checking"))
+    bursts: list[list[float]] = []
+    for t in held:
+        if bursts and t - bursts[-1][-1] < 0.05:
+            bursts[-1].append(t)
+        else:
+            bursts.append([t])
+    print("\nthe hot leaf held in ACCESS EXCLUSIVE mode (samples 2 ms apart, bursts): "
+          + ", ".join(f"at {b[0] - t_start:.2f} s for {(b[-1] - b[0]) * 1000:.1f} ms"
+                      f" ({len(b)} samples)" for b in bursts))
+    print("\n| lifecycle (pgbench) | jobs/s | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|")
+    t0 = next(t for w, t, _ in marks if w.startswith("copying"))
+    for what, x, y in [("before (from 5 s)", t_start + 5, t0), ("copying", t0, t_move),
+                        ("moving", t_move, t_keys),
+                        ("+- 0.5 s of the lock", (min(held) if held else t_keys) - 0.5,
+                         (max(held) if held else t_keys) + 0.5),
+                        ("after", t_keys, t_start + a.secs)]:
+        print(f"| {what} {window(lat, x, y)}")
+    slow = sorted(lat, key=lambda e: -e[1])[:8]
+    print("\nslowest lifecycles, ended at (s from the move's start) and took (ms): "
+          + ", ".join(f"{end - t_move:+.2f} {ms:.0f}" for end, ms in sorted(slow)))
+    return judge(seen, t_move, t_keys)
+
+
+def watch_lock(url: str, stop: threading.Event, held: list[float]) -> None:
+    """When the hot leaf is held in ACCESS EXCLUSIVE mode by anyone, sampled every 2 ms."""
+    with psycopg.connect(url, autocommit=True) as c:
+        while not stop.is_set():
+            if c.execute("select exists (select from pg_locks where granted"
+                         " and locktype = 'relation' and mode = 'AccessExclusiveLock'"
+                         " and database = (select oid from pg_database"
+                         "  where datname = current_database())"
+                         " and relation = 'jobs_private.jobs_hot'::regclass)").fetchone()[0]:
+                held.append(time.time())
+            time.sleep(0.002)
 
 
 if __name__ == "__main__":

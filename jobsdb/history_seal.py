@@ -1,7 +1,7 @@
 """`jobsdb history seal`: finished history out of the hot leaf into a partition of its own, by
 the package's functions (functions/private/seal_prepare.sql says what the seal is), each called
-in its own transaction: what an interrupted seal left removed, the copy, the hot leaf's new
-bound, the move under one brief lock, the key checks."""
+in its own transaction: what an interrupted seal left removed, the copy, its keys, the hot
+leaf's new bound, the move under one brief lock, the key checks."""
 
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ def seal(url: str, older_than: str, log: Callable[[str], None]) -> str:
         if prep is None:
             return (f"nothing to seal: no finished job made more than {older_than} ago below"
                     " the oldest unfinished one")
+        log(f"adding the foreign keys of jobs to {prep['copy']}")
+        c.execute("select jobs_private.seal_keys(%s::regclass, %s)", (prep["copy"], LOCK_TRIES))
         log(f"bounding the hot leaf at {prep['cut']}")
         c.execute("select jobs_private.seal_bound(%s::uuid, %s)", (prep["cut"], LOCK_TRIES))
         log(f"moving {prep['copied']} jobs into {prep['copy']}")

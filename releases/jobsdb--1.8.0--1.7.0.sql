@@ -27,6 +27,7 @@ $jobsdb_guard$;
 drop function jobs_private.seal_check_keys();
 drop function jobs_private.seal_move(regclass, uuid, bigint, integer);
 drop function jobs_private.seal_bound(uuid, integer);
+drop function jobs_private.seal_keys(regclass, integer);
 drop function jobs_private.seal_prepare(interval, integer);
 drop function jobs_private.seal_clean(integer);
 drop function jobs_private.seal_low_bound();

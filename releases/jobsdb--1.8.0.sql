@@ -2832,13 +2832,14 @@ from public, anon, authenticated, service_role;
 --   1. jobs_private.seal_prepare (this one): the rows are copied into a new table
 --      jobs_private.jobs_upto_<C'>, not yet a partition (nobody reads it), with the leaf's
 --      indexes, its range and "finished" as CHECKs, row level security with a policy admitting
---      no row, and no grants; then, under a brief lock, the copy gets the foreign keys of jobs
---      NOT VALID.
---   2. jobs_private.seal_bound: under a brief lock, the leaf gets CHECK (id >= C') NOT VALID
+--      no row, and no grants. No lock anyone waits for.
+--   2. jobs_private.seal_keys: under a brief lock, the copy gets the foreign keys of jobs.
+--   3. jobs_private.seal_bound: under a brief lock, the leaf gets CHECK (id >= C') NOT VALID
 --      (new ids are above C' already).
---   3. jobs_private.seal_move: the rows leave the leaf, the copy becomes its partition.
---   4. jobs_private.seal_check_keys: the foreign keys into jobs are checked again.
--- Each brief lock is its own transaction, so that waiting for one never holds another.
+--   4. jobs_private.seal_move: the rows leave the leaf, the copy becomes its partition.
+--   5. jobs_private.seal_check_keys: the foreign keys into jobs are checked again.
+-- Each brief lock is a transaction of its own, so that waiting for one never holds another,
+-- and none is held while a large commit is written.
 -- Answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role.
 create function jobs_private.seal_prepare(older_than interval, lock_tries integer)
 returns jsonb
@@ -2966,9 +2967,30 @@ begin
     );
     execute pg_catalog.format('analyze %s', v_table);
 
-    -- Last, under a brief lock (adding a foreign key locks the referenced table against
-    -- writes, jobs' outputs among them, until the commit that follows): the keys of jobs on
-    -- the copy, NOT VALID (seal_move checks them, under no lock writes wait for).
+    return pg_catalog.jsonb_build_object('copy', v_table, 'cut', v_cut, 'copied', v_copied);
+end;
+$$;
+comment on function jobs_private.seal_prepare(interval, integer) is
+'Step 1 of the seal of job history: the finished jobs made before older_than ago (up to the oldest unfinished one) copied out of the hot leaf into a table that is not yet a partition, not yet with the foreign keys of jobs; answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role (jobsdb history seal).';
+revoke all on function jobs_private.seal_prepare(interval, integer)
+from public, anon, authenticated, service_role;
+
+-- jobsdb:source functions/private/seal_keys.sql
+-- Step 2 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
+-- the copy gets the foreign keys of jobs, NOT VALID (seal_move checks them, under no lock writes
+-- wait for), so that attaching it checks nothing under the move's lock. Adding a foreign key
+-- locks the table it references against writes (jobs' outputs among them) until the commit,
+-- hence a brief lock in a transaction of its own, after the copy's large commit. For the owner
+-- role.
+create function jobs_private.seal_keys(copy regclass, lock_tries integer)
+returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    r record;
+begin
     perform jobs_private.lock_tables_briefly(
         array(
             select distinct c.confrelid::pg_catalog.regclass from pg_catalog.pg_constraint as c
@@ -2980,21 +3002,24 @@ begin
         select c.conname, pg_catalog.pg_get_constraintdef(c.oid) as def
         from pg_catalog.pg_constraint as c
         where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and not exists (
+                select from pg_catalog.pg_constraint as o
+                where o.conrelid = copy and o.conname = c.conname
+            )
     loop
         execute pg_catalog.format(
-            'alter table %s add constraint %I %s not valid', v_table, r.conname, r.def
+            'alter table %s add constraint %I %s not valid', copy, r.conname, r.def
         );
     end loop;
-    return pg_catalog.jsonb_build_object('copy', v_table, 'cut', v_cut, 'copied', v_copied);
 end;
 $$;
-comment on function jobs_private.seal_prepare(interval, integer) is
-'Step 1 of the seal of job history: the finished jobs made before older_than ago (up to the oldest unfinished one) copied out of the hot leaf into a table that is not yet a partition, with the foreign keys of jobs NOT VALID; answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role (jobsdb history seal).';
-revoke all on function jobs_private.seal_prepare(interval, integer)
+comment on function jobs_private.seal_keys(regclass, integer) is
+'Step 2 of the seal of job history: the foreign keys of jobs on the copy, NOT VALID, under a brief lock. For the owner role (jobsdb history seal).';
+revoke all on function jobs_private.seal_keys(regclass, integer)
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/seal_bound.sql
--- Step 2 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
+-- Step 3 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
 -- the hot leaf's new lower bound as CHECK (id >= cut) NOT VALID, under a brief lock. New rows
 -- meet it at once (new ids are above the cut); the rows already there are read for it by
 -- seal_move, under no lock writes wait for. For the owner role.
@@ -3016,12 +3041,12 @@ begin
 end;
 $$;
 comment on function jobs_private.seal_bound(uuid, integer) is
-'Step 2 of the seal of job history: the hot leaf''s new lower bound as a NOT VALID CHECK, under a brief lock. For the owner role (jobsdb history seal).';
+'Step 3 of the seal of job history: the hot leaf''s new lower bound as a NOT VALID CHECK, under a brief lock. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_bound(uuid, integer)
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/seal_move.sql
--- Step 3 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
+-- Step 4 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
 -- the copied rows leave the hot leaf and the copy becomes the partition below it, in one
 -- transaction whose only lock the queue waits for is the last, brief one.
 -- * The copy's foreign keys are checked (reads: no lock writes wait for).
@@ -3064,10 +3089,19 @@ begin
         select from pg_catalog.pg_constraint as c
         where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
             and c.conname = 'jobs_hot_seal_bound'
+    ) or exists (
+        select from pg_catalog.pg_constraint as c
+        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and not exists (
+                select from pg_catalog.pg_constraint as o
+                where o.conrelid = copy and o.conname = c.conname
+            )
     ) then
         raise exception using
             errcode = '55000',
-            message = pg_catalog.format('%s is not a copy prepared by seal_prepare', copy),
+            message = pg_catalog.format(
+                '%s is not a copy prepared by seal_prepare, seal_keys and seal_bound', copy
+            ),
             hint = 'Run jobsdb history seal: it prepares the copy first.';
     end if;
     v_range := pg_catalog.format(
@@ -3150,12 +3184,12 @@ begin
 end;
 $$;
 comment on function jobs_private.seal_move(regclass, uuid, bigint, integer) is
-'Step 3 of the seal of job history: the copied jobs leave the hot leaf (replica mode: they move, no trigger fires) and the copy becomes its partition below it, under one brief lock; answers the jobs moved, 40001 (nothing moved) if any changed since the copy. For the owner role (jobsdb history seal).';
+'Step 4 of the seal of job history: the copied jobs leave the hot leaf (replica mode: they move, no trigger fires) and the copy becomes its partition below it, under one brief lock; answers the jobs moved, 40001 (nothing moved) if any changed since the copy. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_move(regclass, uuid, bigint, integer)
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/seal_check_keys.sql
--- Step 4 of the seal of job history (functions/private/seal_prepare.sql): the foreign keys into
+-- Step 5 of the seal of job history (functions/private/seal_prepare.sql): the foreign keys into
 -- jobs that seal_move added back NOT VALID are checked. Each check reads the referencing table
 -- and takes no lock that writes wait for. Also the way to finish a seal whose last step was
 -- interrupted. Answers the keys checked. For the owner role.
@@ -3183,7 +3217,7 @@ begin
 end;
 $$;
 comment on function jobs_private.seal_check_keys() is
-'Step 4 of the seal of job history: checks the foreign keys into jobs left NOT VALID; answers them. For the owner role (jobsdb history seal).';
+'Step 5 of the seal of job history: checks the foreign keys into jobs left NOT VALID; answers them. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_check_keys()
 from public, anon, authenticated, service_role;
 

@@ -1,4 +1,4 @@
--- Step 2 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
+-- Step 3 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
 -- the hot leaf's new lower bound as CHECK (id >= cut) NOT VALID, under a brief lock. New rows
 -- meet it at once (new ids are above the cut); the rows already there are read for it by
 -- seal_move, under no lock writes wait for. For the owner role.
@@ -20,6 +20,6 @@ begin
 end;
 $$;
 comment on function jobs_private.seal_bound(uuid, integer) is
-'Step 2 of the seal of job history: the hot leaf''s new lower bound as a NOT VALID CHECK, under a brief lock. For the owner role (jobsdb history seal).';
+'Step 3 of the seal of job history: the hot leaf''s new lower bound as a NOT VALID CHECK, under a brief lock. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_bound(uuid, integer)
 from public, anon, authenticated, service_role;

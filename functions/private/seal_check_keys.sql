@@ -1,4 +1,4 @@
--- Step 4 of the seal of job history (functions/private/seal_prepare.sql): the foreign keys into
+-- Step 5 of the seal of job history (functions/private/seal_prepare.sql): the foreign keys into
 -- jobs that seal_move added back NOT VALID are checked. Each check reads the referencing table
 -- and takes no lock that writes wait for. Also the way to finish a seal whose last step was
 -- interrupted. Answers the keys checked. For the owner role.
@@ -26,6 +26,6 @@ begin
 end;
 $$;
 comment on function jobs_private.seal_check_keys() is
-'Step 4 of the seal of job history: checks the foreign keys into jobs left NOT VALID; answers them. For the owner role (jobsdb history seal).';
+'Step 5 of the seal of job history: checks the foreign keys into jobs left NOT VALID; answers them. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_check_keys()
 from public, anon, authenticated, service_role;

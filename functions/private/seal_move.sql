@@ -1,4 +1,4 @@
--- Step 3 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
+-- Step 4 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
 -- the copied rows leave the hot leaf and the copy becomes the partition below it, in one
 -- transaction whose only lock the queue waits for is the last, brief one.
 -- * The copy's foreign keys are checked (reads: no lock writes wait for).
@@ -41,10 +41,19 @@ begin
         select from pg_catalog.pg_constraint as c
         where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
             and c.conname = 'jobs_hot_seal_bound'
+    ) or exists (
+        select from pg_catalog.pg_constraint as c
+        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and not exists (
+                select from pg_catalog.pg_constraint as o
+                where o.conrelid = copy and o.conname = c.conname
+            )
     ) then
         raise exception using
             errcode = '55000',
-            message = pg_catalog.format('%s is not a copy prepared by seal_prepare', copy),
+            message = pg_catalog.format(
+                '%s is not a copy prepared by seal_prepare, seal_keys and seal_bound', copy
+            ),
             hint = 'Run jobsdb history seal: it prepares the copy first.';
     end if;
     v_range := pg_catalog.format(
@@ -127,6 +136,6 @@ begin
 end;
 $$;
 comment on function jobs_private.seal_move(regclass, uuid, bigint, integer) is
-'Step 3 of the seal of job history: the copied jobs leave the hot leaf (replica mode: they move, no trigger fires) and the copy becomes its partition below it, under one brief lock; answers the jobs moved, 40001 (nothing moved) if any changed since the copy. For the owner role (jobsdb history seal).';
+'Step 4 of the seal of job history: the copied jobs leave the hot leaf (replica mode: they move, no trigger fires) and the copy becomes its partition below it, under one brief lock; answers the jobs moved, 40001 (nothing moved) if any changed since the copy. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_move(regclass, uuid, bigint, integer)
 from public, anon, authenticated, service_role;

@@ -8,13 +8,14 @@
 --   1. jobs_private.seal_prepare (this one): the rows are copied into a new table
 --      jobs_private.jobs_upto_<C'>, not yet a partition (nobody reads it), with the leaf's
 --      indexes, its range and "finished" as CHECKs, row level security with a policy admitting
---      no row, and no grants; then, under a brief lock, the copy gets the foreign keys of jobs
---      NOT VALID.
---   2. jobs_private.seal_bound: under a brief lock, the leaf gets CHECK (id >= C') NOT VALID
+--      no row, and no grants. No lock anyone waits for.
+--   2. jobs_private.seal_keys: under a brief lock, the copy gets the foreign keys of jobs.
+--   3. jobs_private.seal_bound: under a brief lock, the leaf gets CHECK (id >= C') NOT VALID
 --      (new ids are above C' already).
---   3. jobs_private.seal_move: the rows leave the leaf, the copy becomes its partition.
---   4. jobs_private.seal_check_keys: the foreign keys into jobs are checked again.
--- Each brief lock is its own transaction, so that waiting for one never holds another.
+--   4. jobs_private.seal_move: the rows leave the leaf, the copy becomes its partition.
+--   5. jobs_private.seal_check_keys: the foreign keys into jobs are checked again.
+-- Each brief lock is a transaction of its own, so that waiting for one never holds another,
+-- and none is held while a large commit is written.
 -- Answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role.
 create function jobs_private.seal_prepare(older_than interval, lock_tries integer)
 returns jsonb
@@ -142,29 +143,10 @@ begin
     );
     execute pg_catalog.format('analyze %s', v_table);
 
-    -- Last, under a brief lock (adding a foreign key locks the referenced table against
-    -- writes, jobs' outputs among them, until the commit that follows): the keys of jobs on
-    -- the copy, NOT VALID (seal_move checks them, under no lock writes wait for).
-    perform jobs_private.lock_tables_briefly(
-        array(
-            select distinct c.confrelid::pg_catalog.regclass from pg_catalog.pg_constraint as c
-            where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
-        ),
-        'share row exclusive', lock_tries
-    );
-    for r in
-        select c.conname, pg_catalog.pg_get_constraintdef(c.oid) as def
-        from pg_catalog.pg_constraint as c
-        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
-    loop
-        execute pg_catalog.format(
-            'alter table %s add constraint %I %s not valid', v_table, r.conname, r.def
-        );
-    end loop;
     return pg_catalog.jsonb_build_object('copy', v_table, 'cut', v_cut, 'copied', v_copied);
 end;
 $$;
 comment on function jobs_private.seal_prepare(interval, integer) is
-'Step 1 of the seal of job history: the finished jobs made before older_than ago (up to the oldest unfinished one) copied out of the hot leaf into a table that is not yet a partition, with the foreign keys of jobs NOT VALID; answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role (jobsdb history seal).';
+'Step 1 of the seal of job history: the finished jobs made before older_than ago (up to the oldest unfinished one) copied out of the hot leaf into a table that is not yet a partition, not yet with the foreign keys of jobs; answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_prepare(interval, integer)
 from public, anon, authenticated, service_role;

@@ -1,4 +1,4 @@
--- jobsdb 1.7.0 -> 1.8.0: the seal of job history. Five functions, run in order by `jobsdb
+-- jobsdb 1.7.0 -> 1.8.0: the seal of job history. Six functions, run in order by `jobsdb
 -- history seal`, move the finished jobs made before a given age out of the hot leaf
 -- jobs_private.jobs_hot into a partition of their own, so that the partition the queue works
 -- on stays the size of recent work and old periods can later leave the database whole.
@@ -8,6 +8,7 @@
 -- jobsdb:apply functions/private/seal_low_bound.sql
 -- jobsdb:apply functions/private/seal_clean.sql
 -- jobsdb:apply functions/private/seal_prepare.sql
+-- jobsdb:apply functions/private/seal_keys.sql
 -- jobsdb:apply functions/private/seal_bound.sql
 -- jobsdb:apply functions/private/seal_move.sql
 -- jobsdb:apply functions/private/seal_check_keys.sql

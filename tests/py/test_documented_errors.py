@@ -27,6 +27,7 @@ OPERATOR_ONLY = {
     "jobs_private.schedule_maintenance", "jobs_private.rollup_job_metrics",
     # the seal of job history (jobsdb history seal)
     "jobs_private.seal_clean", "jobs_private.seal_prepare", "jobs_private.seal_bound",
+    "jobs_private.seal_keys",
     "jobs_private.seal_move",
     "jobs_private.seal_check_keys", "jobs_private.seal_low_bound",
     "jobs_private.lock_tables_briefly",
