@@ -13,6 +13,8 @@ With --package: the release's own seal instead of these scripts (jobsdb 1.8.0 an
 partitioned jobs as the release makes it, with every foreign key and trigger in force and the
 owner role running it; the history below the queue is sealed whole, up to the oldest queued job.
 A watcher samples pg_locks every few milliseconds for how long the seal held the hot leaf.
+With --retire the sealed partition is then retired too (`jobsdb history retire`: exported to a
+temporary directory, detached concurrently, dropped), still under the lifecycle.
 
 Needs the cluster a bench run kept (`python -m bench --quick --only throughput --designs
 jobsdb --clients 1 --keep`): its bench_jobsdb is the template. Measurement only: the database
@@ -127,6 +129,9 @@ def main() -> int:
                     " the owner with every trigger in force (not the superuser's replica mode)")
     ap.add_argument("--package", action="store_true",
                     help="the release's own seal (jobsdb history seal) on the release's schema")
+    ap.add_argument("--retire", action="store_true",
+                    help="with --package: then retire the sealed partition (jobsdb history"
+                    " retire), still under the lifecycle")
     a = ap.parse_args()
     if a.package:
         return package_main(a)
@@ -285,6 +290,13 @@ def package_main(a: argparse.Namespace) -> int:
 
             result = history_seal.seal(owner_url, "0 minutes", log)
             log(result)
+            if a.retire:
+                from jobsdb import history_retire
+
+                time.sleep(5)
+                log("retire: the partition just sealed, exported to a temporary directory")
+                for line in history_retire.retire(owner_url, tmp, "0 minutes", log):
+                    log(line)
         finally:
             out, err = bench.communicate()
             stop.set()
@@ -297,6 +309,15 @@ def package_main(a: argparse.Namespace) -> int:
     print("\n| step | started at (s) |\n|---|---|")
     for what, t, _ in marks:
         print(f"| {what} | {t - t_start:.2f} |")
+    if a.retire:
+        t_ret = next(t for w, t, _ in marks if w.startswith("retire:"))
+        t_end = marks[-1][1]
+        print("\n| lifecycle while retiring | jobs/s | p50 ms | p99 ms | max ms |\n"
+              "|---|---|---|---|---|")
+        print(f"| retiring {window(lat, t_ret, t_end)}")
+        slow = sorted((e for e in lat if t_ret <= e[0] <= t_end), key=lambda e: -e[1])[:8]
+        print("slowest while retiring, ended at (s from the start) and took (ms): "
+              + ", ".join(f"{end - t_start:.2f} {ms:.0f}" for end, ms in sorted(slow)))
     t_move = next(t for w, t, _ in marks if w.startswith("moving"))
     t_keys = next(t for w, t, _ in marks if w.startswith("checking"))
     bursts: list[list[float]] = []
@@ -314,7 +335,7 @@ def package_main(a: argparse.Namespace) -> int:
                         ("moving", t_move, t_keys),
                         ("+- 0.5 s of the lock", (min(held) if held else t_keys) - 0.5,
                          (max(held) if held else t_keys) + 0.5),
-                        ("after", t_keys, t_start + a.secs)]:
+                        ("after the seal", t_keys, t_keys + 5)]:
         print(f"| {what} {window(lat, x, y)}")
     slow = sorted(lat, key=lambda e: -e[1])[:8]
     print("\nslowest lifecycles, ended at (s from the move's start) and took (ms): "

@@ -20,7 +20,8 @@ exit codes: 0 done; 2 bad command line or destination; 5 cannot connect; 6 bad -
 missing (pip install 'jobsdb[history]'); 16 the Parquet does not match the table (or its
 manifest): nothing is left under the final name; 17 the object store refused or cannot be
 reached; forget: 1 another forget of DEST is running, 13 the database is older than 1.4.0;
-seal: 11 the database refused (e.g. 55P03: no brief lock), 13 older than 1.8.0."""
+seal, retire: 11 the database refused (e.g. 55P03: no brief lock; 55000: rows of a table
+whose key refuses deletes reference the jobs), 13 older than 1.8.0."""
 
 
 def _timestamp(value: str) -> datetime.datetime:
@@ -47,7 +48,8 @@ def register(sub) -> None:
         " manifest again. fetch S3URL DIR: copy a bucket's exported files here, verified."
         " forget DEST: deleted users' rows out of every exported file of DEST."
         " older-jobs DIR USER_ID: a user's jobs, newest first. per-day DIR: jobs per day and"
-        " status. seal: finished jobs out of the queue's partition into one of their own.",
+        " status. seal: finished jobs out of the queue's partition into one of their own."
+        " retire DEST: sealed partitions older than an age exported, then dropped.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     hs = h.add_subparsers(dest="hcmd", required=True)
     ex = hs.add_parser("export", help="one table or partition to verified Parquet",
@@ -75,6 +77,20 @@ def register(sub) -> None:
     se.add_argument("--older-than", default="7d",
                     help="age of the newest job sealed: a number and d, h or m (default 7d)")
     se.add_argument("--url", default=None,
+                    help="database URL (default: $DATABASE_URL, else the embedded database)")
+    rt = hs.add_parser("retire", help="sealed partitions older than --older-than: to DEST, then"
+                       " out of the database",
+                       description="Each sealed partition of jobs (made by `history seal`) whose"
+                       " newest job is older than --older-than: exported to DEST (verified),"
+                       " the rows referencing its jobs handled as a delete of them would (outputs"
+                       " keep their files, job_id set null), its removal recorded for"
+                       " job_changes_since, then detached concurrently and dropped. Run as the"
+                       " owner role. Safe to run again, and after a killed run.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rt.add_argument("dest", help="a directory, or s3://bucket/prefix")
+    rt.add_argument("--older-than", default="90d",
+                    help="age of the newest job retired: a number and d, h or m (default 90d)")
+    rt.add_argument("--url", default=None,
                     help="database URL (default: $DATABASE_URL, else the embedded database)")
     ve = hs.add_parser("verify", help="a Parquet file against its manifest")
     ve.add_argument("file", type=Path)
@@ -121,6 +137,15 @@ def dispatch(args: argparse.Namespace, target: Callable[..., str]) -> int:
 
         older_than = history_seal.interval(args.older_than)  # refused before connecting
         print(history_seal.seal(target(args, changes=None), older_than, _log))
+        return 0
+    if args.hcmd == "retire":
+        from jobsdb import history_retire, history_seal
+
+        history_store.parse(args.dest)  # a bad destination is refused before connecting
+        older_than = history_seal.interval(args.older_than)
+        for line in history_retire.retire(target(args, changes=None), args.dest, older_than,
+                                          _log):
+            print(line)
         return 0
     if args.hcmd == "verify":
         if not args.file.is_file():

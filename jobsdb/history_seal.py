@@ -36,8 +36,8 @@ def seal(url: str, older_than: str, log: Callable[[str], None]) -> str:
         for left in c.execute("select jobs_private.seal_clean(%s)", (LOCK_TRIES,)).fetchone()[0]:
             log(f"removed {left}, left by an interrupted seal")
         log(f"copying the finished jobs made more than {older_than} ago")
-        prep = c.execute("select jobs_private.seal_prepare(%s::interval, %s)",
-                         (older_than, LOCK_TRIES)).fetchone()[0]
+        prep = c.execute("select jobs_private.seal_prepare(%s::interval)",
+                         (older_than,)).fetchone()[0]
         if prep is None:
             return (f"nothing to seal: no finished job made more than {older_than} ago below"
                     " the oldest unfinished one")

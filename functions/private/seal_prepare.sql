@@ -17,7 +17,7 @@
 -- Each brief lock is a transaction of its own, so that waiting for one never holds another,
 -- and none is held while a large commit is written.
 -- Answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role.
-create function jobs_private.seal_prepare(older_than interval, lock_tries integer)
+create function jobs_private.seal_prepare(older_than interval)
 returns jsonb
 language plpgsql
 volatile
@@ -146,7 +146,7 @@ begin
     return pg_catalog.jsonb_build_object('copy', v_table, 'cut', v_cut, 'copied', v_copied);
 end;
 $$;
-comment on function jobs_private.seal_prepare(interval, integer) is
+comment on function jobs_private.seal_prepare(interval) is
 'Step 1 of the seal of job history: the finished jobs made before older_than ago (up to the oldest unfinished one) copied out of the hot leaf into a table that is not yet a partition, not yet with the foreign keys of jobs; answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role (jobsdb history seal).';
-revoke all on function jobs_private.seal_prepare(interval, integer)
+revoke all on function jobs_private.seal_prepare(interval)
 from public, anon, authenticated, service_role;

@@ -954,16 +954,15 @@ group by v.oid, v.name
 order by message;
 
 -- name: references
--- Foreign keys of the app's tables that reference public.jobs. They hold a job row in place: a
--- delete (retention, a user's deletion cascading to their jobs) fails under NO ACTION or
--- RESTRICT, and history partitions holding referenced jobs cannot be detached or dropped.
+-- Foreign keys of the app's tables that reference public.jobs and hold a job row in place: under
+-- NO ACTION or RESTRICT a delete (retention, a user's deletion cascading to their jobs) fails,
+-- and so does retiring a sealed partition whose jobs its rows point at (jobsdb history retire);
+-- a partitioned table's key stops every seal (PostgreSQL 15 cannot add it back NOT VALID). A
+-- plain table's key with ON DELETE CASCADE, SET NULL or SET DEFAULT is handled like jobsdb's.
 select
     'finding' as kind,
     format(
-        'table %s references public.jobs (foreign key %I, on delete %s): %s; history kept in'
-        || ' partitions cannot leave while its rows point at them: keep the job id without a'
-        || ' foreign key (a plain uuid column, joined when the job still exists), or at least'
-        || ' `on delete cascade` / `on delete set null`',
+        'table %s references public.jobs (foreign key %I, on delete %s): %s',
         c.conrelid::regclass,
         c.conname,
         case c.confdeltype
@@ -974,9 +973,13 @@ select
             when 'd' then 'set default'
         end,
         case
-            when c.confdeltype in ('a', 'r')
-                then 'deleting a referenced job fails (purge_finished_jobs, deleting its user)'
-            else 'deletes pass'
+            when r.relkind = 'p'
+                then 'a partitioned table''s key stops `jobsdb history seal`: reference jobs from'
+                || ' a plain table, or keep the job id without a foreign key'
+            else 'deleting a referenced job fails (purge_finished_jobs, deleting its user), and'
+                || ' so does `jobsdb history retire` of a sealed partition its rows point at:'
+                || ' keep the job id without a foreign key (a plain uuid column, joined when the'
+                || ' job still exists), or use `on delete cascade` / `on delete set null`'
         end
     ) as message
 from pg_catalog.pg_constraint as c
@@ -986,6 +989,7 @@ where
     c.contype = 'f'
     and c.confrelid = 'public.jobs'::regclass
     and c.conparentid = 0
+    and (c.confdeltype in ('a', 'r') or r.relkind = 'p')
     and not (
         n.nspname in ('jobs_private', 'jobs_api')
         or (

@@ -31,6 +31,8 @@ OPERATOR_ONLY = {
     "jobs_private.seal_move",
     "jobs_private.seal_check_keys", "jobs_private.seal_low_bound",
     "jobs_private.lock_tables_briefly",
+    # retention by whole partitions (jobsdb history retire)
+    "jobs_private.retire_partition",
 }
 CLIENT_ROLES = ("anon", "authenticated", "service_role", "jobs_worker")
 CODE = re.compile(r"`([0-9A-Z]{5})`")

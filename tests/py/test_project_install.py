@@ -320,15 +320,22 @@ def test_jobsdb_doctor_is_healthy_on_the_project(project: Project) -> None:
     with psycopg.connect(project.url, autocommit=True) as conn:
         roll_up(conn)  # as the doctor advises
     r = run("doctor", "--url", project.url)
-    # the one finding: the project's foreign key to jobs (history leaving by partitions)
+    # job_favorites' key into jobs cascades: deletes, seals and retirement handle its rows
+    assert r.returncode == 0 and "healthy" in r.stderr, r.stdout + r.stderr
+    # a key that refuses deletes is the one finding (it would hold history in place)
+    project.write("20991231000001_job_reports.sql",
+                  "create table public.job_reports (id bigint primary key,"
+                  " job_id uuid references public.jobs (id));\n"
+                  "alter table public.job_reports enable row level security;\n")
+    assert project.push() == ["20991231000001_job_reports.sql"]
+    r = run("doctor", "--url", project.url)
     assert r.returncode == 15, r.stdout + r.stderr
     assert [ln.split(":")[0] for ln in r.stdout.splitlines()] == ["references"], r.stdout
-    assert "table public.job_favorites references public.jobs" in r.stdout
+    assert "table public.job_reports references public.jobs" in r.stdout
     # the project follows its advice in a migration of its own: the job id without a key
-    project.write("20991231000001_favorites_keep_the_job_id.sql",
-                  "alter table public.job_favorites"
-                  " drop constraint job_favorites_job_id_fkey;\n")
-    assert project.push() == ["20991231000001_favorites_keep_the_job_id.sql"]
+    project.write("20991231000002_reports_keep_the_job_id.sql",
+                  "alter table public.job_reports drop constraint job_reports_job_id_fkey;\n")
+    assert project.push() == ["20991231000002_reports_keep_the_job_id.sql"]
     r = run("doctor", "--url", project.url)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "healthy" in r.stderr

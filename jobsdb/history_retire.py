@@ -1,0 +1,68 @@
+"""`jobsdb history retire DEST`: retention by whole partitions. Each sealed partition of jobs
+(`jobsdb history seal` makes them) whose newest job is older than --older-than leaves the
+database: exported to verified Parquet in DEST, made ready by jobs_private.retire_partition
+(what deleting its jobs would do to the rows referencing them, tombstones, metric hours) in a
+transaction that also checks the partition still matches the file, then detached concurrently
+(DETACH ... CONCURRENTLY cannot run in a function or a transaction) and dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+
+from jobsdb import errors, history, history_store
+
+SEALED = """
+select c.oid::regclass::text
+from pg_catalog.pg_inherits as i
+join pg_catalog.pg_class as c on c.oid = i.inhrelid
+where i.inhparent = 'public.jobs'::regclass and c.relname like 'jobs\\_upto\\_%%'
+    and c.relnamespace = 'jobs_private'::regnamespace and not i.inhdetachpending
+order by c.relname
+"""
+
+
+def retire(url: str, dest: str, older_than: str, log: Callable[[str], None]) -> list[str]:
+    """Retire every sealed partition older than `older_than`; answers a line per partition."""
+    done: list[str] = []
+    with psycopg.connect(url, autocommit=True) as c:
+        if c.execute("select to_regprocedure('jobs_private.retire_partition(regclass,"
+                     " interval)')").fetchone()[0] is None:
+            raise errors.UserError(
+                "this database has no jobs_private.retire_partition: bring it to jobsdb 1.8.0"
+                " or later first (jobsdb migrate)", exit_code=errors.PENDING)
+        # a detach an interrupted run left pending: its partition was exported, checked and
+        # made ready first, so it is finished and dropped
+        for (part,) in c.execute(
+                "select inhrelid::regclass::text from pg_catalog.pg_inherits"
+                " where inhparent = 'public.jobs'::regclass and inhdetachpending").fetchall():
+            c.execute(f"alter table public.jobs detach partition {part} finalize")
+            c.execute(f"drop table {part}")
+            done.append(f"{part}: an interrupted detach finished; dropped")
+        due = [p for (p,) in c.execute(SEALED).fetchall()
+               if c.execute(f"select max(created_at) < now() - %s::interval from {p}",
+                            (older_than,)).fetchone()[0]]
+    for part in due:
+        where, manifest = history_store.export(url, part, dest, log)
+        with psycopg.connect(url) as c:
+            got = c.execute("select jobs_private.retire_partition(%s::regclass, %s::interval)",
+                            (part, older_than)).fetchone()[0]
+            _, cols = history.columns(c, part)
+            # anything changed since the export (a job deleted or updated) fails the check and
+            # rolls all of it back: run it again
+            history.compare(history.fingerprint_pg(c, part, cols),
+                            history.Fingerprint(manifest.rows, manifest.checksum,
+                                                manifest.min_id, manifest.max_id),
+                            f"{where} (exported just before)")
+        log(f"{part}: detaching it concurrently")
+        with psycopg.connect(url, autocommit=True) as c:
+            c.execute(f"alter table public.jobs detach partition {part} concurrently")
+            c.execute(f"drop table {part}")
+        refs = ", ".join(f"{t} {n}" for t, n in sorted(got["references"].items()))
+        done.append(f"{part}: {got['jobs']} jobs (newest {got['newest']}) exported to {where},"
+                    f" detached and dropped; rows referencing them: {refs or 'none'}")
+    if not due:
+        done.append(f"nothing to retire: no sealed partition's newest job is older than"
+                    f" {older_than}")
+    return done
