@@ -7,10 +7,10 @@
 --   their job_id). Refused (40001, nothing moved) unless every deleted row is finished and
 --   unchanged since the copy, and they are as many as were copied.
 -- * The leaf's CHECK (id >= cut) is validated: a read, no lock writes wait for.
--- * Under jobs_private.lock_tables_briefly (the leaf, jobs, its other partitions, the copy and
---   the tables referencing jobs): the foreign keys into jobs are dropped, the leaf is detached
---   and attached again as [cut, MAXVALUE), the copy attached as [low, cut), and the keys added
---   back NOT VALID (step 3 checks them). PostgreSQL refuses to detach a partition whose rows
+-- * Under jobs_private.lock_tables_briefly (the leaf, jobs, its other partitions, the copy, the
+--   tables referencing jobs and those jobs references): the foreign keys into jobs are
+--   dropped, the leaf is detached and attached again as [cut, MAXVALUE), the copy attached as
+--   [low, cut), and the keys added back NOT VALID (seal_check_keys checks them). PostgreSQL refuses to detach a partition whose rows
 --   another table references, so the keys go for that moment; they are back before the
 --   transaction commits, and nobody sees them missing. Each attach finds its range implied by a
 --   validated CHECK and reads no row.
@@ -104,6 +104,12 @@ begin
         select distinct c.conrelid::pg_catalog.regclass, 4 from pg_catalog.pg_constraint as c
         where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
             and c.conparentid = 0
+        -- attaching the copy drops its own foreign keys' triggers on the tables they
+        -- reference (the parent's serve it), which locks those tables too: taken here, in the
+        -- timed tries, so that no untimed wait behind the queue can deadlock with it
+        union all
+        select distinct c.confrelid::pg_catalog.regclass, 5 from pg_catalog.pg_constraint as c
+        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
     ) as t;
     perform jobs_private.lock_tables_briefly(v_locked, 'access exclusive', lock_tries);
     for r in
