@@ -39,6 +39,12 @@ def _limit(value: str) -> int:
     return int(value)
 
 
+def _tries(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 100000:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number from 1 to 100000")
+    return int(value)
+
+
 def register(sub) -> None:
     h = sub.add_parser(
         "history", help="finished history to Parquet (verified), and reading it back",
@@ -76,6 +82,8 @@ def register(sub) -> None:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     se.add_argument("--older-than", default="7d",
                     help="age of the newest job sealed: a number and d, h or m (default 7d)")
+    se.add_argument("--lock-tries", type=_tries, default=200,
+                    help="tries of each brief lock (default 200; the move's, three rounds)")
     se.add_argument("--url", default=None,
                     help="database URL (default: $DATABASE_URL, else the embedded database)")
     rt = hs.add_parser("retire", help="sealed partitions older than --older-than: to DEST, then"
@@ -136,7 +144,7 @@ def dispatch(args: argparse.Namespace, target: Callable[..., str]) -> int:
         from jobsdb import history_seal
 
         older_than = history_seal.interval(args.older_than)  # refused before connecting
-        print(history_seal.seal(target(args, changes=None), older_than, _log))
+        print(history_seal.seal(target(args, changes=None), older_than, _log, args.lock_tries))
         return 0
     if args.hcmd == "retire":
         from jobsdb import history_retire, history_seal

@@ -6,6 +6,7 @@ leaf's new bound, the move under one brief lock, the key checks."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
 import psycopg
@@ -14,6 +15,7 @@ from jobsdb import errors
 
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 LOCK_TRIES = 200
+MOVE_ATTEMPTS, MOVE_PAUSE = 3, 5
 
 
 def interval(text: str) -> str:
@@ -25,7 +27,23 @@ def interval(text: str) -> str:
     return f"{m.group(1)} {UNITS[m.group(2)]}"
 
 
-def seal(url: str, older_than: str, log: Callable[[str], None]) -> str:
+def _move(c: psycopg.Connection, prep: dict, tries: int, log: Callable[[str], None]) -> int:
+    """seal_move, again after a pause when its brief lock could not be had (nothing changed:
+    the copy and the bound stay for the next try); the last refusal is the command's."""
+    attempt = 1
+    while True:
+        try:
+            return c.execute("select jobs_private.seal_move(%s::regclass, %s::uuid, %s, %s)",
+                             (prep["copy"], prep["cut"], prep["copied"], tries)).fetchone()[0]
+        except psycopg.errors.LockNotAvailable:
+            if attempt == MOVE_ATTEMPTS:
+                raise
+            log(f"the move's brief lock was not had in {tries} tries; again in {MOVE_PAUSE} s")
+            time.sleep(MOVE_PAUSE)
+            attempt += 1
+
+
+def seal(url: str, older_than: str, log: Callable[[str], None], tries: int = LOCK_TRIES) -> str:
     """Run the seal; answers what it did, in one line."""
     with psycopg.connect(url, autocommit=True) as c:
         if c.execute("select to_regprocedure('jobs_private.seal_move(regclass, uuid, bigint,"
@@ -33,7 +51,7 @@ def seal(url: str, older_than: str, log: Callable[[str], None]) -> str:
             raise errors.UserError(
                 "this database has no jobs_private.seal_move: bring it to jobsdb 1.8.0 or later"
                 " first (jobsdb migrate)", exit_code=errors.PENDING)
-        for left in c.execute("select jobs_private.seal_clean(%s)", (LOCK_TRIES,)).fetchone()[0]:
+        for left in c.execute("select jobs_private.seal_clean(%s)", (tries,)).fetchone()[0]:
             log(f"removed {left}, left by an interrupted seal")
         log(f"copying the finished jobs made more than {older_than} ago")
         prep = c.execute("select jobs_private.seal_prepare(%s::interval)",
@@ -42,12 +60,11 @@ def seal(url: str, older_than: str, log: Callable[[str], None]) -> str:
             return (f"nothing to seal: no finished job made more than {older_than} ago below"
                     " the oldest unfinished one")
         log(f"adding the foreign keys of jobs to {prep['copy']}")
-        c.execute("select jobs_private.seal_keys(%s::regclass, %s)", (prep["copy"], LOCK_TRIES))
+        c.execute("select jobs_private.seal_keys(%s::regclass, %s)", (prep["copy"], tries))
         log(f"bounding the hot leaf at {prep['cut']}")
-        c.execute("select jobs_private.seal_bound(%s::uuid, %s)", (prep["cut"], LOCK_TRIES))
+        c.execute("select jobs_private.seal_bound(%s::uuid, %s)", (prep["cut"], tries))
         log(f"moving {prep['copied']} jobs into {prep['copy']}")
-        moved = c.execute("select jobs_private.seal_move(%s::regclass, %s::uuid, %s, %s)",
-                          (prep["copy"], prep["cut"], prep["copied"], LOCK_TRIES)).fetchone()[0]
+        moved = _move(c, prep, tries, log)
         log("checking the foreign keys into jobs")
         keys = c.execute("select jobs_private.seal_check_keys()").fetchone()[0]
     return (f"sealed {moved} jobs into {prep['copy']} (ids below {prep['cut']});"

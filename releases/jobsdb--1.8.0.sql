@@ -2702,9 +2702,12 @@ alter table jobs_private.jobs_hot alter column id set default jobs_private.new_j
 -- foreign key takes on the table it references) for the rest of the transaction, for DDL on
 -- tables the hot path uses (the seal of job history). A waiting request makes every later
 -- conflicting request on its table queue behind it, so a long wait would stall the queue as
--- much as holding the lock: each try waits at most 20 ms, then gives up and lets the queue
--- behind it drain (up to 100 ms) before the next try. Answers the number of tries it took;
--- 55P03 when every try failed. Runs as the caller (the owner role): not for API roles.
+-- much as holding the lock: a try waits at most 20 ms for the first table (list the busiest
+-- first) and 5 ms for each other one, while it holds those it got (a transaction holding a
+-- later table may be waiting behind the first one: waiting long for it is waiting for
+-- nothing), then gives up and lets the queue behind it drain (up to 100 ms) before the next
+-- try. Answers the number of tries it took; 55P03 when every try failed. Runs as the caller
+-- (the owner role): not for API roles.
 create function jobs_private.lock_tables_briefly(tables regclass[], mode text, tries integer)
 returns integer
 language plpgsql
@@ -2724,6 +2727,7 @@ begin
             perform pg_catalog.set_config('lock_timeout', '20ms', true);
             foreach v_table in array tables loop
                 execute pg_catalog.format('lock table %s in %s mode', v_table, mode);
+                perform pg_catalog.set_config('lock_timeout', '5ms', true);
             end loop;
             perform pg_catalog.set_config('lock_timeout', v_timeout, true);
             return i;
@@ -2735,14 +2739,14 @@ begin
     raise exception using
         errcode = '55P03',
         message = pg_catalog.format(
-            'could not lock %s in %s mode in %s tries of 20 ms', tables, mode, tries
+            'could not lock %s in %s mode in %s brief tries', tables, mode, tries
         ),
         hint = 'Something holds these tables for long (a long query or transaction through '
         'public.jobs); run it again when that is done.';
 end;
 $$;
 comment on function jobs_private.lock_tables_briefly(regclass[], text, integer) is
-'Locks on the tables in the mode (access exclusive or share row exclusive), in tries of 20 ms with up to 100 ms between them, so that no waiting lock request stalls the queue; answers the tries taken, 55P03 when all failed. For the owner role.';
+'Locks on the tables in the mode (access exclusive or share row exclusive), in tries of at most 20 ms for the first table and 5 ms for each other one, with up to 100 ms between them, so that no waiting lock request stalls the queue; answers the tries taken, 55P03 when all failed. For the owner role.';
 revoke all on function jobs_private.lock_tables_briefly(regclass[], text, integer)
 from public, anon, authenticated, service_role;
 
@@ -2890,16 +2894,21 @@ begin
             'table.';
     end if;
 
-    -- the cut: the first job made within older_than, or the oldest unfinished one, or the
-    -- next id to be made (every id of jobs_private.new_job_id starts with the counter)
+    -- the cut: the oldest unfinished job, or the next id to be made (every id of
+    -- jobs_private.new_job_id starts with the counter), or the first job made within
+    -- older_than if that is below both (read last, from the bottom of the leaf up to them)
     v_low := jobs_private.seal_low_bound();
     select least(
-        (select h.id from jobs_private.jobs_hot as h
-            where h.created_at >= pg_catalog.now() - older_than order by h.id limit 1),
         (select h.id from jobs_private.jobs_hot as h
             where h.status in ('queued', 'processing') order by h.id limit 1),
         (pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.nextval('jobs_private.job_id_seq')), 12, '0')
             || '00000000000000000000')::uuid
+    ) into v_cut;
+    select coalesce(
+        (select h.id from jobs_private.jobs_hot as h
+            where h.id < v_cut and h.created_at >= pg_catalog.now() - older_than
+            order by h.id limit 1),
+        v_cut
     ) into v_cut;
     if v_low is not null and v_cut <= v_low
         or not exists (
@@ -3225,6 +3234,109 @@ $$;
 comment on function jobs_private.seal_check_keys() is
 'Step 5 of the seal of job history: checks the foreign keys into jobs left NOT VALID; answers them. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_check_keys()
+from public, anon, authenticated, service_role;
+
+-- jobsdb:source functions/private/seal_step.sql
+-- The seal of job history one step at a time, for pg_cron (functions/private/seal_prepare.sql
+-- says what the seal is): each call does the next step of the seal in progress, in its own
+-- transaction, so a job that runs it every few minutes makes a seal in about six runs, each
+-- holding its brief lock alone. pg_cron runs one statement per job, in one transaction, and the
+-- steps must commit apart; a procedure could commit between them only without a SET
+-- search_path, which the Security Advisor flags (lint 0011). What the next step is, is read from
+-- the catalog: a copy that is not yet a partition, its keys, the hot leaf's bound, keys into
+-- jobs left NOT VALID. A new seal starts only when the leaf's oldest job was made more than
+-- older_than + period ago, so that every sealed partition holds at least a period of jobs.
+-- A copy whose jobs changed before the move (40001) is dropped, and the next call starts over.
+-- Answers what it did, in a few words. For the owner role.
+create function jobs_private.seal_step(older_than interval, period interval)
+returns text
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_copy regclass;
+    v_cut uuid;
+    v_copied bigint;
+    v_oldest timestamptz;
+    v_done jsonb;
+    v_keys text [];
+begin
+    if period is null or period < interval '0' then
+        raise exception using errcode = '22023', message = 'period must be an interval >= 0';
+    end if;
+    select c.oid::pg_catalog.regclass into v_copy
+    from pg_catalog.pg_class as c
+    where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
+        and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
+    order by c.relname
+    limit 1;
+    if v_copy is null then
+        if exists (
+            select from pg_catalog.pg_constraint as c
+            where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
+                and c.conname = 'jobs_hot_seal_bound'
+        ) then
+            perform jobs_private.seal_clean(200);
+            return 'removed the hot leaf''s bound an interrupted seal left';
+        end if;
+        v_keys := jobs_private.seal_check_keys();
+        if pg_catalog.cardinality(v_keys) > 0 then
+            return 'checked the foreign keys into jobs: ' || pg_catalog.array_to_string(v_keys, ', ');
+        end if;
+        select h.created_at into v_oldest
+        from jobs_private.jobs_hot as h order by h.id limit 1;
+        if v_oldest is null or v_oldest >= pg_catalog.now() - older_than - period then
+            return 'nothing to seal yet';
+        end if;
+        v_done := jobs_private.seal_prepare(older_than);
+        if v_done is null then
+            return 'nothing to seal: the oldest unfinished job is among the oldest';
+        end if;
+        return pg_catalog.format('copied %s jobs into %s', v_done ->> 'copied', v_done ->> 'copy');
+    end if;
+
+    if exists (
+        select from pg_catalog.pg_constraint as c
+        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and not exists (
+                select from pg_catalog.pg_constraint as o
+                where o.conrelid = v_copy and o.conname = c.conname
+            )
+    ) then
+        perform jobs_private.seal_keys(v_copy, 200);
+        return pg_catalog.format('added the foreign keys of jobs to %s', v_copy);
+    end if;
+    -- the cut, as seal_prepare wrote it into the copy's range CHECK
+    v_cut := (
+        pg_catalog.regexp_match(
+            (select pg_catalog.pg_get_constraintdef(c.oid) from pg_catalog.pg_constraint as c
+                where c.conrelid = v_copy and c.conname = 'jobs_sealed_range'),
+            'id < ''([0-9a-f-]{36})'''
+        )
+    )[1]::uuid;
+    if not exists (
+        select from pg_catalog.pg_constraint as c
+        where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
+            and c.conname = 'jobs_hot_seal_bound'
+    ) then
+        perform jobs_private.seal_bound(v_cut, 200);
+        return pg_catalog.format('bounded the hot leaf at %s', v_cut);
+    end if;
+    execute pg_catalog.format('select pg_catalog.count(*) from %s', v_copy) into v_copied;
+    begin
+        return pg_catalog.format(
+            'moved %s jobs into %s', jobs_private.seal_move(v_copy, v_cut, v_copied, 200), v_copy
+        );
+    exception when serialization_failure then
+        perform jobs_private.seal_clean(200);
+        return pg_catalog.format('jobs changed since the copy: dropped %s, starting over', v_copy);
+    end;
+end;
+$$;
+comment on function jobs_private.seal_step(interval, interval) is
+'The seal of job history one step per call, for pg_cron: the next step of the seal in progress (copy, keys, bound, move, key check), or a new seal when the hot leaf''s oldest job was made more than older_than + period ago; answers what it did. For the owner role.';
+revoke all on function jobs_private.seal_step(interval, interval)
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/retire_partition.sql

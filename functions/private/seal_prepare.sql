@@ -66,16 +66,21 @@ begin
             'table.';
     end if;
 
-    -- the cut: the first job made within older_than, or the oldest unfinished one, or the
-    -- next id to be made (every id of jobs_private.new_job_id starts with the counter)
+    -- the cut: the oldest unfinished job, or the next id to be made (every id of
+    -- jobs_private.new_job_id starts with the counter), or the first job made within
+    -- older_than if that is below both (read last, from the bottom of the leaf up to them)
     v_low := jobs_private.seal_low_bound();
     select least(
-        (select h.id from jobs_private.jobs_hot as h
-            where h.created_at >= pg_catalog.now() - older_than order by h.id limit 1),
         (select h.id from jobs_private.jobs_hot as h
             where h.status in ('queued', 'processing') order by h.id limit 1),
         (pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.nextval('jobs_private.job_id_seq')), 12, '0')
             || '00000000000000000000')::uuid
+    ) into v_cut;
+    select coalesce(
+        (select h.id from jobs_private.jobs_hot as h
+            where h.id < v_cut and h.created_at >= pg_catalog.now() - older_than
+            order by h.id limit 1),
+        v_cut
     ) into v_cut;
     if v_low is not null and v_cut <= v_low
         or not exists (

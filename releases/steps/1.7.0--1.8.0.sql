@@ -12,5 +12,6 @@
 -- jobsdb:apply functions/private/seal_bound.sql
 -- jobsdb:apply functions/private/seal_move.sql
 -- jobsdb:apply functions/private/seal_check_keys.sql
+-- jobsdb:apply functions/private/seal_step.sql
 -- jobsdb:apply functions/private/retire_partition.sql
 -- jobsdb:apply functions/jobs_api/retry_job.sql

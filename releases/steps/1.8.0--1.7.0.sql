@@ -3,6 +3,7 @@
 -- and their CHECK keeps sealed jobs finished (a retry of one fails with 23514 instead of
 -- 1.8.0's PT409).
 drop function jobs_private.retire_partition(regclass, interval);
+drop function jobs_private.seal_step(interval, interval);
 drop function jobs_private.seal_check_keys();
 drop function jobs_private.seal_move(regclass, uuid, bigint, integer);
 drop function jobs_private.seal_bound(uuid, integer);

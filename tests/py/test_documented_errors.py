@@ -29,7 +29,7 @@ OPERATOR_ONLY = {
     "jobs_private.seal_clean", "jobs_private.seal_prepare", "jobs_private.seal_bound",
     "jobs_private.seal_keys",
     "jobs_private.seal_move",
-    "jobs_private.seal_check_keys", "jobs_private.seal_low_bound",
+    "jobs_private.seal_check_keys", "jobs_private.seal_low_bound", "jobs_private.seal_step",
     "jobs_private.lock_tables_briefly",
     # retention by whole partitions (jobsdb history retire)
     "jobs_private.retire_partition",

@@ -175,6 +175,26 @@ def test_the_seal_moves_old_finished_jobs_and_keeps_every_row_and_reference(db: 
             assert trig == parent, (part, trig, parent)
 
 
+def test_seal_step_as_pg_cron_runs_it_makes_the_same_seal_a_step_a_call(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as c:
+        kinds = dict(c.execute("select id::text, metadata ->> 'kind' from public.jobs")
+                     .fetchall())
+        step = "select jobs_private.seal_step('7 days', %s)"
+        # the oldest job is 40 days old: not yet a period of 60 days past the 7
+        assert c.execute(step, ("60 days",)).fetchone()[0] == "nothing to seal yet"
+        said = [c.execute(step, ("1 day",)).fetchone()[0] for _ in range(6)]
+    assert [s.split(" ")[0] for s in said] == [
+        "copied", "added", "bounded", "moved", "checked", "nothing"], said
+    [(sealed, _), _hot] = partitions(db)
+    assert said[3] == f"moved {len(kinds) - 12 - 1} jobs into {sealed}", said
+    moved = {i for i, p in where(db).items() if p == sealed}
+    assert moved == {i for i, k in kinds.items() if k == "old"} | {LOW_V4}
+    with psycopg.connect(db) as c:
+        assert c.execute("select count(*) from pg_constraint where contype = 'f'"
+                         " and confrelid = 'public.jobs'::regclass and not convalidated"
+                         " and conparentid = 0").fetchone()[0] == 0
+
+
 def test_a_sealed_partition_is_closed_and_its_jobs_stay_finished(db: str) -> None:
     with psycopg.connect(db, autocommit=True) as c:
         old = [c.execute("select id::text, user_id::text from public.jobs where metadata"
@@ -267,8 +287,8 @@ def test_a_seal_without_its_lock_or_killed_changes_nothing_and_the_next_run_clea
     try:
         # holds a lock of a table referencing jobs, which only the move's lock needs
         holder.execute("select count(*) from public.job_notes")
-        r = jobsdb("history", "seal", "--url", db)
-        # 200 tries of 20 ms cannot succeed while the reader holds on: the CLI says so
+        r = jobsdb("history", "seal", "--url", db, "--lock-tries", "5")
+        # no try can succeed while the reader holds on: the CLI says so, after three rounds
         assert "[55P03]" in one_error_line(r, 11), r.stderr
         assert [p[0] for p in partitions(db)] == ["jobs_private.jobs_hot"]
         assert snapshot(db) == before
