@@ -48,7 +48,7 @@ begin
         raise exception using
             errcode = '55000',
             message = 'an interrupted seal left a copy or the hot leaf''s new bound',
-            hint = 'Run jobs_private.seal_clean() first (jobsdb history seal does).';
+            hint = 'Run jobs_private.seal_clean(200) first (jobsdb history seal does).';
     end if;
     -- A key into jobs from a partitioned table could not be re-added NOT VALID for the move
     -- (PostgreSQL 15), and re-adding it checked would read that table under the lock.

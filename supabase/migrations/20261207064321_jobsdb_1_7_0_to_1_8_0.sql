@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.7.0--1.8.0.sql
