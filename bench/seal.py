@@ -98,6 +98,15 @@ def cut_at(owner: str, fraction: float, n: int) -> str:
     return row[0] if row else HISTORY_BELOW
 
 
+def lifecycle(url: str, clients: int, secs: int, logdir: str) -> subprocess.Popen[str]:
+    """pgbench running the lifecycle, logging every transaction's latency into logdir."""
+    return subprocess.Popen(
+        [find_bin("pgbench"), "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients),
+         "-T", str(secs), "-l", f"--log-prefix={logdir}/lat",
+         "-f", str(SQL / "pgbench_jobsdb.sql"), url],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def latencies(logdir: Path) -> list[tuple[float, float]]:
     """(end time, latency ms) of every lifecycle pgbench logged."""
     out = []
@@ -146,11 +155,7 @@ def main() -> int:
           f" sealing [{low}, {cut})")
     marks: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        bench = subprocess.Popen(
-            [find_bin("pgbench"), "-n", "-M", "prepared", "-c", str(a.clients), "-j",
-             str(a.clients), "-T", str(a.secs), "-l", f"--log-prefix={tmp}/lat",
-             "-f", str(SQL / "pgbench_jobsdb.sql"), owner_url],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        bench = lifecycle(owner_url, a.clients, a.secs, tmp)
         t_start = time.time()
         stop = threading.Event()
         seen: list[tuple[float, int]] = []
@@ -270,11 +275,7 @@ def package_main(a: argparse.Namespace) -> int:
     marks: list[tuple[str, float, float]] = []
     held: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        bench = subprocess.Popen(
-            [find_bin("pgbench"), "-n", "-M", "prepared", "-c", str(a.clients), "-j",
-             str(a.clients), "-T", str(a.secs), "-l", f"--log-prefix={tmp}/lat",
-             "-f", str(SQL / "pgbench_jobsdb.sql"), owner_url],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        bench = lifecycle(owner_url, a.clients, a.secs, tmp)
         t_start = time.time()
         stop = threading.Event()
         seen: list[tuple[float, int]] = []
