@@ -975,11 +975,12 @@ select
         case
             when r.relkind = 'p'
                 then 'a partitioned table''s key stops `jobsdb history seal`: reference jobs from'
-                || ' a plain table, or keep the job id without a foreign key'
+                    || ' a plain table, or keep the job id without a foreign key'
             else 'deleting a referenced job fails (purge_finished_jobs, deleting its user), and'
-                || ' so does `jobsdb history retire` of a sealed partition its rows point at:'
-                || ' keep the job id without a foreign key (a plain uuid column, joined when the'
-                || ' job still exists), or use `on delete cascade` / `on delete set null`'
+                || ' so does `jobsdb history retire` of a sealed partition its rows point'
+                || ' at: keep the job id without a foreign key (a plain uuid column, joined'
+                || ' when the job still exists), or use `on delete cascade` / `on delete'
+                || ' set null`'
         end
     ) as message
 from pg_catalog.pg_constraint as c
