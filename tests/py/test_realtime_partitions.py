@@ -129,7 +129,12 @@ def realtime(fresh_db: str, superuser_url: str | None) -> Iterator[Realtime]:
                         " postgresql-15-wal2json)")
         conn.execute(FIXTURE)
         conn.execute(TABLES)
-        yield Realtime(conn, subs, su, slot)  # the temporary slot goes with the connection
+        try:
+            yield Realtime(conn, subs, su, slot)
+        finally:
+            # dropped here, not left to the connection's end: the server ends a closed
+            # session a moment later, and dropping the database meanwhile fails on the slot
+            conn.execute("select pg_drop_replication_slot(%s)", (slot,))
 
 
 def _via_root(rt: Realtime, on: bool) -> None:
