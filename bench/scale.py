@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from bench import workloads
+from bench import scale_seal, workloads
 from bench.cluster import Cluster
 from bench.progress import Progress
 from bench.workloads import OWNER, claims, pct, sql_file, user_id
@@ -387,6 +387,14 @@ def main(argv: list[str] | None = None) -> int:
                     " as public.<name>_before, each measured beside <name> in the same rounds")
     ap.add_argument("--label", default=None,
                     help="the first measurement's column (default: the installed release)")
+    ap.add_argument("--seal", type=int, default=None, metavar="DAYS",
+                    help="first seal the history into a partition per DAYS days, oldest first"
+                    " (jobsdb history seal), keeping --keep-hot days in the hot leaf")
+    ap.add_argument("--keep-hot", type=int, default=7, metavar="DAYS",
+                    help="with --seal: days of history left in the hot leaf (default 7)")
+    ap.add_argument("--retire", type=int, default=0, metavar="K",
+                    help="after measuring, retire the K oldest sealed partitions (jobsdb history"
+                    " retire) under the lifecycle")
     ap.add_argument("--keep", action="store_true", help="leave the cluster and its data")
     ap.add_argument("--reuse", action="store_true",
                     help="measure the databases a --keep run left (no install, no load)")
@@ -414,12 +422,17 @@ def main(argv: list[str] | None = None) -> int:
         if a.before:
             with psycopg.connect(_url(su_url, DB), autocommit=True) as c:
                 c.execute(a.before.read_text())
+        owner = _url(su_url, DB, OWNER)
+        if a.seal:
+            facts |= scale_seal.seal_periods(owner, a.seal, a.keep_hot, prog)
         facts["load average before"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         if a.reps >= 0:
             rows += measure(su_url, prog, a.reps, a.calls, a.label or before)
         if a.upgrade_to:
             facts |= upgrade(su_url, a.upgrade_to, prog)
             rows += measure(su_url, prog, a.reps, a.calls, a.upgrade_to)
+        if a.retire:
+            facts |= scale_seal.retire_oldest(owner, a.retire, 2, prog)
         if a.reps >= 0:
             facts["load average after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
             facts |= vacuum_times(su_url, prog)

@@ -98,6 +98,9 @@ def register(sub) -> None:
     rt.add_argument("dest", help="a directory, or s3://bucket/prefix")
     rt.add_argument("--older-than", default="90d",
                     help="age of the newest job retired: a number and d, h or m (default 90d)")
+    rt.add_argument("--lock-tries", type=_tries, default=200,
+                    help="tries of the brief locks each drop takes first, three rounds (default"
+                    " 200)")
     rt.add_argument("--url", default=None,
                     help="database URL (default: $DATABASE_URL, else the embedded database)")
     ve = hs.add_parser("verify", help="a Parquet file against its manifest")
@@ -152,7 +155,7 @@ def dispatch(args: argparse.Namespace, target: Callable[..., str]) -> int:
         history_store.parse(args.dest)  # a bad destination is refused before connecting
         older_than = history_seal.interval(args.older_than)
         for line in history_retire.retire(target(args, changes=None), args.dest, older_than,
-                                          _log):
+                                          _log, args.lock_tries):
             print(line)
         return 0
     if args.hcmd == "verify":

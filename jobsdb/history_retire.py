@@ -3,15 +3,18 @@
 database: exported to verified Parquet in DEST, made ready by jobs_private.retire_partition
 (what deleting its jobs would do to the rows referencing them, tombstones, metric hours) in a
 transaction that also checks the partition still matches the file, then detached concurrently
-(DETACH ... CONCURRENTLY cannot run in a function or a transaction) and dropped."""
+(DETACH ... CONCURRENTLY cannot run in a function or a transaction), renamed jobs_retired_*
+and dropped."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import psycopg
 
 from jobsdb import errors, history, history_store
+from jobsdb.history_seal import LOCK_TRIES, MOVE_ATTEMPTS, MOVE_PAUSE
 
 SEALED = """
 select c.oid::regclass::text
@@ -23,7 +26,43 @@ order by c.relname
 """
 
 
-def retire(url: str, dest: str, older_than: str, log: Callable[[str], None]) -> list[str]:
+RETIRED = """
+select c.oid::regclass::text from pg_catalog.pg_class as c
+where c.relnamespace = 'jobs_private'::regnamespace and c.relname like 'jobs\\_retired\\_%%'
+    and c.relkind = 'r'
+order by c.relname
+"""
+
+
+def drop(url: str, table: str, log: Callable[[str], None], tries: int = LOCK_TRIES) -> None:
+    """Drop a detached partition. Dropping it removes its foreign keys' triggers from the tables
+    they reference (job_types, profiles, ...) in ACCESS EXCLUSIVE mode: a DROP waiting for them
+    untimed would queue the queue's own statements behind it, and deadlock with them (seen under
+    the lifecycle). So the locks are taken first, in brief tries (jobs_private.lock_tables_briefly),
+    again after a pause when they could not be had; the last refusal (55P03) is the command's,
+    and the table stays for the next run."""
+    attempt = 1
+    while True:
+        try:
+            with psycopg.connect(url) as c:
+                refs = [r for (r,) in c.execute(
+                    "select distinct confrelid::regclass::text from pg_catalog.pg_constraint"
+                    " where conrelid = %s::regclass and contype = 'f'", (table,)).fetchall()]
+                c.execute("select jobs_private.lock_tables_briefly(%s::regclass[],"
+                          " 'access exclusive', %s)", ([table, *refs], tries))
+                c.execute(f"drop table {table}")
+            return
+        except psycopg.errors.LockNotAvailable:
+            if attempt == MOVE_ATTEMPTS:
+                raise
+            log(f"{table}: the locks its drop needs were not had in {tries} tries;"
+                f" again in {MOVE_PAUSE} s")
+            time.sleep(MOVE_PAUSE)
+            attempt += 1
+
+
+def retire(url: str, dest: str, older_than: str, log: Callable[[str], None],
+           tries: int = LOCK_TRIES) -> list[str]:
     """Retire every sealed partition older than `older_than`; answers a line per partition."""
     done: list[str] = []
     with psycopg.connect(url, autocommit=True) as c:
@@ -38,8 +77,11 @@ def retire(url: str, dest: str, older_than: str, log: Callable[[str], None]) -> 
                 "select inhrelid::regclass::text from pg_catalog.pg_inherits"
                 " where inhparent = 'public.jobs'::regclass and inhdetachpending").fetchall():
             c.execute(f"alter table public.jobs detach partition {part} finalize")
-            c.execute(f"drop table {part}")
+            drop(url, part, log, tries)
             done.append(f"{part}: an interrupted detach finished; dropped")
+        for (table,) in c.execute(RETIRED).fetchall():
+            drop(url, table, log, tries)
+            done.append(f"{table}: detached by an interrupted run; dropped")
         due = [p for (p,) in c.execute(SEALED).fetchall()
                if c.execute(f"select max(created_at) < now() - %s::interval from {p}",
                             (older_than,)).fetchone()[0]]
@@ -56,9 +98,13 @@ def retire(url: str, dest: str, older_than: str, log: Callable[[str], None]) -> 
                                                 manifest.min_id, manifest.max_id),
                             f"{where} (exported just before)")
         log(f"{part}: detaching it concurrently")
+        # renamed at once, so that nothing takes the detached table for a seal's copy
+        gone = part.replace(".jobs_upto_", ".jobs_retired_")
         with psycopg.connect(url, autocommit=True) as c:
             c.execute(f"alter table public.jobs detach partition {part} concurrently")
-            c.execute(f"drop table {part}")
+            c.execute(f"alter table {part} rename to {gone.split('.')[1]}")
+        log(f"{gone}: dropping it")
+        drop(url, gone, log, tries)
         refs = ", ".join(f"{t} {n}" for t, n in sorted(got["references"].items()))
         done.append(f"{part}: {got['jobs']} jobs (newest {got['newest']}) exported to {where},"
                     f" detached and dropped; rows referencing them: {refs or 'none'}")

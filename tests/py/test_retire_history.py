@@ -133,3 +133,48 @@ def test_a_detach_killed_while_it_waits_is_finished_by_the_next_run(db: str,  # 
     assert r.returncode == 0 and f"{part}: an interrupted detach finished; dropped" in r.stdout, (
         r.stdout + r.stderr)
     assert [p for p, _ in partitions(db)] == ["jobs_private.jobs_hot"]
+
+
+def test_the_drop_waits_for_no_lock_the_queue_needs_and_a_refused_drop_is_finished_later(
+        db: str, tmp_path: Path) -> None:  # noqa: F811
+    # Dropping the detached partition removes its keys' triggers from job_types, profiles, ...
+    # in ACCESS EXCLUSIVE mode. A reader holds job_types here: a drop waiting for it untimed
+    # would make every queue_job (which reads job_types) queue behind it.
+    part, _ = sealed(db)
+    gone = part.replace(".jobs_upto_", ".jobs_retired_")
+    with psycopg.connect(db, autocommit=True) as c:
+        users = [r[0] for r in c.execute("select id::text from public.profiles")]
+    holder = psycopg.connect(db)
+    took: list[float] = []
+    try:
+        holder.execute("select count(*) from public.job_types")
+        box: list[object] = []
+        t = threading.Thread(target=lambda: box.append(retire(
+            db, tmp_path, "--older-than", "5d", "--lock-tries", "5")))
+        t.start()
+        with psycopg.connect(db, autocommit=True) as c:
+            c.execute("set statement_timeout = '2s'")
+            # from the moment the partition is detached until the command gives up
+            while t.is_alive() and c.execute("select to_regclass(%s)", (gone,)).fetchone()[0] \
+                    is None:
+                time.sleep(0.01)
+            while t.is_alive() and len(took) < 25:
+                start = time.monotonic()
+                # a job per user in turn, within the per-user limits
+                rpc(c, "queue_job", {"job_type": "image_fast", "prompt": "p"},
+                    claims=as_user(users[len(took) % len(users)]))
+                took.append(time.monotonic() - start)
+                time.sleep(0.2)
+        t.join(timeout=120)
+    finally:
+        holder.close()
+    # the queue went on (each call well under the 2 s a queued-behind call would wait)
+    assert len(took) >= 5 and max(took) < 0.5, took
+    assert "[55P03]" in one_error_line(box[0], 11)
+    assert [p for p, _ in partitions(db)] == ["jobs_private.jobs_hot"]
+    # the detached table stays, renamed (no seal takes it for its copy), until the next run
+    r = retire(db, tmp_path, "--older-than", "5d")
+    assert r.returncode == 0 and f"{gone}: detached by an interrupted run; dropped" in r.stdout, (
+        r.stdout + r.stderr)
+    with psycopg.connect(db) as c:
+        assert c.execute("select to_regclass(%s)", (gone,)).fetchone()[0] is None
