@@ -1,7 +1,8 @@
 """`make bench-scale` at a tiny size, so its code cannot rot: the loader (bench/scale.py and
 bench/scripts/scale_history.sql) into a clone of the template, the measurements against a
 second clone, and the table's shape. The figures mean nothing at this size and are not
-checked; the load is: the user the reads act as has exactly 10,000 jobs."""
+checked; the load is: the user the reads act as has exactly 10,000 jobs. The history is then
+sealed into partitions as `--seal` does (bench/scale_seal.py), and measured so."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from jobsdb.urls import url_for_db
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ is not an installed package
-from bench import scale  # noqa: E402
+from bench import scale, scale_seal  # noqa: E402
 from bench.progress import Progress  # noqa: E402
 from bench.workloads import sql_file  # noqa: E402
 
@@ -41,6 +42,8 @@ def test_the_scale_bench_loads_measures_and_tabulates(two_clones: list[str],
     try:
         prog = Progress()
         facts = scale.load(superuser_url, JOBS, prog)
+        big = url_for_db(superuser_url, two_clones[0])
+        sealed = scale_seal.seal_periods(big, 45, 7, prog)
         rows = scale.measure(superuser_url, prog, reps=1, calls=3, label="tiny")
     finally:
         scale.use_databases("scale_jobsdb", "scale_empty", scale.OWNER)
@@ -54,6 +57,14 @@ def test_the_scale_bench_loads_measures_and_tabulates(two_clones: list[str],
         ).fetchall())
     assert sum(by_status.values()) == JOBS and by_status["completed"] > 0.9 * JOBS
     assert set(by_status) == {"completed", "failed", "cancelled"}
+    # 180 days of history: sealed 45 days at a time while more than 7 stay in the hot leaf
+    assert sealed["seals"] == 3 and sealed["sealed partitions"] == 3, sealed
+    with psycopg.connect(big) as c:
+        parts = c.execute("select count(*) from pg_inherits"
+                          " where inhparent = 'public.jobs'::regclass").fetchone()[0]
+        oldest_hot = c.execute("select now() - min(created_at) from jobs_private.jobs_hot"
+                               " where status <> 'queued'").fetchone()[0]
+    assert parts == 4 and 7 <= oldest_hot.days < 7 + 45, (parts, oldest_hot)
 
     groups = [r["group"] for r in rows]
     assert groups.count("claim") == 3 and groups.count("metrics") == len(scale.WINDOWS)
