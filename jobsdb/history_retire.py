@@ -2,19 +2,18 @@
 (`jobsdb history seal` makes them) whose newest job is older than --older-than leaves the
 database: exported to verified Parquet in DEST, made ready by jobs_private.retire_partition
 (what deleting its jobs would do to the rows referencing them, tombstones, metric hours) in a
-transaction that also checks the partition still matches the file, then detached concurrently
-(DETACH ... CONCURRENTLY cannot run in a function or a transaction), renamed jobs_retired_*
-and dropped."""
+transaction that also checks the partition still matches the file, then detached under one
+brief lock and renamed jobs_retired_* (jobs_private.retire_detach), and dropped; last, the keys
+into jobs the detach added back NOT VALID are checked."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import psycopg
 
 from jobsdb import errors, history, history_store
-from jobsdb.history_seal import LOCK_TRIES, MOVE_ATTEMPTS, MOVE_PAUSE
+from jobsdb.history_seal import LOCK_TRIES, in_rounds
 
 SEALED = """
 select c.oid::regclass::text
@@ -39,26 +38,28 @@ def drop(url: str, table: str, log: Callable[[str], None], tries: int = LOCK_TRI
     they reference (job_types, profiles, ...) in ACCESS EXCLUSIVE mode: a DROP waiting for them
     untimed would queue the queue's own statements behind it, and deadlock with them (seen under
     the lifecycle). So the locks are taken first, in brief tries (jobs_private.lock_tables_briefly),
-    again after a pause when they could not be had; the last refusal (55P03) is the command's,
-    and the table stays for the next run."""
-    attempt = 1
-    while True:
-        try:
-            with psycopg.connect(url) as c:
-                refs = [r for (r,) in c.execute(
-                    "select distinct confrelid::regclass::text from pg_catalog.pg_constraint"
-                    " where conrelid = %s::regclass and contype = 'f'", (table,)).fetchall()]
-                c.execute("select jobs_private.lock_tables_briefly(%s::regclass[],"
-                          " 'access exclusive', %s)", ([table, *refs], tries))
-                c.execute(f"drop table {table}")
-            return
-        except psycopg.errors.LockNotAvailable:
-            if attempt == MOVE_ATTEMPTS:
-                raise
-            log(f"{table}: the locks its drop needs were not had in {tries} tries;"
-                f" again in {MOVE_PAUSE} s")
-            time.sleep(MOVE_PAUSE)
-            attempt += 1
+    in rounds; when they are not had, the table stays for the next run."""
+    def attempt() -> None:
+        with psycopg.connect(url) as c:
+            refs = [r for (r,) in c.execute(
+                "select distinct confrelid::regclass::text from pg_catalog.pg_constraint"
+                " where conrelid = %s::regclass and contype = 'f'", (table,)).fetchall()]
+            c.execute("select jobs_private.lock_tables_briefly(%s::regclass[],"
+                      " 'access exclusive', %s)", ([table, *refs], tries))
+            c.execute(f"drop table {table}")
+
+    in_rounds(attempt, f"dropping {table}", log)
+
+
+def detach(url: str, part: str, log: Callable[[str], None], tries: int) -> str:
+    """jobs_private.retire_detach in rounds: the partition out of jobs under one brief lock;
+    answers the detached table's new name."""
+    def attempt() -> str:
+        with psycopg.connect(url) as c:
+            return c.execute("select jobs_private.retire_detach(%s::regclass, %s)",
+                             (part, tries)).fetchone()[0]
+
+    return in_rounds(attempt, f"detaching {part}", log)
 
 
 def retire(url: str, dest: str, older_than: str, log: Callable[[str], None],
@@ -66,13 +67,13 @@ def retire(url: str, dest: str, older_than: str, log: Callable[[str], None],
     """Retire every sealed partition older than `older_than`; answers a line per partition."""
     done: list[str] = []
     with psycopg.connect(url, autocommit=True) as c:
-        if c.execute("select to_regprocedure('jobs_private.retire_partition(regclass,"
-                     " interval)')").fetchone()[0] is None:
+        if c.execute("select to_regprocedure('jobs_private.retire_detach(regclass,"
+                     " integer)')").fetchone()[0] is None:
             raise errors.UserError(
-                "this database has no jobs_private.retire_partition: bring it to jobsdb 1.8.0"
+                "this database has no jobs_private.retire_detach: bring it to jobsdb 1.9.0"
                 " or later first (jobsdb migrate)", exit_code=errors.PENDING)
-        # a detach an interrupted run left pending: its partition was exported, checked and
-        # made ready first, so it is finished and dropped
+        # a detach an interrupted run of an earlier release's command left pending: its
+        # partition was exported, checked and made ready first, so it is finished and dropped
         for (part,) in c.execute(
                 "select inhrelid::regclass::text from pg_catalog.pg_inherits"
                 " where inhparent = 'public.jobs'::regclass and inhdetachpending").fetchall():
@@ -97,12 +98,8 @@ def retire(url: str, dest: str, older_than: str, log: Callable[[str], None],
                             history.Fingerprint(manifest.rows, manifest.checksum,
                                                 manifest.min_id, manifest.max_id),
                             f"{where} (exported just before)")
-        log(f"{part}: detaching it concurrently")
-        # renamed at once, so that nothing takes the detached table for a seal's copy
-        gone = part.replace(".jobs_upto_", ".jobs_retired_")
-        with psycopg.connect(url, autocommit=True) as c:
-            c.execute(f"alter table public.jobs detach partition {part} concurrently")
-            c.execute(f"alter table {part} rename to {gone.split('.')[1]}")
+        log(f"{part}: detaching it")
+        gone = detach(url, part, log, tries)
         log(f"{gone}: dropping it")
         drop(url, gone, log, tries)
         refs = ", ".join(f"{t} {n}" for t, n in sorted(got["references"].items()))
@@ -111,4 +108,10 @@ def retire(url: str, dest: str, older_than: str, log: Callable[[str], None],
     if not due:
         done.append(f"nothing to retire: no sealed partition's newest job is older than"
                     f" {older_than}")
+    # the keys into jobs a detach added back NOT VALID (this run's or an interrupted one's):
+    # each check reads its table, under no lock writes wait for
+    with psycopg.connect(url, autocommit=True) as c:
+        keys = c.execute("select jobs_private.seal_check_keys()").fetchone()[0]
+    if keys:
+        done.append(f"foreign keys into jobs checked: {', '.join(keys)}")
     return done

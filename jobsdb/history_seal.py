@@ -8,14 +8,16 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import psycopg
 
 from jobsdb import errors
 
+T = TypeVar("T")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 LOCK_TRIES = 200
-MOVE_ATTEMPTS, MOVE_PAUSE = 3, 5
+ROUNDS, ROUND_PAUSE = 3, 5
 
 
 def interval(text: str) -> str:
@@ -27,20 +29,18 @@ def interval(text: str) -> str:
     return f"{m.group(1)} {UNITS[m.group(2)]}"
 
 
-def _move(c: psycopg.Connection, prep: dict, tries: int, log: Callable[[str], None]) -> int:
-    """seal_move, again after a pause when its brief lock could not be had (nothing changed:
-    the copy and the bound stay for the next try); the last refusal is the command's."""
-    attempt = 1
-    while True:
+def in_rounds(attempt: Callable[[], T], what: str, log: Callable[[str], None]) -> T:
+    """attempt() again after a pause when its brief locks could not be had (55P03: it changed
+    nothing); the last refusal is the command's."""
+    for n in range(1, ROUNDS + 1):
         try:
-            return c.execute("select jobs_private.seal_move(%s::regclass, %s::uuid, %s, %s)",
-                             (prep["copy"], prep["cut"], prep["copied"], tries)).fetchone()[0]
+            return attempt()
         except psycopg.errors.LockNotAvailable:
-            if attempt == MOVE_ATTEMPTS:
+            if n == ROUNDS:
                 raise
-            log(f"the move's brief lock was not had in {tries} tries; again in {MOVE_PAUSE} s")
-            time.sleep(MOVE_PAUSE)
-            attempt += 1
+            log(f"{what}: its brief locks were not had; again in {ROUND_PAUSE} s")
+            time.sleep(ROUND_PAUSE)
+    raise AssertionError("unreachable")
 
 
 def seal(url: str, older_than: str, log: Callable[[str], None], tries: int = LOCK_TRIES) -> str:
@@ -64,7 +64,9 @@ def seal(url: str, older_than: str, log: Callable[[str], None], tries: int = LOC
         log(f"bounding the hot leaf at {prep['cut']}")
         c.execute("select jobs_private.seal_bound(%s::uuid, %s)", (prep["cut"], tries))
         log(f"moving {prep['copied']} jobs into {prep['copy']}")
-        moved = _move(c, prep, tries, log)
+        moved = in_rounds(lambda: c.execute(
+            "select jobs_private.seal_move(%s::regclass, %s::uuid, %s, %s)",
+            (prep["copy"], prep["cut"], prep["copied"], tries)).fetchone()[0], "the move", log)
         log("checking the foreign keys into jobs")
         keys = c.execute("select jobs_private.seal_check_keys()").fetchone()[0]
     return (f"sealed {moved} jobs into {prep['copy']} (ids below {prep['cut']});"

@@ -20,12 +20,17 @@ begin
 end
 $jobsdb_guard$;
 
--- jobsdb 1.8.0 -> 1.9.0: the seal's brief locks hold on a busy database. They first wait for
--- SHARE UPDATE EXCLUSIVE (jobs_private.lock_tables_briefly), which no query of the queue
--- conflicts with, past deadlock_timeout: PostgreSQL then cancels an autovacuum holding the
--- table. Autovacuum runs on the hot leaf after every seal's delete, for minutes at 10 million
--- jobs, and the seal's 20 ms tries never outwaited it (the bench's second seal in a row failed
--- with 55P03). No table changes.
+-- jobsdb 1.8.0 -> 1.9.0: maintenance of sealed history that holds on a busy database.
+-- * The brief locks of the seal and the retirement (jobs_private.lock_tables_briefly) first
+--   wait for SHARE UPDATE EXCLUSIVE, which no query of the queue conflicts with, past
+--   deadlock_timeout: PostgreSQL then cancels an autovacuum holding the table. Autovacuum runs
+--   on the hot leaf after every seal's delete, for minutes at 10 million jobs, and the 20 ms
+--   tries never outwaited it (the bench's second seal in a row failed with 55P03).
+-- * A retired partition leaves jobs under one brief lock (jobs_private.retire_detach, the keys
+--   into jobs dropped and added back NOT VALID around a plain detach) instead of DETACH ...
+--   CONCURRENTLY, whose check of the outputs held SHARE on images_videos for 0.5 s at 10
+--   million jobs while job_callback waited. Its lock set, jobs_private.jobs_ddl_locks, is the
+--   seal's move's, now shared. No table changes.
 -- jobsdb:source functions/private/lock_tables_briefly.sql
 -- Locks on the given tables in `mode` (access exclusive, or share row exclusive: what adding a
 -- foreign key takes on the table it references) for the rest of the transaction, for DDL on
@@ -105,6 +110,265 @@ $$;
 comment on function jobs_private.lock_tables_briefly(regclass[], text, integer) is
 'Locks on the tables in share update exclusive mode (waiting up to deadlock_timeout + 2 s, which cancels an autovacuum and stalls no query), then in the mode (access exclusive or share row exclusive), in tries of at most 20 ms for the first table and 5 ms for each other one, with up to 100 ms between them, so that no waiting lock request stalls the queue; answers the tries taken, 55P03 when the first wait or all tries failed. For the owner role.';
 revoke all on function jobs_private.lock_tables_briefly(regclass[], text, integer)
+from public, anon, authenticated, service_role;
+-- jobsdb:source functions/private/jobs_ddl_locks.sql
+-- The tables a change of public.jobs' partitions (the seal's move, the retirement's detach)
+-- locks, busiest first, for jobs_private.lock_tables_briefly: the hot leaf, jobs, `also` (the
+-- seal's copy; null for none), jobs' other partitions, the tables referencing jobs (their keys
+-- are dropped and added back) and those jobs references (attaching or detaching a partition
+-- adds or drops its own keys' triggers on them). Taking them all in the timed tries leaves no
+-- untimed wait behind the queue, which could deadlock with it. For the owner role.
+create or replace function jobs_private.jobs_ddl_locks(also regclass)
+returns regclass[]
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+    select pg_catalog.array_agg(t.r order by t.o)
+    from (
+        select 'jobs_private.jobs_hot'::pg_catalog.regclass as r, 0 as o
+        union all
+        select 'public.jobs'::pg_catalog.regclass, 1
+        union all
+        select also, 2 where also is not null
+        union all
+        select i.inhrelid::pg_catalog.regclass, 3 from pg_catalog.pg_inherits as i
+        where
+            i.inhparent = 'public.jobs'::pg_catalog.regclass
+            and i.inhrelid <> 'jobs_private.jobs_hot'::pg_catalog.regclass
+        union all
+        select distinct c.conrelid::pg_catalog.regclass, 4 from pg_catalog.pg_constraint as c
+        where
+            c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and c.conparentid = 0
+        union all
+        select distinct c.confrelid::pg_catalog.regclass, 5 from pg_catalog.pg_constraint as c
+        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+    ) as t;
+$$;
+comment on function jobs_private.jobs_ddl_locks(regclass) is
+'The tables a change of jobs'' partitions locks, busiest first: the hot leaf, jobs, also, the other partitions, the tables referencing jobs and those jobs references. For the owner role (the seal, the retirement).';
+revoke all on function jobs_private.jobs_ddl_locks(regclass)
+from public, anon, authenticated, service_role;
+-- jobsdb:source functions/private/seal_move.sql
+-- Step 4 of the seal of job history (functions/private/seal_prepare.sql says what the seal is):
+-- the copied rows leave the hot leaf and the copy becomes the partition below it, in one
+-- transaction whose only lock the queue waits for is the last, brief one.
+-- * The copy's foreign keys are checked (reads: no lock writes wait for).
+-- * The rows are deleted from the leaf in replica mode, so no trigger and no foreign key
+--   action fires: they move, nothing is deleted (no tombstone, no metrics mark, outputs keep
+--   their job_id). Refused (40001, nothing moved) unless every deleted row is finished and
+--   unchanged since the copy, and they are as many as were copied.
+-- * The leaf's CHECK (id >= cut) is validated: a read, no lock writes wait for.
+-- * Under jobs_private.lock_tables_briefly (jobs_private.jobs_ddl_locks: the leaf, jobs, the
+--   copy, the other partitions, the tables referencing jobs and those jobs references): the
+--   foreign keys into jobs are dropped, the leaf is detached and attached again as
+--   [cut, MAXVALUE), the copy attached as [low, cut), and the keys added back NOT VALID
+--   (seal_check_keys checks them). PostgreSQL refuses to detach a partition whose rows another
+--   table references, so the keys go for that moment; they are back before the transaction
+--   commits, and nobody sees them missing. Each attach finds its range implied by a
+--   validated CHECK and reads no row.
+-- Replica mode needs a superuser or, on hosted Supabase, the privileged role postgres, for
+-- which supautils allows session_replication_role as a SET statement only (not set_config).
+-- Answers the number of jobs moved. For the owner role.
+create or replace function jobs_private.seal_move(copy regclass, cut uuid, copied bigint, lock_tries integer)
+returns bigint
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_low uuid := jobs_private.seal_low_bound();
+    v_range text;
+    v_moved bigint;
+    v_unfinished bigint;
+    v_changed bigint;
+    v_keys text [] := '{}'::text [];
+    r record;
+begin
+    if not exists (
+        select from pg_catalog.pg_class as c
+        where c.oid = copy and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
+            and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
+    ) or not exists (
+        select from pg_catalog.pg_constraint as c
+        where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
+            and c.conname = 'jobs_hot_seal_bound'
+    ) or exists (
+        select from pg_catalog.pg_constraint as c
+        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and not exists (
+                select from pg_catalog.pg_constraint as o
+                where o.conrelid = copy and o.conname = c.conname
+            )
+    ) then
+        raise exception using
+            errcode = '55000',
+            message = pg_catalog.format(
+                '%s is not a copy prepared by seal_prepare, seal_keys and seal_bound', copy
+            ),
+            hint = 'Run jobsdb history seal: it prepares the copy first.';
+    end if;
+    v_range := pg_catalog.format(
+        'id < %L%s', cut,
+        case when v_low is null then '' else pg_catalog.format(' and id >= %L', v_low) end
+    );
+    -- the copy's own keys, so that attaching it checks nothing under the lock
+    for r in
+        select c.conname from pg_catalog.pg_constraint as c
+        where c.conrelid = copy and c.contype = 'f' and not c.convalidated
+    loop
+        execute pg_catalog.format('alter table %s validate constraint %I', copy, r.conname);
+    end loop;
+
+    set local session_replication_role = replica;
+    execute pg_catalog.format(
+        'with d as (delete from jobs_private.jobs_hot where %s'
+        ' returning id, updated_at, status)'
+        ' select pg_catalog.count(*),'
+        ' pg_catalog.count(*) filter (where d.status in (''queued'', ''processing'')),'
+        ' pg_catalog.count(*) filter (where s.id is null'
+        ' or s.updated_at is distinct from d.updated_at)'
+        ' from d left join %s as s on s.id = d.id',
+        v_range, copy
+    ) into v_moved, v_unfinished, v_changed;
+    set local session_replication_role = origin;
+    if v_moved <> copied or v_unfinished > 0 or v_changed > 0 then
+        raise exception using
+            errcode = '40001',
+            message = pg_catalog.format(
+                'jobs changed while they were sealed: %s copied, %s to move, %s unfinished, '
+                '%s changed since the copy', copied, v_moved, v_unfinished, v_changed
+            ),
+            hint = 'Nothing moved; run the seal again.';
+    end if;
+    alter table jobs_private.jobs_hot validate constraint jobs_hot_seal_bound;
+
+    perform jobs_private.lock_tables_briefly(
+        jobs_private.jobs_ddl_locks(copy), 'access exclusive', lock_tries
+    );
+    for r in
+        select c.conname, c.conrelid::pg_catalog.regclass::text as tab,
+            pg_catalog.pg_get_constraintdef(c.oid) as def
+        from pg_catalog.pg_constraint as c
+        where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and c.conparentid = 0
+        order by c.conname
+    loop
+        execute pg_catalog.format('alter table %s drop constraint %I', r.tab, r.conname);
+        v_keys := v_keys || pg_catalog.format(
+            'alter table %s add constraint %I %s not valid', r.tab, r.conname, r.def
+        );
+    end loop;
+    alter table public.jobs detach partition jobs_private.jobs_hot;
+    execute pg_catalog.format(
+        'alter table public.jobs attach partition jobs_private.jobs_hot'
+        ' for values from (%L) to (maxvalue)', cut
+    );
+    execute pg_catalog.format(
+        'alter table public.jobs attach partition %s for values from (%s) to (%L)',
+        copy, coalesce(pg_catalog.quote_literal(v_low), 'minvalue'), cut
+    );
+    for i in 1..coalesce(pg_catalog.array_length(v_keys, 1), 0) loop
+        execute v_keys[i];
+    end loop;
+    alter table jobs_private.jobs_hot drop constraint jobs_hot_seal_bound;
+    return v_moved;
+end;
+$$;
+comment on function jobs_private.seal_move(regclass, uuid, bigint, integer) is
+'Step 4 of the seal of job history: the copied jobs leave the hot leaf (replica mode: they move, no trigger fires) and the copy becomes its partition below it, under one brief lock; answers the jobs moved, 40001 (nothing moved) if any changed since the copy. For the owner role (jobsdb history seal).';
+revoke all on function jobs_private.seal_move(regclass, uuid, bigint, integer)
+from public, anon, authenticated, service_role;
+-- jobsdb:source functions/private/retire_detach.sql
+-- Retention by whole partitions, after jobs_private.retire_partition: the sealed partition
+-- leaves public.jobs under one brief lock, renamed jobs_private.jobs_retired_<suffix> (so that
+-- nothing takes it for a seal's copy), for `jobsdb history retire` to drop. Not DETACH ...
+-- CONCURRENTLY: its check that no row references the partition holds SHARE on each referencing
+-- table while it reads, and the writers of outputs (job_callback) waited 0.5 s for a partition
+-- of 390,000 jobs at 10 million, a wait that grows with the partition. Here, under
+-- jobs_private.lock_tables_briefly (jobs_private.jobs_ddl_locks), each table referencing jobs
+-- is checked for rows in the partition's id range (retire_partition removed them; a row added
+-- since refuses this, 55000, nothing changed) through its index on the key, the foreign keys
+-- into jobs are dropped, the partition is detached and the keys are added back NOT VALID
+-- (jobs_private.seal_check_keys checks them later, reading each referencing table, under no
+-- lock writes wait for). A key without an index is read whole under the lock: index it.
+-- Answers the detached table's name. For the owner role.
+create or replace function jobs_private.retire_detach(part regclass, lock_tries integer)
+returns text
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_name text;
+    v_low uuid;
+    v_high uuid;
+    v_found boolean;
+    v_keys text [] := '{}'::text [];
+    r record;
+begin
+    select c.relname into v_name
+    from pg_catalog.pg_inherits as i
+    inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
+    where i.inhrelid = part and i.inhparent = 'public.jobs'::pg_catalog.regclass
+        and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
+        and c.relname like 'jobs\_upto\_%' and not i.inhdetachpending;
+    if v_name is null then
+        raise exception using
+            errcode = '55000',
+            message = pg_catalog.format('%s is not a sealed partition of public.jobs', part),
+            hint = 'Only partitions made by jobsdb history seal leave by retention; the hot '
+            'leaf never does.';
+    end if;
+    execute pg_catalog.format(
+        'select (select id from %1$s order by id limit 1),'
+        ' (select id from %1$s order by id desc limit 1)', part
+    ) into v_low, v_high;
+
+    perform jobs_private.lock_tables_briefly(
+        jobs_private.jobs_ddl_locks(null), 'access exclusive', lock_tries
+    );
+    for r in
+        select c.conrelid::pg_catalog.regclass::text as tab, c.conname,
+            pg_catalog.pg_get_constraintdef(c.oid) as def,
+            (select a.attname from pg_catalog.pg_attribute as a
+                where a.attrelid = c.conrelid and a.attnum = c.conkey[1]) as col
+        from pg_catalog.pg_constraint as c
+        where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and c.conparentid = 0
+        order by 1, 2
+    loop
+        if v_low is not null then
+            execute pg_catalog.format(
+                'select exists (select from %s where %I between $1 and $2)', r.tab, r.col
+            ) into v_found using v_low, v_high;
+            if v_found then
+                raise exception using
+                    errcode = '55000',
+                    message = pg_catalog.format(
+                        'rows of %s reference jobs of %s again', r.tab, part
+                    ),
+                    hint = 'Added since they were handled: run jobsdb history retire again.';
+            end if;
+        end if;
+        execute pg_catalog.format('alter table %s drop constraint %I', r.tab, r.conname);
+        v_keys := v_keys || pg_catalog.format(
+            'alter table %s add constraint %I %s not valid', r.tab, r.conname, r.def
+        );
+    end loop;
+    execute pg_catalog.format('alter table public.jobs detach partition %s', part);
+    for i in 1..coalesce(pg_catalog.array_length(v_keys, 1), 0) loop
+        execute v_keys[i];
+    end loop;
+    v_name := pg_catalog.replace(v_name, 'jobs_upto_', 'jobs_retired_');
+    execute pg_catalog.format('alter table %s rename to %I', part, v_name);
+    return 'jobs_private.' || v_name;
+end;
+$$;
+comment on function jobs_private.retire_detach(regclass, integer) is
+'Retention: a sealed partition made ready by retire_partition detached from jobs under one brief lock (the keys into jobs dropped and added back NOT VALID, refused with 55000 if a row references its jobs again) and renamed jobs_retired_*; answers its name, for the command to drop. For the owner role (jobsdb history retire).';
+revoke all on function jobs_private.retire_detach(regclass, integer)
 from public, anon, authenticated, service_role;
 
 

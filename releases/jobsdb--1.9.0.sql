@@ -2778,6 +2778,46 @@ comment on function jobs_private.lock_tables_briefly(regclass[], text, integer) 
 revoke all on function jobs_private.lock_tables_briefly(regclass[], text, integer)
 from public, anon, authenticated, service_role;
 
+-- jobsdb:source functions/private/jobs_ddl_locks.sql
+-- The tables a change of public.jobs' partitions (the seal's move, the retirement's detach)
+-- locks, busiest first, for jobs_private.lock_tables_briefly: the hot leaf, jobs, `also` (the
+-- seal's copy; null for none), jobs' other partitions, the tables referencing jobs (their keys
+-- are dropped and added back) and those jobs references (attaching or detaching a partition
+-- adds or drops its own keys' triggers on them). Taking them all in the timed tries leaves no
+-- untimed wait behind the queue, which could deadlock with it. For the owner role.
+create function jobs_private.jobs_ddl_locks(also regclass)
+returns regclass[]
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+    select pg_catalog.array_agg(t.r order by t.o)
+    from (
+        select 'jobs_private.jobs_hot'::pg_catalog.regclass as r, 0 as o
+        union all
+        select 'public.jobs'::pg_catalog.regclass, 1
+        union all
+        select also, 2 where also is not null
+        union all
+        select i.inhrelid::pg_catalog.regclass, 3 from pg_catalog.pg_inherits as i
+        where
+            i.inhparent = 'public.jobs'::pg_catalog.regclass
+            and i.inhrelid <> 'jobs_private.jobs_hot'::pg_catalog.regclass
+        union all
+        select distinct c.conrelid::pg_catalog.regclass, 4 from pg_catalog.pg_constraint as c
+        where
+            c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and c.conparentid = 0
+        union all
+        select distinct c.confrelid::pg_catalog.regclass, 5 from pg_catalog.pg_constraint as c
+        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+    ) as t;
+$$;
+comment on function jobs_private.jobs_ddl_locks(regclass) is
+'The tables a change of jobs'' partitions locks, busiest first: the hot leaf, jobs, also, the other partitions, the tables referencing jobs and those jobs references. For the owner role (the seal, the retirement).';
+revoke all on function jobs_private.jobs_ddl_locks(regclass)
+from public, anon, authenticated, service_role;
+
 -- jobsdb:source functions/private/seal_low_bound.sql
 -- The hot leaf's lower bound, null when it is MINVALUE (read from the catalog: the leaf's
 -- partition bound is the only place it is kept).
@@ -3092,12 +3132,13 @@ from public, anon, authenticated, service_role;
 --   their job_id). Refused (40001, nothing moved) unless every deleted row is finished and
 --   unchanged since the copy, and they are as many as were copied.
 -- * The leaf's CHECK (id >= cut) is validated: a read, no lock writes wait for.
--- * Under jobs_private.lock_tables_briefly (the leaf, jobs, its other partitions, the copy, the
---   tables referencing jobs and those jobs references): the foreign keys into jobs are
---   dropped, the leaf is detached and attached again as [cut, MAXVALUE), the copy attached as
---   [low, cut), and the keys added back NOT VALID (seal_check_keys checks them). PostgreSQL refuses to detach a partition whose rows
---   another table references, so the keys go for that moment; they are back before the
---   transaction commits, and nobody sees them missing. Each attach finds its range implied by a
+-- * Under jobs_private.lock_tables_briefly (jobs_private.jobs_ddl_locks: the leaf, jobs, the
+--   copy, the other partitions, the tables referencing jobs and those jobs references): the
+--   foreign keys into jobs are dropped, the leaf is detached and attached again as
+--   [cut, MAXVALUE), the copy attached as [low, cut), and the keys added back NOT VALID
+--   (seal_check_keys checks them). PostgreSQL refuses to detach a partition whose rows another
+--   table references, so the keys go for that moment; they are back before the transaction
+--   commits, and nobody sees them missing. Each attach finds its range implied by a
 --   validated CHECK and reads no row.
 -- Replica mode needs a superuser or, on hosted Supabase, the privileged role postgres, for
 -- which supautils allows session_replication_role as a SET statement only (not set_config).
@@ -3115,7 +3156,6 @@ declare
     v_unfinished bigint;
     v_changed bigint;
     v_keys text [] := '{}'::text [];
-    v_locked regclass [];
     r record;
 begin
     if not exists (
@@ -3176,27 +3216,9 @@ begin
     end if;
     alter table jobs_private.jobs_hot validate constraint jobs_hot_seal_bound;
 
-    select pg_catalog.array_agg(t.r order by t.o) into v_locked
-    from (
-        select 'jobs_private.jobs_hot'::pg_catalog.regclass as r, 0 as o
-        union all select 'public.jobs'::pg_catalog.regclass, 1
-        union all select copy, 2
-        union all
-        select i.inhrelid::pg_catalog.regclass, 3 from pg_catalog.pg_inherits as i
-        where i.inhparent = 'public.jobs'::pg_catalog.regclass
-            and i.inhrelid <> 'jobs_private.jobs_hot'::pg_catalog.regclass
-        union all
-        select distinct c.conrelid::pg_catalog.regclass, 4 from pg_catalog.pg_constraint as c
-        where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
-            and c.conparentid = 0
-        -- attaching the copy drops its own foreign keys' triggers on the tables they
-        -- reference (the parent's serve it), which locks those tables too: taken here, in the
-        -- timed tries, so that no untimed wait behind the queue can deadlock with it
-        union all
-        select distinct c.confrelid::pg_catalog.regclass, 5 from pg_catalog.pg_constraint as c
-        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
-    ) as t;
-    perform jobs_private.lock_tables_briefly(v_locked, 'access exclusive', lock_tries);
+    perform jobs_private.lock_tables_briefly(
+        jobs_private.jobs_ddl_locks(copy), 'access exclusive', lock_tries
+    );
     for r in
         select c.conname, c.conrelid::pg_catalog.regclass::text as tab,
             pg_catalog.pg_get_constraintdef(c.oid) as def
@@ -3492,6 +3514,97 @@ $$;
 comment on function jobs_private.retire_partition(regclass, interval) is
 'Retention: a sealed partition of jobs whose newest job is older than older_than made ready to be detached and dropped (after its export): the rows referencing its jobs handled by each foreign key''s ON DELETE action (55000 if one refuses), tombstones and stale metric hours recorded as for a delete; answers {jobs, newest, references}. For the owner role (jobsdb history retire).';
 revoke all on function jobs_private.retire_partition(regclass, interval)
+from public, anon, authenticated, service_role;
+
+-- jobsdb:source functions/private/retire_detach.sql
+-- Retention by whole partitions, after jobs_private.retire_partition: the sealed partition
+-- leaves public.jobs under one brief lock, renamed jobs_private.jobs_retired_<suffix> (so that
+-- nothing takes it for a seal's copy), for `jobsdb history retire` to drop. Not DETACH ...
+-- CONCURRENTLY: its check that no row references the partition holds SHARE on each referencing
+-- table while it reads, and the writers of outputs (job_callback) waited 0.5 s for a partition
+-- of 390,000 jobs at 10 million, a wait that grows with the partition. Here, under
+-- jobs_private.lock_tables_briefly (jobs_private.jobs_ddl_locks), each table referencing jobs
+-- is checked for rows in the partition's id range (retire_partition removed them; a row added
+-- since refuses this, 55000, nothing changed) through its index on the key, the foreign keys
+-- into jobs are dropped, the partition is detached and the keys are added back NOT VALID
+-- (jobs_private.seal_check_keys checks them later, reading each referencing table, under no
+-- lock writes wait for). A key without an index is read whole under the lock: index it.
+-- Answers the detached table's name. For the owner role.
+create function jobs_private.retire_detach(part regclass, lock_tries integer)
+returns text
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_name text;
+    v_low uuid;
+    v_high uuid;
+    v_found boolean;
+    v_keys text [] := '{}'::text [];
+    r record;
+begin
+    select c.relname into v_name
+    from pg_catalog.pg_inherits as i
+    inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
+    where i.inhrelid = part and i.inhparent = 'public.jobs'::pg_catalog.regclass
+        and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
+        and c.relname like 'jobs\_upto\_%' and not i.inhdetachpending;
+    if v_name is null then
+        raise exception using
+            errcode = '55000',
+            message = pg_catalog.format('%s is not a sealed partition of public.jobs', part),
+            hint = 'Only partitions made by jobsdb history seal leave by retention; the hot '
+            'leaf never does.';
+    end if;
+    execute pg_catalog.format(
+        'select (select id from %1$s order by id limit 1),'
+        ' (select id from %1$s order by id desc limit 1)', part
+    ) into v_low, v_high;
+
+    perform jobs_private.lock_tables_briefly(
+        jobs_private.jobs_ddl_locks(null), 'access exclusive', lock_tries
+    );
+    for r in
+        select c.conrelid::pg_catalog.regclass::text as tab, c.conname,
+            pg_catalog.pg_get_constraintdef(c.oid) as def,
+            (select a.attname from pg_catalog.pg_attribute as a
+                where a.attrelid = c.conrelid and a.attnum = c.conkey[1]) as col
+        from pg_catalog.pg_constraint as c
+        where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and c.conparentid = 0
+        order by 1, 2
+    loop
+        if v_low is not null then
+            execute pg_catalog.format(
+                'select exists (select from %s where %I between $1 and $2)', r.tab, r.col
+            ) into v_found using v_low, v_high;
+            if v_found then
+                raise exception using
+                    errcode = '55000',
+                    message = pg_catalog.format(
+                        'rows of %s reference jobs of %s again', r.tab, part
+                    ),
+                    hint = 'Added since they were handled: run jobsdb history retire again.';
+            end if;
+        end if;
+        execute pg_catalog.format('alter table %s drop constraint %I', r.tab, r.conname);
+        v_keys := v_keys || pg_catalog.format(
+            'alter table %s add constraint %I %s not valid', r.tab, r.conname, r.def
+        );
+    end loop;
+    execute pg_catalog.format('alter table public.jobs detach partition %s', part);
+    for i in 1..coalesce(pg_catalog.array_length(v_keys, 1), 0) loop
+        execute v_keys[i];
+    end loop;
+    v_name := pg_catalog.replace(v_name, 'jobs_upto_', 'jobs_retired_');
+    execute pg_catalog.format('alter table %s rename to %I', part, v_name);
+    return 'jobs_private.' || v_name;
+end;
+$$;
+comment on function jobs_private.retire_detach(regclass, integer) is
+'Retention: a sealed partition made ready by retire_partition detached from jobs under one brief lock (the keys into jobs dropped and added back NOT VALID, refused with 55000 if a row references its jobs again) and renamed jobs_retired_*; answers its name, for the command to drop. For the owner role (jobsdb history retire).';
+revoke all on function jobs_private.retire_detach(regclass, integer)
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/jobs_api/queue_job.sql

@@ -7,12 +7,13 @@
 --   their job_id). Refused (40001, nothing moved) unless every deleted row is finished and
 --   unchanged since the copy, and they are as many as were copied.
 -- * The leaf's CHECK (id >= cut) is validated: a read, no lock writes wait for.
--- * Under jobs_private.lock_tables_briefly (the leaf, jobs, its other partitions, the copy, the
---   tables referencing jobs and those jobs references): the foreign keys into jobs are
---   dropped, the leaf is detached and attached again as [cut, MAXVALUE), the copy attached as
---   [low, cut), and the keys added back NOT VALID (seal_check_keys checks them). PostgreSQL refuses to detach a partition whose rows
---   another table references, so the keys go for that moment; they are back before the
---   transaction commits, and nobody sees them missing. Each attach finds its range implied by a
+-- * Under jobs_private.lock_tables_briefly (jobs_private.jobs_ddl_locks: the leaf, jobs, the
+--   copy, the other partitions, the tables referencing jobs and those jobs references): the
+--   foreign keys into jobs are dropped, the leaf is detached and attached again as
+--   [cut, MAXVALUE), the copy attached as [low, cut), and the keys added back NOT VALID
+--   (seal_check_keys checks them). PostgreSQL refuses to detach a partition whose rows another
+--   table references, so the keys go for that moment; they are back before the transaction
+--   commits, and nobody sees them missing. Each attach finds its range implied by a
 --   validated CHECK and reads no row.
 -- Replica mode needs a superuser or, on hosted Supabase, the privileged role postgres, for
 -- which supautils allows session_replication_role as a SET statement only (not set_config).
@@ -30,7 +31,6 @@ declare
     v_unfinished bigint;
     v_changed bigint;
     v_keys text [] := '{}'::text [];
-    v_locked regclass [];
     r record;
 begin
     if not exists (
@@ -91,27 +91,9 @@ begin
     end if;
     alter table jobs_private.jobs_hot validate constraint jobs_hot_seal_bound;
 
-    select pg_catalog.array_agg(t.r order by t.o) into v_locked
-    from (
-        select 'jobs_private.jobs_hot'::pg_catalog.regclass as r, 0 as o
-        union all select 'public.jobs'::pg_catalog.regclass, 1
-        union all select copy, 2
-        union all
-        select i.inhrelid::pg_catalog.regclass, 3 from pg_catalog.pg_inherits as i
-        where i.inhparent = 'public.jobs'::pg_catalog.regclass
-            and i.inhrelid <> 'jobs_private.jobs_hot'::pg_catalog.regclass
-        union all
-        select distinct c.conrelid::pg_catalog.regclass, 4 from pg_catalog.pg_constraint as c
-        where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
-            and c.conparentid = 0
-        -- attaching the copy drops its own foreign keys' triggers on the tables they
-        -- reference (the parent's serve it), which locks those tables too: taken here, in the
-        -- timed tries, so that no untimed wait behind the queue can deadlock with it
-        union all
-        select distinct c.confrelid::pg_catalog.regclass, 5 from pg_catalog.pg_constraint as c
-        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
-    ) as t;
-    perform jobs_private.lock_tables_briefly(v_locked, 'access exclusive', lock_tries);
+    perform jobs_private.lock_tables_briefly(
+        jobs_private.jobs_ddl_locks(copy), 'access exclusive', lock_tries
+    );
     for r in
         select c.conname, c.conrelid::pg_catalog.regclass::text as tab,
             pg_catalog.pg_get_constraintdef(c.oid) as def

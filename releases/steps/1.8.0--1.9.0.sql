@@ -1,7 +1,15 @@
--- jobsdb 1.8.0 -> 1.9.0: the seal's brief locks hold on a busy database. They first wait for
--- SHARE UPDATE EXCLUSIVE (jobs_private.lock_tables_briefly), which no query of the queue
--- conflicts with, past deadlock_timeout: PostgreSQL then cancels an autovacuum holding the
--- table. Autovacuum runs on the hot leaf after every seal's delete, for minutes at 10 million
--- jobs, and the seal's 20 ms tries never outwaited it (the bench's second seal in a row failed
--- with 55P03). No table changes.
+-- jobsdb 1.8.0 -> 1.9.0: maintenance of sealed history that holds on a busy database.
+-- * The brief locks of the seal and the retirement (jobs_private.lock_tables_briefly) first
+--   wait for SHARE UPDATE EXCLUSIVE, which no query of the queue conflicts with, past
+--   deadlock_timeout: PostgreSQL then cancels an autovacuum holding the table. Autovacuum runs
+--   on the hot leaf after every seal's delete, for minutes at 10 million jobs, and the 20 ms
+--   tries never outwaited it (the bench's second seal in a row failed with 55P03).
+-- * A retired partition leaves jobs under one brief lock (jobs_private.retire_detach, the keys
+--   into jobs dropped and added back NOT VALID around a plain detach) instead of DETACH ...
+--   CONCURRENTLY, whose check of the outputs held SHARE on images_videos for 0.5 s at 10
+--   million jobs while job_callback waited. Its lock set, jobs_private.jobs_ddl_locks, is the
+--   seal's move's, now shared. No table changes.
 -- jobsdb:apply functions/private/lock_tables_briefly.sql
+-- jobsdb:apply functions/private/jobs_ddl_locks.sql
+-- jobsdb:apply functions/private/seal_move.sql
+-- jobsdb:apply functions/private/retire_detach.sql

@@ -9,17 +9,23 @@ On the sealed database of test_seal_history:
   partition is untouched;
 * a project table whose key refuses deletes (no action) and references a job of the partition
   stops it: 55000 naming the table, exit 11, and nothing of the database changed;
-* a detach killed while it waits is finished by the next run.
+* the detach (one brief lock, the keys into jobs dropped and added back NOT VALID) and the drop
+  never make the queue wait behind a reader of a table they change; refused (55P03), they
+  leave the partition for the next run, which also drops a table left detached and checks the
+  keys; a row referencing the partition's jobs again stops the detach;
+* a detach an earlier release's command left pending is finished by the next run.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import duckdb
 import psycopg
+import pytest
 from test_cli_errors import jobsdb, one_error_line
 from test_seal_history import db, partitions, seal, unfinished_db  # noqa: F401 (fixtures)
 
@@ -102,16 +108,23 @@ def test_a_key_refusing_deletes_stops_retirement_and_changes_nothing(db: str,  #
         assert c.execute(f"select count(*) from {part}").fetchone()[0] == len(ids)
 
 
-def test_a_detach_killed_while_it_waits_is_finished_by_the_next_run(db: str,  # noqa: F811
-                                                                    tmp_path: Path) -> None:
+def test_a_detach_an_earlier_command_left_pending_is_finished_by_the_next_run(
+        db: str, tmp_path: Path) -> None:  # noqa: F811
+    # 1.8.0's command detached concurrently; killed while that waited, it left the detach
+    # pending (its partition was exported and made ready first)
     part, _ = sealed(db)
+    with psycopg.connect(db) as c:
+        c.execute("select jobs_private.retire_partition(%s::regclass, '5 days')", (part,))
     holder = psycopg.connect(db)
     try:
         # an open transaction that read the partition: DETACH CONCURRENTLY waits for it
         holder.execute(f"select count(*) from {part}")
-        box: list[object] = []
-        t = threading.Thread(target=lambda: box.append(retire(db, tmp_path, "--older-than",
-                                                              "5d")))
+
+        def detach() -> None:
+            with psycopg.connect(db, autocommit=True) as c, suppress(psycopg.OperationalError):
+                c.execute(f"alter table public.jobs detach partition {part} concurrently")
+
+        t = threading.Thread(target=detach)
         t.start()
         with psycopg.connect(db, autocommit=True) as c:
             for _ in range(300):
@@ -123,7 +136,7 @@ def test_a_detach_killed_while_it_waits_is_finished_by_the_next_run(db: str,  # 
                     break
                 time.sleep(0.1)
         t.join(timeout=60)
-        assert killed == [(True,)] and box and box[0].returncode != 0, (killed, box)
+        assert killed == [(True,)], killed
     finally:
         holder.close()
     with psycopg.connect(db) as c:
@@ -135,15 +148,56 @@ def test_a_detach_killed_while_it_waits_is_finished_by_the_next_run(db: str,  # 
     assert [p for p, _ in partitions(db)] == ["jobs_private.jobs_hot"]
 
 
-def test_the_drop_waits_for_no_lock_the_queue_needs_and_a_refused_drop_is_finished_later(
+def test_a_table_left_detached_is_dropped_and_the_keys_checked_by_the_next_run(
         db: str, tmp_path: Path) -> None:  # noqa: F811
-    # Dropping the detached partition removes its keys' triggers from job_types, profiles, ...
-    # in ACCESS EXCLUSIVE mode. A reader holds job_types here: a drop waiting for it untimed
+    part, _ = sealed(db)
+    with psycopg.connect(db) as c:
+        c.execute("select jobs_private.retire_partition(%s::regclass, '5 days')", (part,))
+        gone = c.execute("select jobs_private.retire_detach(%s::regclass, 5)",
+                         (part,)).fetchone()[0]
+    assert gone == part.replace(".jobs_upto_", ".jobs_retired_")
+    assert [p for p, _ in partitions(db)] == ["jobs_private.jobs_hot"]
+    keys = "select conname, convalidated from pg_constraint where contype = 'f'" \
+        " and confrelid = 'public.jobs'::regclass and conparentid = 0 order by 1"
+    with psycopg.connect(db) as c:
+        assert {v for _, v in c.execute(keys).fetchall()} == {False}
+    r = retire(db, tmp_path, "--older-than", "5d")
+    assert r.returncode == 0, r.stderr
+    assert f"{gone}: detached by an interrupted run; dropped" in r.stdout, r.stdout
+    assert "foreign keys into jobs checked: " in r.stdout, r.stdout
+    with psycopg.connect(db) as c:
+        assert c.execute("select to_regclass(%s)", (gone,)).fetchone()[0] is None
+        assert {v for _, v in c.execute(keys).fetchall()} == {True}
+
+
+def test_a_reference_added_after_the_partition_was_made_ready_stops_its_detach(
+        db: str) -> None:  # noqa: F811
+    part, ids = sealed(db)
+    with psycopg.connect(db) as c:
+        c.execute("select jobs_private.retire_partition(%s::regclass, '5 days')", (part,))
+    with psycopg.connect(db, autocommit=True) as c:
+        # an output linked to one of its jobs again, as the service role's write could
+        c.execute("update public.images_videos set job_id = %s"
+                  " where id = (select id from public.images_videos where job_id is null"
+                  " limit 1)", (min(ids),))
+        with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState,
+                           match="rows of public.images_videos reference jobs of"):
+            c.execute("select jobs_private.retire_detach(%s::regclass, 5)", (part,))
+        assert c.execute("select count(*) from pg_constraint where contype = 'f'"
+                         " and confrelid = 'public.jobs'::regclass and conparentid = 0"
+                         " and not convalidated").fetchone()[0] == 0
+    assert [p for p, _ in partitions(db)] == [part, "jobs_private.jobs_hot"]
+
+
+def test_the_retirement_waits_for_no_lock_the_queue_needs(db: str,  # noqa: F811
+                                                           tmp_path: Path) -> None:
+    # Detaching and dropping a partition adds and removes its keys' triggers on job_types,
+    # profiles, ...: a reader holds job_types here, and a detach or drop waiting for it untimed
     # would make every queue_job (which reads job_types) queue behind it.
     part, _ = sealed(db)
-    gone = part.replace(".jobs_upto_", ".jobs_retired_")
     with psycopg.connect(db, autocommit=True) as c:
         users = [r[0] for r in c.execute("select id::text from public.profiles")]
+        tombstones = c.execute("select count(*) from jobs_private.job_tombstones").fetchone()[0]
     holder = psycopg.connect(db)
     took: list[float] = []
     try:
@@ -154,9 +208,9 @@ def test_the_drop_waits_for_no_lock_the_queue_needs_and_a_refused_drop_is_finish
         t.start()
         with psycopg.connect(db, autocommit=True) as c:
             c.execute("set statement_timeout = '2s'")
-            # from the moment the partition is detached until the command gives up
-            while t.is_alive() and c.execute("select to_regclass(%s)", (gone,)).fetchone()[0] \
-                    is None:
+            # from the moment the partition was made ready until the command gives up
+            while t.is_alive() and c.execute("select count(*) from jobs_private.job_tombstones"
+                                             ).fetchone()[0] == tombstones:
                 time.sleep(0.01)
             while t.is_alive() and len(took) < 25:
                 start = time.monotonic()
@@ -171,10 +225,8 @@ def test_the_drop_waits_for_no_lock_the_queue_needs_and_a_refused_drop_is_finish
     # the queue went on (each call well under the 2 s a queued-behind call would wait)
     assert len(took) >= 5 and max(took) < 0.5, took
     assert "[55P03]" in one_error_line(box[0], 11)
-    assert [p for p, _ in partitions(db)] == ["jobs_private.jobs_hot"]
-    # the detached table stays, renamed (no seal takes it for its copy), until the next run
+    # nothing left: the partition stays, and the next run retires it
+    assert [p for p, _ in partitions(db)] == [part, "jobs_private.jobs_hot"]
     r = retire(db, tmp_path, "--older-than", "5d")
-    assert r.returncode == 0 and f"{gone}: detached by an interrupted run; dropped" in r.stdout, (
-        r.stdout + r.stderr)
-    with psycopg.connect(db) as c:
-        assert c.execute("select to_regclass(%s)", (gone,)).fetchone()[0] is None
+    assert r.returncode == 0 and "detached and dropped" in r.stdout, r.stdout + r.stderr
+    assert [p for p, _ in partitions(db)] == ["jobs_private.jobs_hot"]
