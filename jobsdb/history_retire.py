@@ -44,8 +44,9 @@ def drop(url: str, table: str, log: Callable[[str], None], tries: int = LOCK_TRI
             refs = [r for (r,) in c.execute(
                 "select distinct confrelid::regclass::text from pg_catalog.pg_constraint"
                 " where conrelid = %s::regclass and contype = 'f'", (table,)).fetchall()]
+            # the busiest first: its try waits longest (lock_tables_briefly)
             c.execute("select jobs_private.lock_tables_briefly(%s::regclass[],"
-                      " 'access exclusive', %s)", ([table, *refs], tries))
+                      " 'access exclusive', %s)", ([*refs, table], tries))
             c.execute(f"drop table {table}")
 
     in_rounds(attempt, f"dropping {table}", log)

@@ -3562,20 +3562,25 @@ begin
         ' (select id from %1$s order by id desc limit 1)', part
     ) into v_low, v_high;
 
-    perform jobs_private.lock_tables_briefly(
-        jobs_private.jobs_ddl_locks(null), 'access exclusive', lock_tries
-    );
-    for r in
-        select c.conrelid::pg_catalog.regclass::text as tab, c.conname,
-            pg_catalog.pg_get_constraintdef(c.oid) as def,
-            (select a.attname from pg_catalog.pg_attribute as a
-                where a.attrelid = c.conrelid and a.attnum = c.conkey[1]) as col
-        from pg_catalog.pg_constraint as c
-        where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
-            and c.conparentid = 0
-        order by 1, 2
-    loop
-        if v_low is not null then
+    -- twice: first before the lock, then under it. The rows retire_partition unlinked left
+    -- their old versions in each key's index until a vacuum; the first pass visits them (0.4 s
+    -- for 365,000 outputs at 10 million jobs) and marks them dead in the index, so that the
+    -- pass under the lock skips them
+    for pass in 1..2 loop
+        if pass = 2 then
+            perform jobs_private.lock_tables_briefly(
+                jobs_private.jobs_ddl_locks(null), 'access exclusive', lock_tries
+            );
+        end if;
+        for r in
+            select c.conrelid::pg_catalog.regclass::text as tab,
+                (select a.attname from pg_catalog.pg_attribute as a
+                    where a.attrelid = c.conrelid and a.attnum = c.conkey[1]) as col
+            from pg_catalog.pg_constraint as c
+            where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+                and c.conparentid = 0 and v_low is not null
+            order by 1
+        loop
             execute pg_catalog.format(
                 'select exists (select from %s where %I between $1 and $2)', r.tab, r.col
             ) into v_found using v_low, v_high;
@@ -3587,7 +3592,16 @@ begin
                     ),
                     hint = 'Added since they were handled: run jobsdb history retire again.';
             end if;
-        end if;
+        end loop;
+    end loop;
+    for r in
+        select c.conrelid::pg_catalog.regclass::text as tab, c.conname,
+            pg_catalog.pg_get_constraintdef(c.oid) as def
+        from pg_catalog.pg_constraint as c
+        where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and c.conparentid = 0
+        order by 1, 2
+    loop
         execute pg_catalog.format('alter table %s drop constraint %I', r.tab, r.conname);
         v_keys := v_keys || pg_catalog.format(
             'alter table %s add constraint %I %s not valid', r.tab, r.conname, r.def
