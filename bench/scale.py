@@ -1,5 +1,5 @@
 """python -m bench.scale [--jobs N] [--release R] [--upgrade-to R] [--reps N] [--calls N]
-[--keep] [--reuse]
+[--seal DAYS [--keep-hot DAYS]] [--retire K] [--keep] [--reuse]
 
 `make bench-scale`: the history at scale (bench/README.md, "The history at scale"). A
 throw-away cluster (bench/cluster.py) with two copies of jobsdb: scale_empty (users, a backlog,
@@ -9,7 +9,9 @@ claim p50 with the history against the empty queue's; every read RPC as the user
 10,000 jobs, the way PostgREST calls it (role authenticated + request.jwt.claims); and
 system_metrics as an admin for windows from a minute to 31 days. With --upgrade-to, both
 databases are then upgraded by `jobsdb migrate` (timed: what the step costs on that table) and
-measured again, so one load gives the figures before and after a release."""
+measured again, so one load gives the figures before and after a release. With --seal the
+history is first sealed into partitions (bench/scale_seal.py), and with --retire the oldest of
+them are then retired under the lifecycle."""
 
 from __future__ import annotations
 
