@@ -30,9 +30,9 @@ OPERATOR_ONLY = {
     "jobs_private.seal_keys",
     "jobs_private.seal_move",
     "jobs_private.seal_check_keys", "jobs_private.seal_low_bound", "jobs_private.seal_step",
-    "jobs_private.lock_tables_briefly",
+    "jobs_private.lock_tables_briefly", "jobs_private.jobs_ddl_locks",
     # retention by whole partitions (jobsdb history retire)
-    "jobs_private.retire_partition",
+    "jobs_private.retire_partition", "jobs_private.retire_detach",
 }
 CLIENT_ROLES = ("anon", "authenticated", "service_role", "jobs_worker")
 CODE = re.compile(r"`([0-9A-Z]{5})`")
