@@ -99,8 +99,8 @@ def register(sub) -> None:
     rt.add_argument("--older-than", default="90d",
                     help="age of the newest job retired: a number and d, h or m (default 90d)")
     rt.add_argument("--lock-tries", type=_tries, default=200,
-                    help="tries of the brief locks each drop takes first, three rounds (default"
-                    " 200)")
+                    help="tries of each brief lock (the detach's, the drop's), three rounds"
+                    " (default 200)")
     rt.add_argument("--url", default=None,
                     help="database URL (default: $DATABASE_URL, else the embedded database)")
     ve = hs.add_parser("verify", help="a Parquet file against its manifest")

@@ -1,6 +1,6 @@
 -- Locks on the given tables in `mode` (access exclusive, or share row exclusive: what adding a
 -- foreign key takes on the table it references) for the rest of the transaction, for DDL on
--- tables the hot path uses (the seal of job history, the drop of a retired partition).
+-- tables the hot path uses (the seal of job history; the detach and drop of a retired partition).
 -- First every table in SHARE UPDATE EXCLUSIVE mode, waiting up to deadlock_timeout + 2 s: that
 -- mode conflicts with no lock the queue takes (reading, writing, locking rows), only with
 -- vacuum, analyze, index builds and DDL, so waiting for it stalls nobody; and a wait past

@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.8.0--1.9.0.sql
