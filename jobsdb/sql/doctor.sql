@@ -958,7 +958,9 @@ order by message;
 -- NO ACTION or RESTRICT a delete (retention, a user's deletion cascading to their jobs) fails,
 -- and so does retiring a sealed partition whose jobs its rows point at (jobsdb history retire);
 -- a partitioned table's key stops every seal (PostgreSQL 15 cannot add it back NOT VALID). A
--- plain table's key with ON DELETE CASCADE, SET NULL or SET DEFAULT is handled like jobsdb's.
+-- plain table's key with ON DELETE CASCADE, SET NULL or SET DEFAULT is handled like jobsdb's,
+-- if an index leads with its column: the retirement's detach checks the table through it under
+-- a lock the queue waits for, and without one reads the table whole (so does each job delete).
 select
     'finding' as kind,
     format(
@@ -976,21 +978,36 @@ select
             when r.relkind = 'p'
                 then 'a partitioned table''s key stops `jobsdb history seal`: reference jobs from'
                     || ' a plain table, or keep the job id without a foreign key'
-            else 'deleting a referenced job fails (purge_finished_jobs, deleting its user), and'
-                || ' so does `jobsdb history retire` of a sealed partition its rows point'
-                || ' at: keep the job id without a foreign key (a plain uuid column, joined'
-                || ' when the job still exists), or use `on delete cascade` / `on delete'
-                || ' set null`'
+            when c.confdeltype in ('a', 'r')
+                then 'deleting a referenced job fails (purge_finished_jobs, deleting its user),'
+                    || ' and so does `jobsdb history retire` of a sealed partition its rows point'
+                    || ' at: keep the job id without a foreign key (a plain uuid column, joined'
+                    || ' when the job still exists), or use `on delete cascade` / `on delete'
+                    || ' set null`'
+            else format(
+                    'no index leads with %I: `jobsdb history retire` reads the table whole under a'
+                    || ' lock the queue waits for (and every delete of a job reads it): create'
+                    || ' index on %s (%I)',
+                    a.attname, c.conrelid::regclass, a.attname
+                )
         end
     ) as message
 from pg_catalog.pg_constraint as c
 inner join pg_catalog.pg_class as r on c.conrelid = r.oid
 inner join pg_catalog.pg_namespace as n on r.relnamespace = n.oid
+inner join pg_catalog.pg_attribute as a on c.conrelid = a.attrelid and c.conkey[1] = a.attnum
 where
     c.contype = 'f'
     and c.confrelid = 'public.jobs'::regclass
     and c.conparentid = 0
-    and (c.confdeltype in ('a', 'r') or r.relkind = 'p')
+    and (
+        c.confdeltype in ('a', 'r')
+        or r.relkind = 'p'
+        or not exists (
+            select from pg_catalog.pg_index as i
+            where i.indrelid = c.conrelid and i.indkey[0] = c.conkey[1]
+        )
+    )
     and not (
         n.nspname in ('jobs_private', 'jobs_api')
         or (

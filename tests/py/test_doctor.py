@@ -543,8 +543,19 @@ def test_app_table_referencing_jobs(project: Project) -> None:
 def test_app_table_referencing_jobs_with_cascade_is_no_finding(project: Project) -> None:
     # deletes, the seal and retirement handle its rows as the key says
     report = diagnose(project, "create table public.doctor_likes (id bigint primary key,"
-                               " job_id uuid references public.jobs (id) on delete cascade)")
+                               " job_id uuid references public.jobs (id) on delete cascade);"
+                               " create index on public.doctor_likes (job_id, id)")
     assert report.findings == [] and report.exit_code == 0, report.findings
+
+
+def test_app_table_referencing_jobs_without_an_index_on_its_key(project: Project) -> None:
+    # the retirement's detach would read it whole under its lock; an index led by another
+    # column does not help
+    only(diagnose(project, "create table public.doctor_likes (id bigint primary key,"
+                           " job_id uuid references public.jobs (id) on delete cascade);"
+                           " create index on public.doctor_likes (id, job_id)"),
+         "references", r"on delete cascade\): no index leads with job_id: `jobsdb history"
+         r" retire` reads the table whole .* create index on public.doctor_likes \(job_id\)")
 
 
 def test_partitioned_app_table_referencing_jobs(project: Project) -> None:
