@@ -51,11 +51,12 @@ def seal_periods(url: str, period_days: int, keep_days: int, prog: Progress) -> 
         took = ", ".join(f"{k} {v:.1f}" for k, v in steps.items() if k != "jobs")
         prog.done(f"seal older than {age} days: {result} ({took} s)")
     facts: dict[str, Any] = {"seals": len(per), "seal total s": round(time.monotonic() - t0, 1)}
-    for key in ("copying", "adding", "bounding", "moving", "checking"):
+    for key in ("copying", "adding", "bounding", "moving", "checking") if per else ():
         xs = [p.get(key, 0.0) for p in per]
         facts[f"seal step '{key}' median s (min-max)"] = (
             f"{statistics.median(xs):.2f} ({min(xs):.2f}-{max(xs):.2f})")
-    facts["jobs per seal (median)"] = int(statistics.median(p["jobs"] for p in per))
+    if per:
+        facts["jobs per seal (median)"] = int(statistics.median(p["jobs"] for p in per))
     with psycopg.connect(url, autocommit=True) as c:
         t = time.monotonic()
         c.execute("vacuum (analyze) jobs_private.jobs_hot")
