@@ -32,15 +32,13 @@ def interval(text: str) -> str:
 def in_rounds(attempt: Callable[[], T], what: str, log: Callable[[str], None]) -> T:
     """attempt() again after a pause when its brief locks could not be had (55P03: it changed
     nothing); the last refusal is the command's."""
-    for n in range(1, ROUNDS + 1):
+    for _ in range(ROUNDS - 1):
         try:
             return attempt()
         except psycopg.errors.LockNotAvailable:
-            if n == ROUNDS:
-                raise
             log(f"{what}: its brief locks were not had; again in {ROUND_PAUSE} s")
             time.sleep(ROUND_PAUSE)
-    raise AssertionError("unreachable")
+    return attempt()
 
 
 def seal(url: str, older_than: str, log: Callable[[str], None], tries: int = LOCK_TRIES) -> str:
