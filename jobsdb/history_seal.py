@@ -41,6 +41,19 @@ def in_rounds(attempt: Callable[[], T], what: str, log: Callable[[str], None]) -
     return attempt()
 
 
+def bound_created(c: psycopg.Connection, log: Callable[[str], None], tries: int) -> None:
+    """Partitions sealed before 1.10.0 get their bound of created_at, a step a transaction
+    (functions/private/seal_bound_created.sql), so that the reads of a user's newest jobs can
+    leave sealed history out."""
+    if c.execute("select to_regprocedure('jobs_private.seal_bound_created(integer)')"
+                 ).fetchone()[0] is None:
+        return
+    while (said := in_rounds(lambda: c.execute(
+            "select jobs_private.seal_bound_created(%s)", (tries,)).fetchone()[0],
+            "bounding created_at", log)) is not None:
+        log(said)
+
+
 def seal(url: str, older_than: str, log: Callable[[str], None], tries: int = LOCK_TRIES) -> str:
     """Run the seal; answers what it did, in one line."""
     with psycopg.connect(url, autocommit=True) as c:
@@ -51,6 +64,7 @@ def seal(url: str, older_than: str, log: Callable[[str], None], tries: int = LOC
                 " first (jobsdb migrate)", exit_code=errors.PENDING)
         for left in c.execute("select jobs_private.seal_clean(%s)", (tries,)).fetchone()[0]:
             log(f"removed {left}, left by an interrupted seal")
+        bound_created(c, log, tries)
         log(f"copying the finished jobs made more than {older_than} ago")
         prep = c.execute("select jobs_private.seal_prepare(%s::interval)",
                          (older_than,)).fetchone()[0]

@@ -94,6 +94,7 @@ begin
     end loop;
     v_name := pg_catalog.replace(v_name, 'jobs_upto_', 'jobs_retired_');
     execute pg_catalog.format('alter table %s rename to %I', part, v_name);
+    perform jobs_private.history_split_refresh();
     return 'jobs_private.' || v_name;
 end;
 $$;

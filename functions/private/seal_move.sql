@@ -11,7 +11,8 @@
 --   copy, the other partitions, the tables referencing jobs and those jobs references): the
 --   foreign keys into jobs are dropped, the leaf is detached and attached again as
 --   [cut, MAXVALUE), the copy attached as [low, cut), and the keys added back NOT VALID
---   (seal_check_keys checks them). PostgreSQL refuses to detach a partition whose rows another
+--   (seal_check_keys checks them), and jobs_private.history_split is set for the new
+--   partitions. PostgreSQL refuses to detach a partition whose rows another
 --   table references, so the keys go for that moment; they are back before the transaction
 --   commits, and nobody sees them missing. Each attach finds its range implied by a
 --   validated CHECK and reads no row.
@@ -120,6 +121,7 @@ begin
         execute v_keys[i];
     end loop;
     alter table jobs_private.jobs_hot drop constraint jobs_hot_seal_bound;
+    perform jobs_private.history_split_refresh();
     return v_moved;
 end;
 $$;
