@@ -6299,10 +6299,10 @@ to jobs_worker, service_role;
 -- jobs' indexes added half a millisecond to every call, the unfiltered page the most.
 -- Sealed history first left out: the page is read from ids at or above the hot leaf's lower
 -- bound (jobs_api.history_split), and is the answer when it is full and its last job was made
--- after every sealed one (or asks for unfinished jobs, which are never sealed); otherwise it is
--- read again from every partition. A user's recent pages are in the leaf, and the plan's run-time
--- pruning then opens no sealed partition (each one's index top cost a descent, and with 24
--- sealed weeks a listing 1-2 ms).
+-- after every sealed one; otherwise it is read again from every partition. Unfinished jobs are
+-- never sealed: their pages are read from the leaf's ids alone. A user's recent pages are in
+-- the leaf, and the plan's run-time pruning then opens no sealed partition (each one's index
+-- top cost a descent, and with 24 sealed weeks a listing 1-2 ms).
 create function public.list_jobs(
     status text default null,
     before timestamptz default null,
@@ -6315,7 +6315,7 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    c_every constant uuid := '00000000-0000-0000-0000-000000000000';
+    c_every constant uuid := '00000000-0000-0000-0000-000000000000'::uuid;
     v_n integer := least(greatest(coalesce(list_jobs.max_rows, 50), 1), 200);
     v_below uuid;
     v_upto timestamptz;
@@ -6323,30 +6323,28 @@ declare
     v_page public.jobs [];
 begin
     select s.below, s.created_upto into v_below, v_upto from jobs_api.history_split() as s;
-    -- unfinished jobs are never sealed; others are, made at or before v_upto
-    v_from := case
-        when list_jobs.status in ('queued', 'processing') or v_upto is not null
-            then coalesce(v_below, c_every)
-        else c_every
-    end;
+    -- unfinished jobs are never sealed
+    if list_jobs.status in ('queued', 'processing') then
+        return query
+        select j.*
+        from public.jobs as j
+        where j.user_id = (select auth.uid())
+            and j.id >= coalesce(v_below, c_every)
+            and j.status in ('queued', 'processing')
+            and j.status = list_jobs.status
+            and (
+                list_jobs.before is null
+                or j.created_at <= list_jobs.before
+                and (j.created_at < list_jobs.before or j.id < list_jobs.before_id)
+            )
+        order by j.created_at desc, j.id desc
+        limit v_n;
+        return;
+    end if;
+    -- the others are, made at or before v_upto
+    v_from := case when v_upto is not null then coalesce(v_below, c_every) else c_every end;
     loop
-        if list_jobs.status in ('queued', 'processing') then
-            v_page := array(
-                select j
-                from public.jobs as j
-                where j.user_id = (select auth.uid())
-                    and j.id >= v_from
-                    and j.status in ('queued', 'processing')
-                    and j.status = list_jobs.status
-                    and (
-                        list_jobs.before is null
-                        or j.created_at <= list_jobs.before
-                        and (j.created_at < list_jobs.before or j.id < list_jobs.before_id)
-                    )
-                order by j.created_at desc, j.id desc
-                limit v_n
-            );
-        elsif list_jobs.status in ('failed', 'cancelled') then
+        if list_jobs.status in ('failed', 'cancelled') then
             v_page := array(
                 select j
                 from public.jobs as j
@@ -6379,7 +6377,7 @@ begin
             );
         end if;
         -- a full page whose last job is newer than every sealed one: none of them ranks above
-        exit when v_from = c_every or list_jobs.status in ('queued', 'processing')
+        exit when v_from = c_every
             or pg_catalog.cardinality(v_page) = v_n and (v_page[v_n]).created_at > v_upto;
         v_from := c_every;
     end loop;
@@ -6466,7 +6464,7 @@ declare
     v_n integer := least(greatest(coalesce(workspace_groups.max_groups, 20), 1), 100);
     v_ids text[] := '{}'::text[];
     v_newest timestamptz[] := '{}'::timestamptz[];
-    c_every constant uuid := '00000000-0000-0000-0000-000000000000';
+    c_every constant uuid := '00000000-0000-0000-0000-000000000000'::uuid;
     v_below uuid;
     v_upto timestamptz;
     v_from uuid;
@@ -6599,7 +6597,7 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    c_every constant uuid := '00000000-0000-0000-0000-000000000000';
+    c_every constant uuid := '00000000-0000-0000-0000-000000000000'::uuid;
     v_n integer := least(greatest(coalesce(library_items.max_rows, 50), 1), 200);
     v_below uuid;
     v_upto timestamptz;

@@ -15,7 +15,7 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    c_every constant uuid := '00000000-0000-0000-0000-000000000000';
+    c_every constant uuid := '00000000-0000-0000-0000-000000000000'::uuid;
     v_n integer := least(greatest(coalesce(library_items.max_rows, 50), 1), 200);
     v_below uuid;
     v_upto timestamptz;

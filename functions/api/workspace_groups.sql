@@ -24,7 +24,7 @@ declare
     v_n integer := least(greatest(coalesce(workspace_groups.max_groups, 20), 1), 100);
     v_ids text[] := '{}'::text[];
     v_newest timestamptz[] := '{}'::timestamptz[];
-    c_every constant uuid := '00000000-0000-0000-0000-000000000000';
+    c_every constant uuid := '00000000-0000-0000-0000-000000000000'::uuid;
     v_below uuid;
     v_upto timestamptz;
     v_from uuid;
