@@ -42,15 +42,15 @@ def in_rounds(attempt: Callable[[], T], what: str, log: Callable[[str], None]) -
 
 
 def bound_created(c: psycopg.Connection, log: Callable[[str], None], tries: int) -> None:
-    """Partitions sealed before 1.10.0 get their bound of created_at, a step a transaction
-    (functions/private/seal_bound_created.sql), so that the reads of a user's newest jobs can
-    leave sealed history out."""
-    if c.execute("select to_regprocedure('jobs_private.seal_bound_created(integer)')"
+    """Partitions sealed before 1.10.0 get their bounds of created_at and completed_at, a step a
+    transaction (functions/private/seal_bound_times.sql), so that the reads of a user's newest
+    jobs and system_metrics can leave sealed history out."""
+    if c.execute("select to_regprocedure('jobs_private.seal_bound_times(integer)')"
                  ).fetchone()[0] is None:
         return
     while (said := in_rounds(lambda: c.execute(
-            "select jobs_private.seal_bound_created(%s)", (tries,)).fetchone()[0],
-            "bounding created_at", log)) is not None:
+            "select jobs_private.seal_bound_times(%s)", (tries,)).fetchone()[0],
+            "bounding the sealed times", log)) is not None:
         log(said)
 
 

@@ -2698,23 +2698,31 @@ alter table public.jobs alter column id set default jobs_private.new_job_id();
 alter table jobs_private.jobs_hot alter column id set default jobs_private.new_job_id();
 
 -- jobsdb:source sql/62_history_split.sql
--- Where a user's newest jobs are: the reads that page them newest first (list_jobs,
--- library_items, workspace_groups) go through public.jobs, and a plan over the parent reads
--- the top of every partition's index (and, cached generic, locks every partition): 1-5 ms more
--- per call with 24 sealed weeks at 10 million jobs. Every job whose id is below `below` is
--- sealed, and sealed was made at or before `created_upto` (each sealed partition's CHECK
--- jobs_sealed_created says so, and created_at never changes). So a page read from ids at or
--- above `below` alone, whose last row was made after `created_upto`, is the whole answer: no
--- sealed job can rank above it. jobs_private.history_split_refresh keeps the row; null
--- columns (nothing sealed, or a partition sealed before its CHECK existed) mean the reads go
--- through every partition.
+-- Where a user's newest jobs are, and where a time's finished jobs are. Reads through
+-- public.jobs touch every partition: a plan over the parent reads the top of each one's index
+-- (and, cached generic, locks every partition). With 24 sealed weeks at 10 million jobs,
+-- list_jobs, library_items and workspace_groups took 1-5 ms more per call than on one partition,
+-- and system_metrics 40-70 ms more. Each sealed partition's CHECK jobs_sealed_times bounds its
+-- created_at and completed_at (created_at never changes, and nothing inserts into sealed
+-- history), so:
+-- * every job whose id is below `below` is sealed, and sealed was made at or before
+--   `created_upto`: a page of a user's newest jobs read from ids at or above `below` alone,
+--   whose last row was made after `created_upto`, is the whole answer;
+-- * the sealed partition starting at sealed_lows[i] holds no job finished after
+--   sealed_completed_upto[i] (null: unknown): system_metrics reads a span of completion times
+--   from the first partition that can hold one.
+-- jobs_private.history_split_refresh keeps the row, from the catalog; null columns (nothing
+-- sealed, or a partition sealed before its CHECK existed) mean the reads go through every
+-- partition.
 create table jobs_private.history_split (
     singleton boolean primary key default true check (singleton),
     below uuid,
-    created_upto timestamptz
+    created_upto timestamptz,
+    sealed_lows uuid[] not null default '{}',
+    sealed_completed_upto timestamptz[] not null default '{}'
 );
 comment on table jobs_private.history_split is
-'One row: every job with an id below `below` is sealed and was made at or before `created_upto` (null: unknown). Kept by jobs_private.history_split_refresh; read through jobs_api.history_split.';
+'One row: every job with an id below `below` is sealed and was made at or before `created_upto` (null: unknown); the sealed partition from sealed_lows[i] up holds no job finished after sealed_completed_upto[i] (null: unknown). Kept by jobs_private.history_split_refresh; the users'' reads see below and created_upto through jobs_api.history_split.';
 insert into jobs_private.history_split default values;
 revoke all on table jobs_private.history_split from public, anon, authenticated, service_role;
 
@@ -2862,12 +2870,12 @@ revoke all on function jobs_private.seal_low_bound()
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/history_split_refresh.sql
--- jobs_private.history_split from the catalog: `below` the hot leaf's lower bound, and
--- `created_upto` the latest of the sealed partitions' validated CHECKs jobs_sealed_created,
--- null while any sealed partition has none (sealed before 1.10.0 and not yet bounded: see
--- jobs_private.seal_bound_created). Run in the transaction that changes the partitions (the
--- seal's move, the retirement's detach), so a read sees the row and the partitions agree.
--- Answers the row. For the owner role.
+-- jobs_private.history_split from the catalog: `below` the hot leaf's lower bound; per sealed
+-- partition, in id order, its lower bound and the bounds of its validated CHECK
+-- jobs_sealed_times; `created_upto` the latest of them, null while any sealed partition has
+-- none (sealed before 1.10.0 and not yet bounded: jobs_private.seal_bound_times). Run in the
+-- transaction that changes the partitions (the seal's move, the retirement's detach), so a
+-- read sees the row and the partitions agree. Answers the row. For the owner role.
 create function jobs_private.history_split_refresh()
 returns jobs_private.history_split
 language plpgsql
@@ -2877,24 +2885,40 @@ as $$
 declare
     v_row jobs_private.history_split;
 begin
-    update jobs_private.history_split as s
-    set below = b.below, created_upto = case when b.below is not null then b.upto end
-    from (
+    with parts as (
         select
-            jobs_private.seal_low_bound() as below,
-            case when pg_catalog.bool_and(k.upto is not null) then pg_catalog.max(k.upto) end
-                as upto
+            coalesce((pg_catalog.regexp_match(
+                pg_catalog.pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([0-9a-f-]{36})''\)'
+            ))[1]::uuid, '00000000-0000-0000-0000-000000000000'::uuid) as low,
+            (pg_catalog.regexp_match(
+                k.def, 'created_at <= ''([^'']+)''::timestamp with time zone'
+            ))[1]::timestamptz as created_upto,
+            (pg_catalog.regexp_match(
+                k.def, 'completed_at <= ''([^'']+)''::timestamp with time zone'
+            ))[1]::timestamptz as completed_upto
         from pg_catalog.pg_inherits as i
+        inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
         left join lateral (
-            select (pg_catalog.regexp_match(
-                pg_catalog.pg_get_constraintdef(c.oid), '''([^'']+)''::timestamp with time zone'
-            ))[1]::timestamptz as upto
-            from pg_catalog.pg_constraint as c
-            where c.conrelid = i.inhrelid and c.conname = 'jobs_sealed_created'
-                and c.convalidated
+            select pg_catalog.pg_get_constraintdef(n.oid) as def
+            from pg_catalog.pg_constraint as n
+            where n.conrelid = i.inhrelid and n.conname = 'jobs_sealed_times' and n.convalidated
         ) as k on true
         where i.inhparent = 'public.jobs'::pg_catalog.regclass
             and i.inhrelid <> 'jobs_private.jobs_hot'::pg_catalog.regclass
+    )
+    update jobs_private.history_split as s
+    set below = b.below,
+        created_upto = case when b.below is not null then b.created_upto end,
+        sealed_lows = b.lows,
+        sealed_completed_upto = b.completed
+    from (
+        select
+            jobs_private.seal_low_bound() as below,
+            case when pg_catalog.bool_and(p.created_upto is not null)
+                then pg_catalog.max(p.created_upto) end as created_upto,
+            coalesce(pg_catalog.array_agg(p.low order by p.low), '{}') as lows,
+            coalesce(pg_catalog.array_agg(p.completed_upto order by p.low), '{}') as completed
+        from parts as p
     ) as b
     where s.singleton
     returning s.* into v_row;
@@ -2902,7 +2926,7 @@ begin
 end;
 $$;
 comment on function jobs_private.history_split_refresh() is
-'Sets jobs_private.history_split from the catalog (the hot leaf''s lower bound; the latest sealed created_at when every sealed partition has a validated CHECK jobs_sealed_created) and answers it. For the owner role.';
+'Sets jobs_private.history_split from the catalog (the hot leaf''s lower bound; each sealed partition''s lower bound and validated CHECK jobs_sealed_times; the latest sealed created_at when every sealed partition has one) and answers it. For the owner role.';
 revoke all on function jobs_private.history_split_refresh()
 from public, anon, authenticated, service_role;
 
@@ -2969,8 +2993,8 @@ from public, anon, authenticated, service_role;
 --   0. jobs_private.seal_clean: what an interrupted seal left is removed.
 --   1. jobs_private.seal_prepare (this one): the rows are copied into a new table
 --      jobs_private.jobs_upto_<C'>, not yet a partition (nobody reads it), with the leaf's
---      indexes, its range, "finished" and its newest created_at as CHECKs, row level security
---      with a policy admitting no row, and no grants. No lock anyone waits for.
+--      indexes, its range, "finished" and its latest created_at and completed_at as CHECKs, row
+--      level security with a policy admitting no row, and no grants. No lock anyone waits for.
 --   2. jobs_private.seal_keys: under a brief lock, the copy gets the foreign keys of jobs.
 --   3. jobs_private.seal_bound: under a brief lock, the leaf gets CHECK (id >= C') NOT VALID
 --      (new ids are above C' already).
@@ -2992,7 +3016,8 @@ declare
     v_table text;
     v_range text;
     v_copied bigint;
-    v_upto timestamptz;
+    v_created timestamptz;
+    v_completed timestamptz;
     v_cols text;
     r record;
 begin
@@ -3065,9 +3090,10 @@ begin
     );
     execute pg_catalog.format(
         'with c as (insert into %s select * from jobs_private.jobs_hot where %s'
-        ' returning created_at) select pg_catalog.count(*), pg_catalog.max(c.created_at) from c',
+        ' returning created_at, completed_at) select pg_catalog.count(*),'
+        ' pg_catalog.max(c.created_at), pg_catalog.max(c.completed_at) from c',
         v_table, v_range
-    ) into v_copied, v_upto;
+    ) into v_copied, v_created, v_completed;
     execute pg_catalog.format('alter table %s add primary key (id)', v_table);
     for r in
         select pg_catalog.pg_get_indexdef(i.indexrelid) as def, c.relname
@@ -3092,12 +3118,14 @@ begin
         ' check (status in (''completed'', ''failed'', ''cancelled''))',
         v_table
     );
-    -- when its newest job was made, which no write can change (created_at never does, and
-    -- nothing inserts into sealed history): jobs_private.history_split, which the reads of a
-    -- user's newest jobs use to leave the sealed partitions out, is made from these
+    -- when its newest job was made and its last one finished, which no write can move later
+    -- (created_at never changes, nothing inserts into sealed history, and a write that would
+    -- fails here): jobs_private.history_split, by which the reads of a user's newest jobs and
+    -- system_metrics leave sealed partitions out, is made from these
     execute pg_catalog.format(
-        'alter table %s add constraint jobs_sealed_created check (created_at <= %L)',
-        v_table, v_upto
+        'alter table %s add constraint jobs_sealed_times'
+        ' check (created_at <= %L and completed_at <= %L)',
+        v_table, v_created, v_completed
     );
     -- every row rule, for the rows written from now on: the copies met them in the leaf
     select pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' order by a.attnum)
@@ -3363,21 +3391,23 @@ comment on function jobs_private.seal_check_keys() is
 revoke all on function jobs_private.seal_check_keys()
 from public, anon, authenticated, service_role;
 
--- jobsdb:source functions/private/seal_bound_created.sql
--- A partition sealed before 1.10.0 has no CHECK jobs_sealed_created, so
--- jobs_private.history_split cannot say when its newest job was made, and the reads of a
--- user's newest jobs go through every partition. Each call does one step for one such
--- partition, in the caller's transaction, and answers what it did (null: none is left):
--- * a partition without the CHECK: its newest created_at is read under no lock, then the CHECK
---   is added NOT VALID under a brief lock (jobs_private.lock_tables_briefly: readers of jobs
---   lock every partition);
+-- jobsdb:source functions/private/seal_bound_times.sql
+-- A partition sealed before 1.10.0 has no CHECK jobs_sealed_times, so
+-- jobs_private.history_split cannot say when its newest job was made or its last one finished,
+-- and the reads of a user's newest jobs and system_metrics go through it. Each call does one
+-- step for one such partition, in the caller's transaction, and answers what it did (null: none
+-- is left):
+-- * a partition without the CHECK: its latest created_at and completed_at are read under no
+--   lock, then the CHECK is added NOT VALID under a brief lock (jobs_private.lock_tables_briefly:
+--   readers of jobs lock every partition);
 -- * a partition whose CHECK is NOT VALID: it is validated (a read, under SHARE UPDATE
 --   EXCLUSIVE, which no read or write waits for), then jobs_private.history_split_refresh.
---   The package never inserts into a sealed partition, so it fails (23514) only if someone
---   wrote a row there in between: the CHECK is dropped then, and the next call makes it again.
+--   Sealed jobs are not inserted or finished again by the package, so it fails (23514) only if
+--   someone wrote such a row there in between: the CHECK is dropped then, and the next call
+--   makes it again.
 -- `jobsdb history seal` calls it until null before sealing; jobs_private.seal_step calls it
 -- once per step. For the owner role.
-create function jobs_private.seal_bound_created(lock_tries integer)
+create function jobs_private.seal_bound_times(lock_tries integer)
 returns text
 language plpgsql
 volatile
@@ -3386,13 +3416,14 @@ as $$
 declare
     v_part regclass;
     v_valid boolean;
-    v_upto timestamptz;
+    v_created timestamptz;
+    v_completed timestamptz;
 begin
     select i.inhrelid::pg_catalog.regclass, k.convalidated into v_part, v_valid
     from pg_catalog.pg_inherits as i
     inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
     left join pg_catalog.pg_constraint as k
-        on k.conrelid = i.inhrelid and k.conname = 'jobs_sealed_created'
+        on k.conrelid = i.inhrelid and k.conname = 'jobs_sealed_times'
     where i.inhparent = 'public.jobs'::pg_catalog.regclass
         and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
         and c.relname like 'jobs\_upto\_%'
@@ -3405,33 +3436,37 @@ begin
     if v_valid is not null then
         begin
             execute pg_catalog.format(
-                'alter table %s validate constraint jobs_sealed_created', v_part
+                'alter table %s validate constraint jobs_sealed_times', v_part
             );
         exception when check_violation then
-            execute pg_catalog.format(
-                'alter table %s drop constraint jobs_sealed_created', v_part
-            );
+            execute pg_catalog.format('alter table %s drop constraint jobs_sealed_times', v_part);
             return pg_catalog.format(
-                'a job was written into %s meanwhile: its bound is dropped, to be made again',
+                'a job was written into %s meanwhile: its bounds are dropped, to be made again',
                 v_part
             );
         end;
         perform jobs_private.history_split_refresh();
-        return pg_catalog.format('checked the bound of created_at on %s', v_part);
+        return pg_catalog.format('checked the bounds of created_at and completed_at on %s', v_part);
     end if;
-    execute pg_catalog.format('select pg_catalog.max(created_at) from %s', v_part) into v_upto;
-    v_upto := coalesce(v_upto, '-infinity'::timestamptz);
+    execute pg_catalog.format(
+        'select pg_catalog.max(created_at), pg_catalog.max(completed_at) from %s', v_part
+    ) into v_created, v_completed;
+    v_created := coalesce(v_created, '-infinity'::timestamptz);
+    v_completed := coalesce(v_completed, '-infinity'::timestamptz);
     perform jobs_private.lock_tables_briefly(array[v_part], 'access exclusive', lock_tries);
     execute pg_catalog.format(
-        'alter table %s add constraint jobs_sealed_created check (created_at <= %L) not valid',
-        v_part, v_upto
+        'alter table %s add constraint jobs_sealed_times'
+        ' check (created_at <= %L and completed_at <= %L) not valid',
+        v_part, v_created, v_completed
     );
-    return pg_catalog.format('bounded created_at on %s at %s', v_part, v_upto);
+    return pg_catalog.format(
+        'bounded created_at and completed_at on %s at %s and %s', v_part, v_created, v_completed
+    );
 end;
 $$;
-comment on function jobs_private.seal_bound_created(integer) is
-'One step of bounding a partition sealed before 1.10.0: its CHECK jobs_sealed_created (created_at at most its newest job''s) added NOT VALID under a brief lock, or validated and jobs_private.history_split refreshed; answers what it did, null when every sealed partition has it. For the owner role.';
-revoke all on function jobs_private.seal_bound_created(integer)
+comment on function jobs_private.seal_bound_times(integer) is
+'One step of bounding a partition sealed before 1.10.0: its CHECK jobs_sealed_times (created_at and completed_at at most its latest ones) added NOT VALID under a brief lock, or validated and jobs_private.history_split refreshed; answers what it did, null when every sealed partition has it. For the owner role.';
+revoke all on function jobs_private.seal_bound_times(integer)
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/seal_step.sql
@@ -3442,9 +3477,10 @@ from public, anon, authenticated, service_role;
 -- steps must commit apart; a procedure could commit between them only without a SET
 -- search_path, which the Security Advisor flags (lint 0011). What the next step is, is read from
 -- the catalog: a copy that is not yet a partition, its keys, the hot leaf's bound, keys into
--- jobs left NOT VALID, a partition sealed before 1.10.0 without its bound of created_at
--- (jobs_private.seal_bound_created). A new seal starts only when the leaf's oldest job was made more than
--- older_than + period ago, so that every sealed partition holds at least a period of jobs.
+-- jobs left NOT VALID, a partition sealed before 1.10.0 without its bounds of created_at and
+-- completed_at (jobs_private.seal_bound_times). A new seal starts only when the leaf's oldest
+-- job was made more than older_than + period ago, so that every sealed partition holds at
+-- least a period of jobs.
 -- A copy whose jobs changed before the move (40001) is dropped, and the next call starts over.
 -- Answers what it did, in a few words. For the owner role.
 create function jobs_private.seal_step(older_than interval, period interval)
@@ -3484,7 +3520,7 @@ begin
         if pg_catalog.cardinality(v_keys) > 0 then
             return 'checked the foreign keys into jobs: ' || pg_catalog.array_to_string(v_keys, ', ');
         end if;
-        v_step := jobs_private.seal_bound_created(200);
+        v_step := jobs_private.seal_bound_times(200);
         if v_step is not null then
             return v_step;
         end if;
@@ -4379,6 +4415,10 @@ to authenticated, service_role;
 -- hours, then hours), then per bucket within the coarse one each percentile falls in, and read
 -- the exact values of that bucket only: a 31-day window reads a few times what a day does, not
 -- 31 times.
+-- Sealed history is left out where it cannot hold what is read (jobs_private.history_split):
+-- unfinished jobs are never sealed, and each gap is read from the first partition that can
+-- hold a job finished in it (at 10 million jobs in 24 sealed weeks, each job type's range scan
+-- on every sealed partition's cold index made a 24-hour window 72 ms instead of 31).
 -- Security definer, after require_admin: an admin sees every row anyway, and the select
 -- policy's owner-id range (every id, for an admin) only misleads the planner here (a 24-hour
 -- window took 1 s instead of 10 ms through RLS at 1,000,000 jobs).
@@ -4401,6 +4441,10 @@ declare
     v_types jsonb;
     v_leases jsonb;
     v_bounds float8[];
+    c_every constant uuid := '00000000-0000-0000-0000-000000000000'::uuid;
+    v_below uuid;
+    v_lows uuid[];
+    v_finished timestamptz[];
 begin
     perform jobs_private.require_admin();
     if system_metrics.time_window is null
@@ -4409,6 +4453,11 @@ begin
     end if;
     v_since := v_now - system_metrics.time_window;
     select b.from_seconds into v_bounds from jobs_private.job_metrics_run_bounds as b;
+    -- where sealed history is (a seal or a retirement committing after this read only makes
+    -- these bounds wider than they need be: the ids they leave out stay sealed, and finished)
+    select coalesce(s.below, c_every), s.sealed_lows, s.sealed_completed_upto
+    into v_below, v_lows, v_finished
+    from jobs_private.history_split as s;
 
     select coalesce(jsonb_agg(jsonb_build_object(
         'worker_pool', q.worker_pool, 'status', q.status, 'jobs', q.jobs,
@@ -4421,7 +4470,8 @@ begin
             count(*) filter (where j.status = 'queued' and j.run_at <= v_now) as ready,
             round(extract(epoch from v_now - min(j.created_at))::numeric, 1) as oldest_seconds
         from public.jobs as j
-        where j.status in ('queued', 'processing')
+        -- unfinished jobs are never sealed
+        where j.status in ('queued', 'processing') and j.id >= v_below
         group by j.worker_pool, j.status
     ) as q;
 
@@ -4432,7 +4482,7 @@ begin
     )
     into v_leases
     from public.jobs as j
-    where j.status = 'processing';
+    where j.status = 'processing' and j.id >= v_below;
 
     -- Per job type over (v_since, v_now]: the closed hours inside the window that are rolled
     -- up and not marked stale come from the roll-up (jobs_private.rollup_job_metrics); the
@@ -4449,14 +4499,24 @@ begin
             and not exists (select from jobs_private.job_metrics_stale as m where m.hour = h.hour)
     ),
     gaps as (
-        select pg_catalog.unnest(
+        -- each gap is read from the first partition that can hold a job finished in it: every
+        -- sealed partition below that one finished its last job before the gap
+        select u.span, coalesce((
+            select p.low
+            from rows from (pg_catalog.unnest(v_lows), pg_catalog.unnest(v_finished))
+                as p (low, upto)
+            where p.upto is null or p.upto >= pg_catalog.lower(u.span)
+            order by p.low
+            limit 1
+        ), v_below) as from_id
+        from pg_catalog.unnest(
             pg_catalog.tstzmultirange(pg_catalog.tstzrange(v_since, v_now, '(]'))
             - coalesce(
                 (select pg_catalog.range_agg(pg_catalog.tstzrange(r.hour, r.hour + interval '1 hour'))
                 from rolled as r),
                 '{}'::pg_catalog.tstzmultirange
             )
-        ) as span
+        ) as u (span)
     ),
     live as (
         select
@@ -4471,6 +4531,7 @@ begin
             select j.job_type, j.status, j.attempts, j.completed_at, j.started_at, j.created_at
             from public.jobs as j
             where j.job_type = t.job_type and j.completed_at is not null
+                and j.id >= g.from_id
                 and j.completed_at >= pg_catalog.lower(g.span)
                 and j.completed_at <= pg_catalog.upper(g.span)
                 and j.completed_at operator(pg_catalog.<@) g.span

@@ -9,6 +9,10 @@
 -- hours, then hours), then per bucket within the coarse one each percentile falls in, and read
 -- the exact values of that bucket only: a 31-day window reads a few times what a day does, not
 -- 31 times.
+-- Sealed history is left out where it cannot hold what is read (jobs_private.history_split):
+-- unfinished jobs are never sealed, and each gap is read from the first partition that can
+-- hold a job finished in it (at 10 million jobs in 24 sealed weeks, each job type's range scan
+-- on every sealed partition's cold index made a 24-hour window 72 ms instead of 31).
 -- Security definer, after require_admin: an admin sees every row anyway, and the select
 -- policy's owner-id range (every id, for an admin) only misleads the planner here (a 24-hour
 -- window took 1 s instead of 10 ms through RLS at 1,000,000 jobs).
@@ -31,6 +35,10 @@ declare
     v_types jsonb;
     v_leases jsonb;
     v_bounds float8[];
+    c_every constant uuid := '00000000-0000-0000-0000-000000000000'::uuid;
+    v_below uuid;
+    v_lows uuid[];
+    v_finished timestamptz[];
 begin
     perform jobs_private.require_admin();
     if system_metrics.time_window is null
@@ -39,6 +47,11 @@ begin
     end if;
     v_since := v_now - system_metrics.time_window;
     select b.from_seconds into v_bounds from jobs_private.job_metrics_run_bounds as b;
+    -- where sealed history is (a seal or a retirement committing after this read only makes
+    -- these bounds wider than they need be: the ids they leave out stay sealed, and finished)
+    select coalesce(s.below, c_every), s.sealed_lows, s.sealed_completed_upto
+    into v_below, v_lows, v_finished
+    from jobs_private.history_split as s;
 
     select coalesce(jsonb_agg(jsonb_build_object(
         'worker_pool', q.worker_pool, 'status', q.status, 'jobs', q.jobs,
@@ -51,7 +64,8 @@ begin
             count(*) filter (where j.status = 'queued' and j.run_at <= v_now) as ready,
             round(extract(epoch from v_now - min(j.created_at))::numeric, 1) as oldest_seconds
         from public.jobs as j
-        where j.status in ('queued', 'processing')
+        -- unfinished jobs are never sealed
+        where j.status in ('queued', 'processing') and j.id >= v_below
         group by j.worker_pool, j.status
     ) as q;
 
@@ -62,7 +76,7 @@ begin
     )
     into v_leases
     from public.jobs as j
-    where j.status = 'processing';
+    where j.status = 'processing' and j.id >= v_below;
 
     -- Per job type over (v_since, v_now]: the closed hours inside the window that are rolled
     -- up and not marked stale come from the roll-up (jobs_private.rollup_job_metrics); the
@@ -79,14 +93,24 @@ begin
             and not exists (select from jobs_private.job_metrics_stale as m where m.hour = h.hour)
     ),
     gaps as (
-        select pg_catalog.unnest(
+        -- each gap is read from the first partition that can hold a job finished in it: every
+        -- sealed partition below that one finished its last job before the gap
+        select u.span, coalesce((
+            select p.low
+            from rows from (pg_catalog.unnest(v_lows), pg_catalog.unnest(v_finished))
+                as p (low, upto)
+            where p.upto is null or p.upto >= pg_catalog.lower(u.span)
+            order by p.low
+            limit 1
+        ), v_below) as from_id
+        from pg_catalog.unnest(
             pg_catalog.tstzmultirange(pg_catalog.tstzrange(v_since, v_now, '(]'))
             - coalesce(
                 (select pg_catalog.range_agg(pg_catalog.tstzrange(r.hour, r.hour + interval '1 hour'))
                 from rolled as r),
                 '{}'::pg_catalog.tstzmultirange
             )
-        ) as span
+        ) as u (span)
     ),
     live as (
         select
@@ -101,6 +125,7 @@ begin
             select j.job_type, j.status, j.attempts, j.completed_at, j.started_at, j.created_at
             from public.jobs as j
             where j.job_type = t.job_type and j.completed_at is not null
+                and j.id >= g.from_id
                 and j.completed_at >= pg_catalog.lower(g.span)
                 and j.completed_at <= pg_catalog.upper(g.span)
                 and j.completed_at operator(pg_catalog.<@) g.span

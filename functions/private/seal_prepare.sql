@@ -7,8 +7,8 @@
 --   0. jobs_private.seal_clean: what an interrupted seal left is removed.
 --   1. jobs_private.seal_prepare (this one): the rows are copied into a new table
 --      jobs_private.jobs_upto_<C'>, not yet a partition (nobody reads it), with the leaf's
---      indexes, its range, "finished" and its newest created_at as CHECKs, row level security
---      with a policy admitting no row, and no grants. No lock anyone waits for.
+--      indexes, its range, "finished" and its latest created_at and completed_at as CHECKs, row
+--      level security with a policy admitting no row, and no grants. No lock anyone waits for.
 --   2. jobs_private.seal_keys: under a brief lock, the copy gets the foreign keys of jobs.
 --   3. jobs_private.seal_bound: under a brief lock, the leaf gets CHECK (id >= C') NOT VALID
 --      (new ids are above C' already).
@@ -30,7 +30,8 @@ declare
     v_table text;
     v_range text;
     v_copied bigint;
-    v_upto timestamptz;
+    v_created timestamptz;
+    v_completed timestamptz;
     v_cols text;
     r record;
 begin
@@ -103,9 +104,10 @@ begin
     );
     execute pg_catalog.format(
         'with c as (insert into %s select * from jobs_private.jobs_hot where %s'
-        ' returning created_at) select pg_catalog.count(*), pg_catalog.max(c.created_at) from c',
+        ' returning created_at, completed_at) select pg_catalog.count(*),'
+        ' pg_catalog.max(c.created_at), pg_catalog.max(c.completed_at) from c',
         v_table, v_range
-    ) into v_copied, v_upto;
+    ) into v_copied, v_created, v_completed;
     execute pg_catalog.format('alter table %s add primary key (id)', v_table);
     for r in
         select pg_catalog.pg_get_indexdef(i.indexrelid) as def, c.relname
@@ -130,12 +132,14 @@ begin
         ' check (status in (''completed'', ''failed'', ''cancelled''))',
         v_table
     );
-    -- when its newest job was made, which no write can change (created_at never does, and
-    -- nothing inserts into sealed history): jobs_private.history_split, which the reads of a
-    -- user's newest jobs use to leave the sealed partitions out, is made from these
+    -- when its newest job was made and its last one finished, which no write can move later
+    -- (created_at never changes, nothing inserts into sealed history, and a write that would
+    -- fails here): jobs_private.history_split, by which the reads of a user's newest jobs and
+    -- system_metrics leave sealed partitions out, is made from these
     execute pg_catalog.format(
-        'alter table %s add constraint jobs_sealed_created check (created_at <= %L)',
-        v_table, v_upto
+        'alter table %s add constraint jobs_sealed_times'
+        ' check (created_at <= %L and completed_at <= %L)',
+        v_table, v_created, v_completed
     );
     -- every row rule, for the rows written from now on: the copies met them in the leaf
     select pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' order by a.attnum)

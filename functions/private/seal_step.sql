@@ -5,9 +5,10 @@
 -- steps must commit apart; a procedure could commit between them only without a SET
 -- search_path, which the Security Advisor flags (lint 0011). What the next step is, is read from
 -- the catalog: a copy that is not yet a partition, its keys, the hot leaf's bound, keys into
--- jobs left NOT VALID, a partition sealed before 1.10.0 without its bound of created_at
--- (jobs_private.seal_bound_created). A new seal starts only when the leaf's oldest job was made more than
--- older_than + period ago, so that every sealed partition holds at least a period of jobs.
+-- jobs left NOT VALID, a partition sealed before 1.10.0 without its bounds of created_at and
+-- completed_at (jobs_private.seal_bound_times). A new seal starts only when the leaf's oldest
+-- job was made more than older_than + period ago, so that every sealed partition holds at
+-- least a period of jobs.
 -- A copy whose jobs changed before the move (40001) is dropped, and the next call starts over.
 -- Answers what it did, in a few words. For the owner role.
 create function jobs_private.seal_step(older_than interval, period interval)
@@ -47,7 +48,7 @@ begin
         if pg_catalog.cardinality(v_keys) > 0 then
             return 'checked the foreign keys into jobs: ' || pg_catalog.array_to_string(v_keys, ', ');
         end if;
-        v_step := jobs_private.seal_bound_created(200);
+        v_step := jobs_private.seal_bound_times(200);
         if v_step is not null then
             return v_step;
         end if;

@@ -1,14 +1,17 @@
-"""The reads of a user's newest jobs leave sealed history out (jobs_private.history_split,
+"""Reads leave sealed history out where it cannot hold what they read (jobs_private.history_split,
 sql/62_history_split.sql): list_jobs, library_items and workspace_groups read a page from the
-hot leaf's ids first, and through every partition only when a sealed job could rank in it.
+hot leaf's ids first, and through every partition only when a sealed job could rank in it;
+system_metrics reads each span of completion times from the first partition that can hold one.
 On test_seal_history's seed (old finished jobs sealed, a v4 job made 60 days ago that stays in
 the hot leaf: a leaf job older than every sealed one) with recent finished jobs added:
 * every page of every read, walked to its end for each user and each status, is the same
   before the seal and after it;
-* a page the leaf answers opens no sealed partition (its scans, counted in the call's
-  transaction, stay 0) and a deeper page does (the count can fail);
-* no write can break what the split says: a job written into sealed history made later than
-  its bound is refused (23514), for the service role as for the owner;
+* system_metrics answers the same for every window before the seal and after it;
+* a page the leaf answers, and system_metrics' last 24 hours, open no sealed partition (their
+  scans, counted in the call's transaction, stay 0); a deeper page and 31 days do (the count
+  can fail);
+* no write can break what the split says: a job written into sealed history made or finished
+  later than its partition's bounds is refused (23514), for the service role as for the owner;
 * partitions sealed before their bound existed (1.8.0, 1.9.0) leave the reads on every
   partition until `jobsdb history seal` or seal_step bounds them, and then they do not.
 """
@@ -73,7 +76,8 @@ class Reads:
         self.conn = psycopg.connect(url, autocommit=True)
         self.sealed_scans = 0
 
-    def call(self, user: str, name: str, args: dict[str, Any]) -> Any:
+    def call(self, user: str, name: str, args: dict[str, Any],
+             role: str = "authenticated") -> Any:
         def count(conn: psycopg.Connection[Any]) -> None:
             self.sealed_scans = conn.execute(
                 "select coalesce(sum(coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0)), 0)"
@@ -84,7 +88,7 @@ class Reads:
         # the session's counts not yet sent to the statistics are sent when it next goes idle,
         # so the call's transaction sees only its own
         self.conn.execute("select pg_catalog.pg_stat_force_next_flush()")
-        return rpc(self.conn, name, args, role="authenticated", claims=as_user(user),
+        return rpc(self.conn, name, args, role=role, claims=as_user(user),
                    before_commit=count)
 
     def pages(self, user: str, name: str, args: dict[str, Any],
@@ -132,6 +136,38 @@ def everything(reads: Reads, user: str) -> dict[str, list[Any]]:
     return out
 
 
+# the seed's sealed jobs finished 10 to 40 days ago: 12 days ends among them
+WINDOWS = ("1 hour", "24 hours", "7 days", "12 days", "31 days")
+
+
+def admin(url: str) -> str:
+    with psycopg.connect(url, autocommit=True) as c:
+        user = users(url)[0]
+        c.execute("insert into public.user_roles (user_id, role) values (%s, 'admin')"
+                  " on conflict do nothing", (user,))
+    return user
+
+
+def without_ages(doc: Any) -> Any:
+    """system_metrics' answer without what moves with the clock (its window's ends, the oldest
+    queued job's age)."""
+    if isinstance(doc, dict):
+        return {k: without_ages(v) for k, v in doc.items()
+                if k not in ("oldest_seconds", "now", "since")}
+    if isinstance(doc, list):
+        return [without_ages(v) for v in doc]
+    return doc
+
+
+def metrics(reads: Reads, user: str) -> dict[str, tuple[Any, int]]:
+    """Each window's answer and the sealed partitions' scans of its call."""
+    out = {}
+    for w in WINDOWS:
+        doc = reads.call(user, "system_metrics", {"time_window": w})
+        out[w] = (without_ages(doc), reads.sealed_scans)
+    return out
+
+
 def split(url: str) -> tuple[str | None, str | None]:
     with psycopg.connect(url) as c:
         return c.execute("select below::text, created_upto::text"
@@ -156,9 +192,18 @@ def test_every_page_is_the_same_sealed_and_the_leaf_answers_the_newest(db: str) 
     people = users(db)
     before = {u: everything(reads, u) for u in people}
     assert split(db) == (None, None)
+    boss = admin(db)
+    before_metrics = metrics(reads, boss)
+    assert {w: n for w, (_, n) in before_metrics.items()} == dict.fromkeys(WINDOWS, 0)
     rc, out, err = seal(db)
     assert rc == 0, err
     [(sealed, _), _hot] = partitions(db)
+    after_metrics = metrics(reads, boss)
+    assert {w: d for w, (d, _) in after_metrics.items()} == {
+        w: d for w, (d, _) in before_metrics.items()}
+    # the seed's sealed jobs finished 10 to 40 days ago: the last hour and day are the leaf's
+    scans = {w: n for w, (_, n) in after_metrics.items()}
+    assert scans["1 hour"] == scans["24 hours"] == 0 and scans["31 days"] > 0, scans
     with psycopg.connect(db) as c:
         newest_sealed = c.execute(f"select max(created_at)::text from {sealed}").fetchone()[0]
         below = c.execute("select jobs_private.seal_low_bound()::text").fetchone()[0]
@@ -166,6 +211,10 @@ def test_every_page_is_the_same_sealed_and_the_leaf_answers_the_newest(db: str) 
         assert c.execute("select min(created_at) < %s::timestamptz from jobs_private.jobs_hot",
                          (newest_sealed,)).fetchone()[0]
     assert split(db) == (below, newest_sealed)
+    with psycopg.connect(db) as c:
+        assert c.execute("select sealed_completed_upto = array[("
+                         f"select max(completed_at) from {sealed})] from"
+                         " jobs_private.history_split").fetchone()[0]
     after = {u: everything(reads, u) for u in people}
     for u in people:
         for k in before[u]:
@@ -181,7 +230,7 @@ def test_every_page_is_the_same_sealed_and_the_leaf_answers_the_newest(db: str) 
     assert reads.sealed_scans > 0
 
 
-def test_no_write_makes_a_sealed_job_newer_than_its_bound(db: str) -> None:
+def test_no_write_makes_a_sealed_job_newer_or_later_finished_than_its_bounds(db: str) -> None:
     rc, _, err = seal(db)
     assert rc == 0, err
     [(sealed, _), _hot] = partitions(db)
@@ -198,7 +247,12 @@ def test_no_write_makes_a_sealed_job_newer_than_its_bound(db: str) -> None:
                 c.execute("insert into public.jobs (id, user_id, job_type, status, created_at,"
                           " started_at, completed_at) values (%s, %s, 'image_fast',"
                           " 'completed', now(), now(), now())", (free, user))
-            assert "jobs_sealed_created" in str(e.value), e.value
+            assert "jobs_sealed_times" in str(e.value), e.value
+            with pytest.raises(psycopg.errors.CheckViolation) as e, c.transaction():
+                if role == "service_role":
+                    c.execute("set local role service_role")
+                c.execute("update public.jobs set completed_at = now() where id = %s", (low,))
+            assert "jobs_sealed_times" in str(e.value), e.value
 
 
 def test_partitions_sealed_before_the_bound_keep_reads_whole_until_bounded(db: str) -> None:
@@ -211,7 +265,7 @@ def test_partitions_sealed_before_the_bound_keep_reads_whole_until_bounded(db: s
     expected = everything(reads, user)
     # as 1.8.0 and 1.9.0 sealed it: no bound of created_at
     with psycopg.connect(db, autocommit=True) as c:
-        c.execute(f"alter table {sealed} drop constraint jobs_sealed_created")
+        c.execute(f"alter table {sealed} drop constraint jobs_sealed_times")
         c.execute("select jobs_private.history_split_refresh()")
     assert split(db) == (want[0], None)
     assert set(newest_pages_open_no_sealed_partition(reads, user).values()) != {0}
@@ -220,16 +274,17 @@ def test_partitions_sealed_before_the_bound_keep_reads_whole_until_bounded(db: s
     with psycopg.connect(db, autocommit=True) as c:
         step = "select jobs_private.seal_step('7 days', '1 day')"
         said = [c.execute(step).fetchone()[0] for _ in range(3)]
-    assert said[0].startswith(f"bounded created_at on {sealed} at "), said
-    assert said[1] == f"checked the bound of created_at on {sealed}", said
+    assert said[0].startswith(f"bounded created_at and completed_at on {sealed} at "), said
+    assert said[1] == f"checked the bounds of created_at and completed_at on {sealed}", said
     assert split(db) == want
     assert set(newest_pages_open_no_sealed_partition(reads, user).values()) == {0}
     # the command's path, from the same state
     with psycopg.connect(db, autocommit=True) as c:
-        c.execute(f"alter table {sealed} drop constraint jobs_sealed_created")
+        c.execute(f"alter table {sealed} drop constraint jobs_sealed_times")
         c.execute("select jobs_private.history_split_refresh()")
     rc, out, err = seal(db)
     assert rc == 0, err
-    assert f"checked the bound of created_at on {sealed}" in out + err, out + err
+    assert f"checked the bounds of created_at and completed_at on {sealed}" in out + err, (
+        out + err)
     assert split(db) == want
     assert everything(reads, user) == expected
