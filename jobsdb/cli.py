@@ -442,7 +442,11 @@ def _release(args: argparse.Namespace, root: Path) -> int:
         files = releases.carried()
         if args.action == "list":
             newest = releases.latest()
-            for f in sorted(files, key=lambda f: (releases.key(f.to), f.path.name)):
+            # by the release a file ends at, then by the releases its name names (1.10.0
+            # after 1.9.0): the upgrade into a release, its install, the way back to it
+            for f in sorted(files, key=lambda f: (releases.key(f.to), [
+                    releases.key(v) for v in f.path.name.removeprefix("jobsdb--")
+                    .removesuffix(".sql").split("--")])):
                 print(f"{f.path.name}: {f.marker.describe()}"
                       + ("  (newest)" if f.to == newest and f.marker.kind == "install" else ""))
             return 0

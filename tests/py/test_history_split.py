@@ -1,7 +1,8 @@
 """Reads leave sealed history out where it cannot hold what they read (jobs_private.history_split,
-sql/62_history_split.sql): list_jobs, library_items and workspace_groups read a page from the
-hot leaf's ids first, and through every partition only when a sealed job could rank in it;
-system_metrics reads each span of completion times from the first partition that can hold one.
+sql/62_history_split.sql): list_jobs (of every job or the completed ones), library_items and
+workspace_groups read a page from the hot leaf's ids first, and through every partition only
+when a sealed job could rank in it; system_metrics reads each span of completion times from
+the first partition that can hold one.
 On test_seal_history's seed (old finished jobs sealed, a v4 job made 60 days ago that stays in
 the hot leaf: a leaf job older than every sealed one) with recent finished jobs added:
 * every page of every read, walked to its end for each user and each status, is the same
@@ -179,7 +180,6 @@ def newest_pages_open_no_sealed_partition(reads: Reads, user: str) -> dict[str, 
     scans = {}
     for name, args in (("list_jobs", {"max_rows": 5}),
                        ("list_jobs", {"status": "completed", "max_rows": 5}),
-                       ("list_jobs", {"status": "queued", "max_rows": 50}),
                        ("library_items", {"max_rows": 4}),
                        ("workspace_groups", {"max_groups": 3})):
         reads.call(user, name, args)

@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.9.0--1.10.0.sql
