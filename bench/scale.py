@@ -147,8 +147,10 @@ def sizes(c: psycopg.Connection[Any]) -> dict[str, Any]:
     out["bytes per job (jobs heap)"] = row[1] // max(row[5], 1)
     out["jobs index MB"] = dict(c.execute(
         # each index of jobs with its partitions' parts, and those of the partition's own
-        "select i.indexrelid::regclass::text, (select sum(pg_relation_size(t.relid))"
-        " from pg_partition_tree(i.indexrelid) as t) / 1048576 from pg_index as i"
+        # (pg_partition_tree has no row for an index outside a tree, as the partition's own)
+        "select i.indexrelid::regclass::text, round(coalesce((select sum(pg_relation_size("
+        "t.relid)) from pg_partition_tree(i.indexrelid) as t), pg_relation_size(i.indexrelid))"
+        " / 1048576.0, 1)::float8 from pg_index as i"
         " where i.indrelid = 'public.jobs'::regclass or i.indrelid = %s::regclass"
         " and not exists (select from pg_inherits as h where h.inhrelid = i.indexrelid)"
         " order by 2 desc", (heap,)

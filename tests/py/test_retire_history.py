@@ -77,6 +77,9 @@ def test_retire_exports_and_drops_a_partition_older_than_the_age(db: str,  # noq
         assert not changes["reset"] and set(changes["removed"]) == theirs, changes
         now_stale = c.execute("select count(*) from jobs_private.job_metrics_stale").fetchone()
         assert now_stale[0] > stale
+        # the reads' split no longer lists the partition (its lower bound was MINVALUE)
+        assert c.execute("select sealed_lows, below is not null"
+                         " from jobs_private.history_split").fetchone() == ([], True)
     # the file: exactly the partition's jobs, verified against its manifest
     parquet = tmp_path / f"{part}.parquet"
     assert history.verify_file(parquet).rows == len(ids)
