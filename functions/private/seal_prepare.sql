@@ -134,7 +134,7 @@ begin
     );
     -- when its newest job was made and its last one finished, which no write can move later
     -- (created_at never changes, nothing inserts into sealed history, and a write that would
-    -- fails here): jobs_private.history_split, by which the reads of a user's newest jobs and
+    -- is refused here): jobs_private.history_split, by which the reads of a user's newest jobs and
     -- system_metrics leave sealed partitions out, is made from these
     execute pg_catalog.format(
         'alter table %s add constraint jobs_sealed_times'

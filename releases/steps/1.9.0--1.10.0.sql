@@ -1,16 +1,16 @@
--- jobsdb 1.9.0 -> 1.10.0: reads leave sealed history out where it cannot hold what they read.
--- With 24 sealed weeks at 10 million jobs, list_jobs, library_items and workspace_groups took
--- 1-5 ms more per call than on one partition, and system_metrics 40-70 ms more: a plan over
--- public.jobs reads the top of every partition's index. The seal now gives each sealed
--- partition a CHECK jobs_sealed_times (its latest created_at and completed_at), and
--- jobs_private.history_split says, from those, where the hot leaf begins, when the newest sealed
--- job was made, and when each sealed partition's last job finished. A page of a user's newest
--- jobs read from the leaf's ids alone is the answer when no sealed job can rank in it
--- (otherwise the read goes through every partition, as before); system_metrics reads each span
--- of completion times from the first partition that can hold one, and unfinished jobs from the
--- leaf. Partitions sealed by 1.8.0 or 1.9.0 have no such CHECK: until `jobsdb history seal` (or
--- jobs_private.seal_step) has bounded them (jobs_private.seal_bound_times: a read, a brief lock,
--- a validation) the reads go through them. No lock on jobs here.
+-- jobsdb 1.9.0 -> 1.10.0: reads leave sealed history out where it cannot hold what they read. A
+-- plan over public.jobs reads the top of every partition's index: with 24 sealed weeks at 10
+-- million jobs, leaving them out saves 0.1-0.9 ms of p95 per page of a user's newest jobs and 1.5-3
+-- ms of system_metrics. The seal now gives each sealed partition a CHECK jobs_sealed_times (its
+-- latest created_at and completed_at), and jobs_private.history_split says, from those, where the
+-- hot leaf begins, when the newest sealed job was made, and when each sealed partition's last job
+-- finished. A page of a user's newest jobs read from the leaf's ids alone is the answer when no
+-- sealed job can rank in it (otherwise the read goes through every partition, as before);
+-- system_metrics reads each span of completion times from the first partition that can hold one,
+-- and unfinished jobs from the leaf. Partitions sealed by 1.8.0 or 1.9.0 have no such CHECK: until
+-- `jobsdb history seal` (or jobs_private.seal_step) has bounded them
+-- (jobs_private.seal_bound_times: a read, a brief lock, a validation) the reads go through them. No
+-- lock on jobs here.
 -- jobsdb:apply sql/62_history_split.sql
 -- jobsdb:apply functions/private/history_split_refresh.sql
 select jobs_private.history_split_refresh();
