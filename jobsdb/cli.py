@@ -194,9 +194,9 @@ def _doctor_parser(sub) -> None:
         description="The DBA's check of a live project: installed release and pending upgrade,"
         " migrations, pg_cron schedules, Realtime broadcast, the metrics roll-up, expired leases,"
         " stuck jobs, queue age, failure rate, worker logins, the Security Advisor's lints on"
-        " the package's objects and app tables referencing jobs. Read-only; run it as a login"
-        " granted jobs_doctor. One line per finding on stdout. Exit codes: 0 healthy, 15"
-        " findings, 7 the role lacks jobs_doctor, 5 cannot connect.",
+        " the package's objects, app tables referencing jobs and sealed history. Read-only;"
+        " run it as a login granted jobs_doctor. One line per finding on stdout. Exit codes:"
+        " 0 healthy, 15 findings, 7 the role lacks jobs_doctor, 5 cannot connect.",
     )
     d.add_argument("--url", default=None,
                    help="database URL (default: $DATABASE_URL, else the embedded database)")
@@ -218,6 +218,9 @@ def _doctor_parser(sub) -> None:
     d.add_argument("--min-finished", type=_positive_int, default=lim.min_finished, metavar="N",
                    help="jobs a type must have finished in the last hour before its failure"
                    f" rate counts (default {lim.min_finished})")
+    d.add_argument("--max-sealed-partitions", type=_count, default=lim.max_sealed_partitions,
+                   metavar="N", help="partitions of jobs besides the queue's, each of which the"
+                   f" hot path's key checks pass through (default {lim.max_sealed_partitions})")
     d.add_argument("--exposed-schemas", default=lim.exposed_schemas, metavar="LIST",
                    help="schemas PostgREST exposes, comma-separated (default"
                    f" {lim.exposed_schemas!r})")
@@ -245,6 +248,12 @@ def _percent(value: str) -> str:
 def _positive_int(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
+    return int(value)
+
+
+def _count(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 0 or more")
     return int(value)
 
 
@@ -376,6 +385,7 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
             lease_grace=args.lease_grace, max_overrun=args.max_overrun,
             max_queue_age=args.max_queue_age, max_failure_rate=args.max_failure_rate,
             min_finished=str(args.min_finished), max_rollup_lag=args.max_rollup_lag,
+            max_sealed_partitions=str(args.max_sealed_partitions),
             exposed_schemas=args.exposed_schemas,
         )
         return doctor.main(_target(args, changes=None), limits)

@@ -36,6 +36,7 @@ SQL_CHECKS = {
     "workers": ("workers",),
     "security": ("security_functions", "security_tables", "security_views"),
     "references": ("references",),
+    "history": ("history",),
 }
 CHECKS = ("release", "migrations", *SQL_CHECKS)
 
@@ -58,6 +59,7 @@ class Limits:
     max_failure_rate: str = "25"  # percent of the jobs finished in the last hour
     min_finished: str = "10"  # jobs finished in the last hour before a rate counts
     max_rollup_lag: str = "2h"
+    max_sealed_partitions: str = "16"  # partitions of jobs besides the queue's
     exposed_schemas: str = "public, graphql_public"
 
 

@@ -1018,3 +1018,51 @@ where
         )
     )
 order by message;
+
+-- name: history
+-- The partitions of public.jobs besides the queue's (jobs_private.jobs_hot): sealed history.
+-- Every statement that reaches jobs through the parent without its id plans and locks each of
+-- them, and two of those are on the hot path: the check of each output's job_id into jobs
+-- (PostgreSQL's own foreign key check, in job_callback) and queue_job's lookup of an
+-- idempotency key. Past about 16 partitions the lifecycle falls below 0.95 x its rate at
+-- 8 clients (bench/README.md, "The hot path beside sealed history"). Also the foreign keys into
+-- jobs a seal or a retirement left NOT VALID (its last step cut short).
+with limits as (
+    select pg_catalog.current_setting('jobsdb_doctor.max_sealed_partitions')::integer as most
+),
+
+parts as (
+    select pg_catalog.count(*)::integer as n
+    from pg_catalog.pg_inherits as i
+    where
+        i.inhparent = 'public.jobs'::regclass
+        -- (a release before 1.7.0 has no jobs_hot, and no partition)
+        and i.inhrelid::oid <> coalesce(to_regclass('jobs_private.jobs_hot')::oid, 0)
+)
+
+select
+    'finding' as kind,
+    format(
+        'public.jobs has %s sealed partitions (more than %s): each one adds to the check of'
+        || ' every output''s job_id into jobs and to every queue_job with an idempotency key:'
+        || ' retire the oldest (`jobsdb history retire`), and seal longer periods',
+        p.n, l.most
+    ) as message
+from parts as p
+cross join limits as l
+where p.n > l.most
+union all
+select
+    'finding' as kind,
+    format(
+        'the foreign key %I of %s into public.jobs is NOT VALID (a seal or retirement did not'
+        || ' finish its last step): run `select jobs_private.seal_check_keys();` as the owner'
+        || ' (it reads the table; writes do not wait)',
+        c.conname, c.conrelid::regclass
+    ) as message
+from pg_catalog.pg_constraint as c
+where
+    c.contype = 'f'
+    and c.confrelid = 'public.jobs'::regclass
+    and c.conparentid = 0
+    and not c.convalidated;

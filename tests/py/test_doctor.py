@@ -566,6 +566,56 @@ def test_partitioned_app_table_referencing_jobs(project: Project) -> None:
          r" seal`")
 
 
+# ---- sealed history -------------------------------------------------------------------------
+
+
+def sealed_partitions(n: int) -> Plant:
+    """`n` empty partitions of jobs below the queue's, as seals leave them, made by DDL (the
+    doctor reads the catalog only): in the id space no job id takes (below sequence number 1),
+    the keys into jobs dropped around the detach and added back valid."""
+
+    def plant(conn: psycopg.Connection[Any]) -> None:
+        def bound(i: int) -> str:
+            return f"'00000000-0000-{i:04x}-0000-000000000000'"
+
+        keys = conn.execute(
+            "select conname, conrelid::regclass::text, pg_get_constraintdef(oid)"
+            " from pg_constraint where confrelid = 'public.jobs'::regclass and contype = 'f'"
+            " and conparentid = 0").fetchall()
+        for name, table, _ in keys:
+            conn.execute(f"alter table {table} drop constraint {name}")
+        conn.execute("alter table public.jobs detach partition jobs_private.jobs_hot")
+        conn.execute("alter table public.jobs attach partition jobs_private.jobs_hot"
+                     f" for values from ({bound(n)}) to (maxvalue)")
+        for i in range(1, n + 1):
+            low = "minvalue" if i == 1 else bound(i - 1)
+            conn.execute(f"create table jobs_private.jobs_upto_{i:02d} partition of public.jobs"
+                         f" for values from ({low}) to ({bound(i)})")
+        for name, table, definition in keys:
+            conn.execute(f"alter table {table} add constraint {name} {definition}")
+
+    return plant
+
+
+def test_sealed_partitions_past_the_limit(project: Project) -> None:
+    at_limit = diagnose(project, sealed_partitions(3),
+                        limits=doctor.Limits(max_sealed_partitions="3"))
+    assert at_limit.findings == [], at_limit.findings
+    only(diagnose(project, sealed_partitions(4), limits=doctor.Limits(max_sealed_partitions="3")),
+         "history", r"public.jobs has 4 sealed partitions \(more than 3\): .* idempotency key:"
+         r" retire the oldest \(`jobsdb history retire`\), and seal longer periods")
+
+
+def test_a_key_into_jobs_left_not_valid(project: Project) -> None:
+    only(diagnose(project, "alter table public.images_videos drop constraint"
+                           " images_videos_job_id_fkey;"
+                           " alter table public.images_videos add constraint"
+                           " images_videos_job_id_fkey foreign key (job_id)"
+                           " references public.jobs (id) on delete set null not valid"),
+         "history", r"the foreign key images_videos_job_id_fkey of public.images_videos into"
+         r" public.jobs is NOT VALID .* `select jobs_private.seal_check_keys\(\);`")
+
+
 # ---- functions safe against the caller's temporary objects ---------------------------------
 
 TRAPS = """
@@ -612,7 +662,7 @@ def test_command_healthy_as_the_read_only_login(project: Project) -> None:
             conn.execute("create temp table doctor_scratch (id int)")
     r = run("--url", project.doctor_url)
     assert (r.returncode, r.stdout) == (0, ""), r.stderr
-    assert "healthy: 12 checks, no finding" in r.stderr
+    assert "healthy: 13 checks, no finding" in r.stderr
     assert f"as role {project.doctor}, read-only" in r.stderr
 
 
@@ -636,7 +686,7 @@ def test_command_finding_is_one_line_and_exit_15(project: Project) -> None:
         f" delete the row (`delete from jobs_private.worker_logins where login = '{n}';` as the"
         " owner), or a role made later under that name gets its pools"
     ]
-    assert "1 finding(s) in 12 check(s)" in r.stderr
+    assert "1 finding(s) in 13 check(s)" in r.stderr
 
 
 def test_command_role_without_jobs_doctor_exit_7(project: Project) -> None:
@@ -655,6 +705,7 @@ def test_command_role_without_jobs_doctor_exit_7(project: Project) -> None:
 @pytest.mark.parametrize("args, exit_code, message", [
     (["--lease-grace", "5"], 2, "'5' is not a duration: use e.g. 90s, 5min, 2h, 1d"),
     (["--max-failure-rate", "250"], 2, "'250' is not a percentage"),
+    (["--max-sealed-partitions", "-1"], 2, "'-1' is not a whole number of 0 or more"),
     (["--url", "postgresql://nobody@127.0.0.1:1/postgres"], 5, "cannot connect"),
 ])
 def test_command_errors(args: list[str], exit_code: int, message: str) -> None:
