@@ -1026,7 +1026,7 @@ order by message;
 -- (PostgreSQL's own foreign key check, in job_callback) and queue_job's lookup of an
 -- idempotency key. Past about 16 partitions the lifecycle falls below 0.95 x its rate at
 -- 8 clients (bench/README.md, "The hot path beside sealed history"). Also the foreign keys into
--- jobs a seal or a retirement left NOT VALID (its last step cut short).
+-- jobs left NOT VALID: a seal or a retirement runs, or its last step was cut short.
 with limits as (
     select pg_catalog.current_setting('jobsdb_doctor.max_sealed_partitions')::integer as most
 ),
@@ -1055,9 +1055,10 @@ union all
 select
     'finding' as kind,
     format(
-        'the foreign key %I of %s into public.jobs is NOT VALID (a seal or retirement did not'
-        || ' finish its last step): run `select jobs_private.seal_check_keys();` as the owner'
-        || ' (it reads the table; writes do not wait)',
+        'the foreign key %I of %s into public.jobs is NOT VALID (a seal or retirement is'
+        || ' running, or was cut short before its last step): unless one runs, run'
+        || ' `select jobs_private.seal_check_keys();` as the owner (it reads the table; writes'
+        || ' do not wait)',
         c.conname, c.conrelid::regclass
     ) as message
 from pg_catalog.pg_constraint as c
