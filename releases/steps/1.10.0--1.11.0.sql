@@ -1,0 +1,6 @@
+-- jobsdb 1.10.0 -> 1.11.0: queue_job counts a user's queued jobs on the user's index only.
+-- Its count of the caller's queued jobs could be planned on jobs_claim_idx (every queued job of
+-- the pool) when the statistics of jobs_hot were taken with the queue empty, and then read the
+-- whole backlog on every call; on a large hot partition autoanalyze comes rarely, so such a plan
+-- could last for hours. No DDL: the function alone.
+-- jobsdb:apply functions/jobs_api/queue_job.sql

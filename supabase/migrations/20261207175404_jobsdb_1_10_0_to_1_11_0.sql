@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.10.0--1.11.0.sql
