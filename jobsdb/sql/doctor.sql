@@ -1021,10 +1021,10 @@ order by message;
 
 -- name: history
 -- The partitions of public.jobs besides the queue's (jobs_private.jobs_hot): sealed history.
--- Every statement that reaches jobs through the parent without its id plans and locks each of
--- them, and two of those are on the hot path: the check of each output's job_id into jobs
--- (PostgreSQL's own foreign key check, in job_callback) and queue_job's lookup of an
--- idempotency key. Past about 16 partitions the lifecycle falls below 0.95 x its rate at
+-- A generic plan through the parent locks and opens each of them before it prunes
+-- (PostgreSQL 15), and two such statements are on the hot path: the check of each output's
+-- job_id into jobs (PostgreSQL's own foreign key check, in job_callback) and queue_job's lookup
+-- of an idempotency key (which reads every partition's index). Past about 16 partitions the lifecycle falls below 0.95 x its rate at
 -- 8 clients (bench/README.md, "The hot path beside sealed history"). Also the foreign keys into
 -- jobs left NOT VALID: a seal or a retirement runs, or its last step was cut short.
 with limits as (
