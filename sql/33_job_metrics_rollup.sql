@@ -1,26 +1,42 @@
--- system_metrics' roll-up of finished jobs per closed hour. Written only by
--- jobs_private.rollup_job_metrics (pg_cron, or the owner); no job ever writes a shared row.
--- An hour is the half-open [hour, hour + 1 h) of completed_at, binned in UTC (date_bin), so
--- the buckets do not depend on the session's TimeZone.
+-- system_metrics' roll-up of finished jobs per closed minute, hour, six hours and UTC day.
+-- Written only by jobs_private.rollup_job_metrics (pg_cron, or the owner); no job ever writes
+-- a shared row. A minute is the half-open [minute, minute + 1 min) of completed_at, an hour
+-- [hour, hour + 1 h), binned in UTC (date_bin), so the buckets do not depend on the session's
+-- TimeZone. Minutes are the unit a window's edges are read in: a window starts and ends inside
+-- some hour, and reading those hours' jobs from jobs cost system_metrics about 10 us a job
+-- (a second at 100,000 jobs an hour). Hours, six hours and days are sums of their minutes, so a
+-- long window reads few rows.
 
--- The hours rolled up: an hour listed here has its figures in job_metrics_rollup and
--- job_metrics_run_seconds (an hour with no finished job has none) unless job_metrics_stale
--- names it.
+-- The minutes rolled up: a minute listed here has its figures in job_metrics_rollup (minutes =
+-- 1) and job_metrics_run_seconds (a minute with no finished job has none) unless
+-- job_metrics_stale names its hour.
+create table jobs_private.job_metrics_minutes (
+    minute timestamptz primary key
+)
+with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
+comment on table jobs_private.job_metrics_minutes is
+'system_metrics roll-up: the closed minutes (of completed_at, UTC) whose finished jobs are summed in job_metrics_rollup and listed in job_metrics_run_seconds. Written by rollup_job_metrics only.';
+
+-- The hours whose 60 minutes are all rolled up: an hour listed here also has its own sums
+-- (job_metrics_rollup, minutes = 60) and counts per bucket (job_metrics_run_buckets).
 create table jobs_private.job_metrics_hours (
     hour timestamptz primary key,
     rolled_up_at timestamptz not null default now()
 );
 comment on table jobs_private.job_metrics_hours is
-'system_metrics roll-up: the closed hours (of completed_at, UTC) whose finished jobs are summed in job_metrics_rollup and job_metrics_run_seconds. Written by rollup_job_metrics only.';
+'system_metrics roll-up: the closed hours (of completed_at, UTC) all of whose minutes are rolled up, with their own sums in job_metrics_rollup and counts in job_metrics_run_buckets. Written by rollup_job_metrics only.';
 
--- Per hour and job type: the sums system_metrics needs (counts per status, retried jobs,
--- the completed jobs' run and queue-to-done seconds: exact numeric sums and their counts).
--- The key carries every figure, so a window's hours are one index-only range scan. The
--- roll-up's tables are written an hour at a time and rarely updated: vacuumed after every few
+-- Per minute (minutes = 1) and per hour (minutes = 60) and job type: the sums system_metrics
+-- needs (counts per status, retried jobs, the completed jobs' run and queue-to-done seconds:
+-- exact numeric sums and their counts); an hour's row is the sum of its minutes'. The key
+-- carries every figure, so a window's hours or minutes are one index-only range scan. The
+-- roll-up's tables are written a minute at a time and rarely updated: vacuumed after every few
 -- thousand rows inserted (instead of 20% of the table), their pages stay all-visible and
 -- system_metrics' index-only scans do not visit the heap.
 create table jobs_private.job_metrics_rollup (
-    hour timestamptz not null,
+    period timestamptz not null,
+    minutes smallint not null
+    constraint job_metrics_rollup_minutes_check check (minutes in (1, 60)),
     job_type text not null,
     completed bigint not null,
     failed bigint not null,
@@ -30,13 +46,13 @@ create table jobs_private.job_metrics_rollup (
     run_sum numeric,
     total_count bigint not null,
     total_sum numeric,
-    primary key (hour, job_type) include (
+    primary key (minutes, period, job_type) include (
         completed, failed, cancelled, retried, run_count, run_sum, total_count, total_sum
     )
 )
 with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 comment on table jobs_private.job_metrics_rollup is
-'system_metrics roll-up: per closed hour and job type, finished jobs per status, jobs with more than one attempt, and count and exact sum of the completed jobs'' run and queue-to-done seconds.';
+'system_metrics roll-up: per closed minute (minutes = 1) or hour (minutes = 60) and job type, finished jobs per status, jobs with more than one attempt, and count and exact sum of the completed jobs'' run and queue-to-done seconds.';
 
 -- The buckets of run time system_metrics counts to find its percentiles: bucket b (1-based)
 -- holds the run times from from_seconds[b] up to from_seconds[b + 1], 256 buckets an octave
@@ -58,51 +74,52 @@ from generate_series(-2560, 5632) as g (k);
 comment on table jobs_private.job_metrics_run_bounds is
 'system_metrics roll-up: the lower bounds (seconds) of the buckets of run time, 256 an octave from 2^-10 to 2^22 s, in order, for width_bucket; fixed at install.';
 
--- Per hour and job type: the completed jobs' run seconds as (value, how many): the exact
+-- Per minute and job type: the completed jobs' run seconds as (value, how many): the exact
 -- distribution, so p50/p95 (percentile_cont) are computed exactly from the roll-up. As many
--- rows as distinct run times in the hour (at most one per completed job), so a month of them
+-- rows as distinct run times in the minute (at most one per completed job), so a month of them
 -- is as many rows as a month of jobs: system_metrics never reads them all. It counts the
--- window's jobs per coarse bucket of run time (job_metrics_run_buckets) to find the one each
--- percentile falls in, then per bucket within that one, then reads the exact values of that
--- bucket only, through job_metrics_run_seconds_bucket_idx.
+-- window's jobs per coarse bucket of run time (job_metrics_run_buckets, and these rows for the
+-- few minutes at a window's edges outside whole ten minutes) to find the one each percentile
+-- falls in, then per bucket within that one, then reads the exact values of that bucket only,
+-- through job_metrics_run_seconds_bucket_idx.
 create table jobs_private.job_metrics_run_seconds (
-    hour timestamptz not null,
+    minute timestamptz not null,
     job_type text not null,
     run_seconds numeric not null,
     jobs bigint not null,
     -- its bucket (job_metrics_run_bounds)
     bucket integer not null,
-    primary key (hour, job_type, run_seconds)
+    primary key (minute, job_type, run_seconds) include (bucket, jobs)
 )
 with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 create index job_metrics_run_seconds_bucket_idx
-on jobs_private.job_metrics_run_seconds (job_type, bucket, hour) include (run_seconds, jobs);
+on jobs_private.job_metrics_run_seconds (job_type, bucket, minute) include (run_seconds, jobs);
 comment on table jobs_private.job_metrics_run_seconds is
-'system_metrics roll-up: per closed hour and job type, each distinct run time (completed_at - started_at, seconds) of the completed jobs, how many had it and its bucket (job_metrics_run_bounds), for exact percentiles.';
+'system_metrics roll-up: per closed minute and job type, each distinct run time (completed_at - started_at, seconds) of the completed jobs, how many had it and its bucket (job_metrics_run_bounds), for exact percentiles.';
 
 -- How many completed jobs per bucket of run time (width 1: a bucket of job_metrics_run_bounds;
--- width 32: a coarse bucket, bucket / 32), per closed hour (hours = 1), per six hours (hours =
--- 6, from 00, 06, 12 and 18 UTC) and per UTC day (hours = 24), each block's the sum of its hours'.
--- A block's rows exist exactly while all its hours are in job_metrics_hours (rollup_job_metrics
--- keeps it so), so a 31-day window counts about 30 days of rows and a few blocks and hours at
--- its two edges, not 744 hours of them; and it counts the coarse
--- buckets of a job type's spread of run times (a few dozen), then the buckets of the one coarse
--- bucket a percentile falls in. The key leads with what a call asks for: a period's coarse
--- rows, or a job type's buckets within one coarse bucket.
+-- width 32: a coarse bucket, bucket / 32), per ten minutes (minutes = 10, from :00, :10, ...),
+-- per hour (60), per six hours (360, from 00, 06, 12 and 18 UTC) and per UTC day (1440), each
+-- the sum of its minutes'. A block's rows exist exactly while all its minutes are rolled up
+-- (rollup_job_metrics keeps it so), so a 31-day window counts about 30 days of rows and a few
+-- blocks at its two edges, not 44,640 minutes of them; and it counts the coarse buckets of a
+-- job type's spread of run times (a few dozen), then the buckets of the one coarse bucket a
+-- percentile falls in. The key leads with what a call asks for: a period's coarse rows, or a
+-- job type's buckets within one coarse bucket.
 create table jobs_private.job_metrics_run_buckets (
     period timestamptz not null,
-    hours smallint not null
-    constraint job_metrics_run_buckets_hours_check check (hours in (1, 6, 24)),
+    minutes smallint not null
+    constraint job_metrics_run_buckets_minutes_check check (minutes in (10, 60, 360, 1440)),
     job_type text not null,
     width smallint not null
     constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
     bucket integer not null,
     jobs bigint not null,
-    primary key (hours, period, width, job_type, bucket) include (jobs)
+    primary key (minutes, period, width, job_type, bucket) include (jobs)
 )
 with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 comment on table jobs_private.job_metrics_run_buckets is
-'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per closed hour (hours = 1), per six hours (hours = 6) and per UTC day (hours = 24) whose hours are all rolled up, to find the bucket each percentile falls in.';
+'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per ten minutes, hour, six hours and UTC day (minutes = 10, 60, 360, 1440) whose minutes are all rolled up, to find the bucket each percentile falls in.';
 
 -- Hours whose rolled-up figures a later change made stale: a finished job changed (retry_job
 -- requeues a failed one), deleted (retention, account deletion) or inserted already finished
@@ -118,12 +135,13 @@ create index job_metrics_stale_hour_idx on jobs_private.job_metrics_stale (hour)
 comment on table jobs_private.job_metrics_stale is
 'system_metrics roll-up: hours made stale by a change to a finished job (update, delete, insert); read live until rollup_job_metrics recomputes them.';
 
-revoke all on table jobs_private.job_metrics_hours, jobs_private.job_metrics_rollup,
+revoke all on table jobs_private.job_metrics_minutes, jobs_private.job_metrics_hours,
+jobs_private.job_metrics_rollup,
 jobs_private.job_metrics_run_bounds, jobs_private.job_metrics_run_seconds,
 jobs_private.job_metrics_run_buckets, jobs_private.job_metrics_stale
 from public, anon, authenticated, service_role;
 
--- How far hours may be closed, proven from pg_locks (readable by every role, unlike other
+-- How far minutes may be closed, proven from pg_locks (readable by every role, unlike other
 -- roles' rows of pg_stat_activity): the virtual transaction ids open at taken_at; once none
 -- of them is open any more, no transaction that started before taken_at can still write.
 -- One row, written only by rollup_job_metrics (under its advisory lock).

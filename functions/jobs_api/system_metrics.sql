@@ -78,19 +78,52 @@ begin
     from public.jobs as j
     where j.status = 'processing' and j.id >= v_below;
 
-    -- Per job type over (v_since, v_now]: the closed hours inside the window that are rolled
-    -- up and not marked stale come from the roll-up (jobs_private.rollup_job_metrics); the
-    -- rest of the window (its open edges, any hour not rolled up) from jobs, one index range
+    -- Per job type over (v_since, v_now]: the rolled-up minutes inside the window whose hour is
+    -- not marked stale come from the roll-up (jobs_private.rollup_job_metrics), in whole hours,
+    -- six hours and days where it can, and in ten minutes and minutes at the window's edges; the
+    -- rest of the window (its open edges, any minute not rolled up) from jobs, one index range
     -- per gap and job type. One statement, one snapshot: a roll-up committing meanwhile is
     -- either wholly seen or not at all. The figures are those of the jobs themselves: counts
     -- and exact numeric sums add up, and p50/p95 are percentile_cont's own interpolation
     -- (float8, as it computes it) over the merged distribution of run times, found by bucket
     -- counts (a larger run time is never in a smaller bucket: job_metrics_run_bounds).
     with rolled as (
+        -- the whole hours inside the window whose minutes are all rolled up
         select h.hour
         from jobs_private.job_metrics_hours as h
         where h.hour > v_since and h.hour + interval '1 hour' <= v_now
             and not exists (select from jobs_private.job_metrics_stale as m where m.hour = h.hour)
+    ),
+    side as (
+        -- the other rolled-up minutes inside the window (its edges, and hours not wholly rolled
+        -- up yet): an index range in each hour of the window that is not one of those
+        select n.minute
+        from pg_catalog.generate_series(
+            pg_catalog.date_bin(interval '1 hour', v_since, v_origin), v_now, interval '1 hour'
+        ) as o (hour)
+        cross join lateral (
+            select m.minute
+            from jobs_private.job_metrics_minutes as m
+            where m.minute >= o.hour and m.minute < o.hour + interval '1 hour'
+                and m.minute > v_since and m.minute + interval '1 minute' <= v_now
+        ) as n
+        where not exists (select from rolled as r where r.hour = o.hour)
+            and not exists (select from jobs_private.job_metrics_stale as m where m.hour = o.hour)
+    ),
+    tens as (
+        -- the whole ten minutes among them (their counts per bucket are rolled up)
+        select pg_catalog.date_bin(interval '10 minutes', s.minute, v_origin) as period
+        from side as s
+        group by pg_catalog.date_bin(interval '10 minutes', s.minute, v_origin)
+        having count(*) = 10
+    ),
+    singles as (
+        select s.minute
+        from side as s
+        where not exists (
+            select from tens as t
+            where t.period = pg_catalog.date_bin(interval '10 minutes', s.minute, v_origin)
+        )
     ),
     gaps as (
         -- each gap is read from the first partition that can hold a job finished in it: every
@@ -106,8 +139,16 @@ begin
         from pg_catalog.unnest(
             pg_catalog.tstzmultirange(pg_catalog.tstzrange(v_since, v_now, '(]'))
             - coalesce(
-                (select pg_catalog.range_agg(pg_catalog.tstzrange(r.hour, r.hour + interval '1 hour'))
-                from rolled as r),
+                (
+                    select pg_catalog.range_agg(c.span)
+                    from (
+                        select pg_catalog.tstzrange(r.hour, r.hour + interval '1 hour')
+                        from rolled as r
+                        union all
+                        select pg_catalog.tstzrange(s.minute, s.minute + interval '1 minute')
+                        from side as s
+                    ) as c (span)
+                ),
                 '{}'::pg_catalog.tstzmultirange
             )
         ) as u (span)
@@ -139,8 +180,14 @@ begin
         -- the rolled-up hours' rows as one range (an hour's rows exist only while it is in
         -- job_metrics_hours: they are written and deleted together)
         from jobs_private.job_metrics_rollup as x
-        where x.hour > v_since and x.hour <= v_now - interval '1 hour'
-            and not exists (select from jobs_private.job_metrics_stale as m where m.hour = x.hour)
+        where x.minutes = 60 and x.period > v_since and x.period <= v_now - interval '1 hour'
+            and not exists (select from jobs_private.job_metrics_stale as m where m.hour = x.period)
+        union all
+        select
+            x.job_type, x.completed, x.failed, x.cancelled, x.retried,
+            x.run_count, x.run_sum, x.total_count, x.total_sum
+        from side as s
+        inner join jobs_private.job_metrics_rollup as x on x.minutes = 1 and x.period = s.minute
         union all
         select
             l.job_type,
@@ -170,32 +217,56 @@ begin
         from live as l
         where l.status = 'completed' and l.run_seconds is not null
     ),
+    edges as (
+        -- the completed jobs per bucket that no block counts: the window's jobs read from jobs,
+        -- and the single minutes' (from their run times), counted once
+        select e.job_type, e.bucket, sum(e.jobs) as jobs
+        from (
+            select l.job_type, l.bucket, 1::bigint as jobs
+            from live_runs as l
+            union all
+            select r.job_type, r.bucket, r.jobs
+            from singles as s
+            cross join lateral (
+                -- offset 0: each minute's own index range (not a merge over every minute's rows)
+                select r.job_type, r.bucket, r.jobs
+                from jobs_private.job_metrics_run_seconds as r
+                where r.minute = s.minute
+                offset 0
+            ) as r
+        ) as e
+        group by e.job_type, e.bucket
+    ),
     blocks as (
         -- the whole UTC days and whole six hours (00, 06, 12, 18 UTC) of rolled-up hours
-        -- inside the window: a block's rows exist exactly while all its hours are rolled up
-        select z.hours, pg_catalog.date_bin(pg_catalog.make_interval(hours => z.hours), r.hour, v_origin)
+        -- inside the window: a block's rows exist exactly while all its minutes are rolled up
+        select z.minutes, pg_catalog.date_bin(pg_catalog.make_interval(mins => z.minutes), r.hour, v_origin)
             as period
         from rolled as r
-        cross join (values (6::smallint), (24::smallint)) as z (hours)
-        group by z.hours, pg_catalog.date_bin(pg_catalog.make_interval(hours => z.hours), r.hour, v_origin)
-        having count(*) = z.hours
+        cross join (values (360::smallint), (1440::smallint)) as z (minutes)
+        group by z.minutes, pg_catalog.date_bin(pg_catalog.make_interval(mins => z.minutes), r.hour, v_origin)
+        having count(*) * 60 = z.minutes
     ),
     periods as (
         -- the rolled-up part of the window in as few rows of job_metrics_run_buckets as there
-        -- are: its whole days, its whole six hours outside them, then each other hour
-        select b.period, b.hours
+        -- are: its whole days, its whole six hours outside them, each other hour, and the whole
+        -- ten minutes at its edges
+        select b.period, b.minutes
         from blocks as b
-        where b.hours = 24 or not exists (
+        where b.minutes = 1440 or not exists (
             select from blocks as d
-            where d.hours = 24 and d.period = pg_catalog.date_bin(interval '1 day', b.period, v_origin)
+            where d.minutes = 1440 and d.period = pg_catalog.date_bin(interval '1 day', b.period, v_origin)
         )
         union all
-        select r.hour, 1::smallint
+        select r.hour, 60::smallint
         from rolled as r
         where not exists (
             select from blocks as b
-            where b.hours = 6 and b.period = pg_catalog.date_bin(interval '6 hours', r.hour, v_origin)
+            where b.minutes = 360 and b.period = pg_catalog.date_bin(interval '6 hours', r.hour, v_origin)
         )
+        union all
+        select t.period, 10::smallint
+        from tens as t
     ),
     coarse as (
         -- the window's completed jobs per job type and coarse bucket of run time
@@ -203,11 +274,17 @@ begin
         from (
             select b.job_type, b.bucket, b.jobs
             from periods as p
-            inner join jobs_private.job_metrics_run_buckets as b
-                on b.hours = p.hours and b.period = p.period and b.width = 32
+            cross join lateral (
+                -- offset 0 here and below: each period's own index range (the planner, not
+                -- knowing how few periods there are, would rather scan the whole table)
+                select b.job_type, b.bucket, b.jobs
+                from jobs_private.job_metrics_run_buckets as b
+                where b.minutes = p.minutes and b.period = p.period and b.width = 32
+                offset 0
+            ) as b
             union all
-            select l.job_type, l.bucket / 32, 1
-            from live_runs as l
+            select e.job_type, e.bucket / 32, e.jobs
+            from edges as e
         ) as c
         group by c.job_type, c.bucket
     ),
@@ -241,61 +318,79 @@ begin
     ),
     fine as (
         -- within each of them, the buckets that hold rows lo..hi
-        select t.job_type, f.bucket, f.first_pos, t.lo, t.hi
-        from targets as t
-        cross join lateral (
+        select y.job_type, y.bucket, y.first_pos, y.lo, y.hi
+        from (
             select
-                x.bucket,
-                t.first_pos + sum(x.jobs) over (order by x.bucket) - x.jobs as first_pos,
-                t.first_pos + sum(x.jobs) over (order by x.bucket) as next_pos
+                x.job_type, x.bucket, t.lo, t.hi,
+                t.first_pos + sum(x.jobs) over (partition by x.job_type, x.coarse order by x.bucket)
+                - x.jobs as first_pos,
+                t.first_pos + sum(x.jobs) over (partition by x.job_type, x.coarse order by x.bucket)
+                as next_pos
             from (
-                select u.bucket, sum(u.jobs) as jobs
+                select u.job_type, u.coarse, u.bucket, sum(u.jobs) as jobs
                 from (
-                    select b.bucket, b.jobs
-                    from periods as p
-                    inner join jobs_private.job_metrics_run_buckets as b
-                        on b.hours = p.hours and b.period = p.period and b.job_type = t.job_type
-                        and b.width = 1 and b.bucket >= t.bucket * 32 and b.bucket < t.bucket * 32 + 32
+                    select t.job_type, t.bucket as coarse, b.bucket, b.jobs
+                    from targets as t
+                    cross join periods as p
+                    cross join lateral (
+                        select b.bucket, b.jobs
+                        from jobs_private.job_metrics_run_buckets as b
+                        where b.minutes = p.minutes and b.period = p.period and b.width = 1
+                            and b.job_type = t.job_type
+                            and b.bucket >= t.bucket * 32 and b.bucket < t.bucket * 32 + 32
+                        offset 0
+                    ) as b
                     union all
-                    select l.bucket, 1
-                    from live_runs as l
-                    where l.job_type = t.job_type and l.bucket / 32 = t.bucket
+                    select e.job_type, e.bucket / 32, e.bucket, e.jobs
+                    from edges as e
+                    inner join targets as t on t.job_type = e.job_type and t.bucket = e.bucket / 32
                 ) as u
-                group by u.bucket
+                group by u.job_type, u.coarse, u.bucket
             ) as x
-        ) as f
-        where f.next_pos > t.lo and f.first_pos <= t.hi
+            inner join targets as t on t.job_type = x.job_type and t.bucket = x.coarse
+        ) as y
+        where y.next_pos > y.lo and y.first_pos <= y.hi
     ),
-    ranked as (
-        -- the exact values of those buckets at rows lo..hi. A rolled-up run time's hour is in
-        -- job_metrics_hours (they are written and deleted together), so the window's bounds and
-        -- the stale markers say which of them count.
-        select t.job_type, y.run_seconds::float8 as v, y.first_pos, y.next_pos
+    exact as (
+        -- the exact run times in those buckets: of every rolled-up minute inside the window
+        -- whose hour is not stale (the whole hours' and the side minutes': a run time's minute
+        -- is in job_metrics_minutes, they are written and deleted together), and of the jobs
+        -- read from jobs (joined once, not scanned once per bucket)
+        select t.job_type, t.bucket, s.run_seconds, s.jobs
         from fine as t
         cross join lateral (
+            select s.run_seconds, s.jobs
+            from jobs_private.job_metrics_run_seconds as s
+            where s.job_type = t.job_type and s.bucket = t.bucket
+                and s.minute > v_since and s.minute <= v_now - interval '1 minute'
+                and not exists (
+                    select from jobs_private.job_metrics_stale as m
+                    where m.hour = pg_catalog.date_bin(interval '1 hour', s.minute, v_origin)
+                )
+        ) as s
+        union all
+        select l.job_type, l.bucket, l.run_seconds, 1
+        from live_runs as l
+        inner join fine as t on t.job_type = l.job_type and t.bucket = l.bucket
+    ),
+    ranked as (
+        -- the exact values of those buckets at rows lo..hi
+        select y.job_type, y.v, y.first_pos, y.next_pos
+        from (
             select
-                x.run_seconds,
-                t.first_pos + sum(x.jobs) over (order by x.run_seconds) - x.jobs as first_pos,
-                t.first_pos + sum(x.jobs) over (order by x.run_seconds) as next_pos
+                x.job_type, x.run_seconds::float8 as v, t.lo, t.hi,
+                t.first_pos + sum(x.jobs) over (partition by x.job_type, x.bucket order by x.run_seconds)
+                - x.jobs as first_pos,
+                t.first_pos + sum(x.jobs) over (partition by x.job_type, x.bucket order by x.run_seconds)
+                as next_pos
             from (
-                select u.run_seconds, sum(u.jobs) as jobs
-                from (
-                    select s.run_seconds, s.jobs
-                    from jobs_private.job_metrics_run_seconds as s
-                    where s.job_type = t.job_type and s.bucket = t.bucket
-                        and s.hour > v_since and s.hour <= v_now - interval '1 hour'
-                        and not exists (
-                            select from jobs_private.job_metrics_stale as m where m.hour = s.hour
-                        )
-                    union all
-                    select l.run_seconds, 1
-                    from live_runs as l
-                    where l.job_type = t.job_type and l.bucket = t.bucket
-                ) as u
-                group by u.run_seconds
+                select e.job_type, e.bucket, e.run_seconds, sum(e.jobs) as jobs
+                from exact as e
+                group by e.job_type, e.bucket, e.run_seconds
             ) as x
+            inner join fine as t on t.job_type = x.job_type and t.bucket = x.bucket
         ) as y
-        where y.next_pos > t.lo and y.first_pos <= t.hi
+        where y.next_pos > y.lo and y.first_pos <= y.hi
     ),
     pct as (
         select

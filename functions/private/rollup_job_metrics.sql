@@ -1,38 +1,47 @@
--- Rolls up the finished jobs of every closed hour of the last 31 days (system_metrics' widest
--- window) that is not rolled up yet or was marked stale, and forgets hours older than that.
--- Idempotent; concurrent runs take turns (a transaction-level advisory lock), and a run after
--- another finds nothing left to do. Run by pg_cron every five minutes (schedule_maintenance)
+-- Rolls up the finished jobs of every closed minute of the last 31 days (system_metrics' widest
+-- window) that is not rolled up yet or whose hour was marked stale, and forgets minutes older
+-- than that. Idempotent; concurrent runs take turns (a transaction-level advisory lock), and a
+-- run after another finds nothing left to do. Run by pg_cron every minute (schedule_maintenance)
 -- or by the owner; system_metrics is exact without it (it reads from jobs whatever is not
--- rolled up), only slower. from_scratch recomputes every hour: after finished jobs were
+-- rolled up), only slower. from_scratch recomputes every minute: after finished jobs were
 -- inserted, changed or deleted with triggers off (session_replication_role = replica).
 --
--- When an hour is closed: hour + 1 h <= jobs_private.job_metrics_horizon() (no transaction
+-- When a minute is closed: minute + 1 min <= jobs_private.job_metrics_horizon() (no transaction
 -- still open can write a completed_at before it), read before the statements that read jobs,
--- in read committed: a writer that could still put a completed_at in the hour has committed
+-- in read committed: a writer that could still put a completed_at in the minute has committed
 -- (its rows are seen) or rolled back. While a transaction stays open, the horizon waits for it.
 -- Later changes to a finished job (retry_job, deletes, restores) mark its hour stale
--- (jobs_private.job_metrics_stale, by trigger): its markers are deleted here and the hour is
--- computed again; a marker committed after they were read survives for the next run.
--- Per hour it writes the sums (job_metrics_rollup), the distinct run times with their bucket
--- (job_metrics_run_seconds) and the counts per bucket and coarse bucket
--- (job_metrics_run_buckets), and those counts of each six hours and each UTC day once all
--- their hours are rolled up.
+-- (jobs_private.job_metrics_stale, by trigger): its markers are deleted here and the hour's
+-- minutes are computed again; a marker committed after they were read survives for the next run.
+-- Per minute it writes the sums (job_metrics_rollup, minutes = 1) and the distinct run times
+-- with their bucket (job_metrics_run_seconds); per ten minutes, hour, six hours and UTC day
+-- whose minutes are all rolled up, the counts per bucket and coarse bucket
+-- (job_metrics_run_buckets), and per such hour its sums (minutes = 60).
+-- No JIT: the estimates of its deletes (a span function's thousand rows times a range each)
+-- pass jit_above_cost, and compiling them took 0.2 s of a run that does nothing. No sequential
+-- scans: every read here is an index range of what the run touches, but the rows it has just
+-- written have no statistics yet, and without them the planner scanned those tables whole once
+-- per block (3 s for a run over a month of minutes holding 4,000 jobs).
 create function jobs_private.rollup_job_metrics(from_scratch boolean default false)
 returns integer
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
+set jit = off
+set enable_seqscan = off
 as $$
 declare
     v_origin constant timestamptz := timestamptz '2000-01-01 00:00:00+00';
     v_first timestamptz := pg_catalog.date_bin(interval '1 hour', now() - interval '31 days', v_origin);
-    -- hours before this are forgotten: older than any window, or all of them from scratch
+    -- minutes before this are forgotten: older than any window, or all of them from scratch
     v_drop_before timestamptz := case when rollup_job_metrics.from_scratch
         then 'infinity'::timestamptz else v_first end;
     v_horizon timestamptz;
     v_stale timestamptz[];
+    v_minutes timestamptz[];
     v_hours timestamptz[];
     v_bounds float8[];
+    v_block smallint;
 begin
     if pg_catalog.current_setting('transaction_isolation') <> 'read committed' then
         raise exception using
@@ -41,117 +50,173 @@ begin
     end if;
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('jobsdb.rollup_job_metrics'));
 
-    v_horizon := pg_catalog.date_bin(interval '1 hour', jobs_private.job_metrics_horizon(), v_origin);
+    v_horizon := pg_catalog.date_bin(interval '1 minute', jobs_private.job_metrics_horizon(), v_origin);
 
     with seen as (
         delete from jobs_private.job_metrics_stale as s
         returning s.hour
     )
     select coalesce(array_agg(distinct seen.hour), '{}') into v_stale from seen;
-    delete from jobs_private.job_metrics_hours as h where h.hour = any(v_stale) or h.hour < v_drop_before;
-    delete from jobs_private.job_metrics_rollup as r where r.hour = any(v_stale) or r.hour < v_drop_before;
+    -- what goes: the stale hours' minutes with every block they are in, and what is too old
+    -- (each as a span of periods, so that every delete is an index range per span)
+    delete from jobs_private.job_metrics_minutes as m
+    using jobs_private.job_metrics_spans(v_stale, v_drop_before, 60::smallint) as g
+    where m.minute >= g.since and m.minute < g.upto;
+    delete from jobs_private.job_metrics_hours as h
+    using jobs_private.job_metrics_spans(v_stale, v_drop_before, 60::smallint) as g
+    where h.hour >= g.since and h.hour < g.upto;
+    delete from jobs_private.job_metrics_rollup as r
+    using jobs_private.job_metrics_spans(v_stale, v_drop_before, 60::smallint) as g
+    where r.minutes in (1, 60) and r.period >= g.since and r.period < g.upto;
     delete from jobs_private.job_metrics_run_seconds as r
-    where r.hour = any(v_stale) or r.hour < v_drop_before;
-    -- a block's rows (a day, six hours) go with any of its hours (they exist only while all its
-    -- hours are rolled up)
-    delete from jobs_private.job_metrics_run_buckets as b
-    where b.period < v_drop_before
-        or (b.hours = 1 and b.period = any(v_stale))
-        or (b.hours = 6 and b.period = any(
-            select pg_catalog.date_bin(interval '6 hours', s.hour, v_origin)
-            from pg_catalog.unnest(v_stale) as s (hour)
-        ))
-        or (b.hours = 24 and b.period = any(
-            select pg_catalog.date_bin(interval '1 day', s.hour, v_origin)
-            from pg_catalog.unnest(v_stale) as s (hour)
-        ));
+    using jobs_private.job_metrics_spans(v_stale, v_drop_before, 60::smallint) as g
+    where r.minute >= g.since and r.minute < g.upto;
+    foreach v_block in array array[10, 60, 360, 1440]::smallint[] loop
+        delete from jobs_private.job_metrics_run_buckets as b
+        using jobs_private.job_metrics_spans(v_stale, v_drop_before, v_block) as g
+        where b.minutes = v_block and b.period >= g.since and b.period < g.upto;
+    end loop;
 
-    select coalesce(array_agg(g.hour order by g.hour), '{}')
-    into v_hours
-    from pg_catalog.generate_series(v_first, v_horizon - interval '1 hour', interval '1 hour') as g (hour)
-    where not exists (select from jobs_private.job_metrics_hours as h where h.hour = g.hour);
-    if pg_catalog.cardinality(v_hours) = 0 then
+    -- the closed minutes not rolled up, looked for only in the hours that are not whole
+    select coalesce(array_agg(n.minute order by n.minute), '{}')
+    into v_minutes
+    from pg_catalog.generate_series(v_first, v_horizon - interval '1 minute', interval '1 hour') as o (hour)
+    cross join lateral pg_catalog.generate_series(
+        o.hour, least(o.hour + interval '59 minutes', v_horizon - interval '1 minute'), interval '1 minute'
+    ) as n (minute)
+    where not exists (select from jobs_private.job_metrics_hours as h where h.hour = o.hour)
+        and not exists (select from jobs_private.job_metrics_minutes as m where m.minute = n.minute);
+    if pg_catalog.cardinality(v_minutes) = 0 then
         return 0;
     end if;
     select b.from_seconds into v_bounds from jobs_private.job_metrics_run_bounds as b;
 
-    with finished as (
+    with spans as (
+        -- the minutes as runs of consecutive ones
+        select u.span
+        from pg_catalog.unnest((
+            select pg_catalog.range_agg(pg_catalog.tstzrange(m.minute, m.minute + interval '1 minute'))
+            from pg_catalog.unnest(v_minutes) as m (minute)
+        )) as u (span)
+    ),
+    finished as (
         select
-            pg_catalog.date_bin(interval '1 hour', j.completed_at, v_origin) as hour,
+            pg_catalog.date_bin(interval '1 minute', j.completed_at, v_origin) as minute,
             j.job_type, j.status, j.attempts,
             extract(epoch from j.completed_at - j.started_at) as run_seconds,
             extract(epoch from j.completed_at - j.created_at) as total_seconds
-        from public.jobs as j
-        where j.completed_at is not null
-            and j.completed_at >= v_hours[1]
-            and j.completed_at < v_hours[pg_catalog.cardinality(v_hours)] + interval '1 hour'
-    ),
-    kept as (
-        select f.* from finished as f where f.hour = any(v_hours)
+        from spans as s
+        cross join public.job_types as t
+        cross join lateral (
+            -- offset 0: one range scan of jobs_job_type_idx per span and job type (without the
+            -- type, the range of completed_at is no prefix of the index: it was read whole)
+            select j.job_type, j.status, j.attempts, j.completed_at, j.started_at, j.created_at
+            from public.jobs as j
+            where j.job_type = t.job_type and j.completed_at is not null
+                and j.completed_at >= pg_catalog.lower(s.span)
+                and j.completed_at < pg_catalog.upper(s.span)
+            offset 0
+        ) as j
     ),
     runs as (
-        select k.hour, k.job_type, k.run_seconds, count(*) as jobs
-        from kept as k
-        where k.status = 'completed' and k.run_seconds is not null
-        group by k.hour, k.job_type, k.run_seconds
-    ),
-    run_rows as (
-        insert into jobs_private.job_metrics_run_seconds (hour, job_type, run_seconds, jobs, bucket)
-        select r.hour, r.job_type, r.run_seconds, r.jobs, pg_catalog.width_bucket(r.run_seconds::float8, v_bounds)
-        from runs as r
-        returning hour, job_type, bucket, jobs
-    ),
-    sums as (
-        insert into jobs_private.job_metrics_rollup (
-            hour, job_type, completed, failed, cancelled, retried,
-            run_count, run_sum, total_count, total_sum
-        )
-        select
-            k.hour, k.job_type,
-            count(*) filter (where k.status = 'completed'),
-            count(*) filter (where k.status = 'failed'),
-            count(*) filter (where k.status = 'cancelled'),
-            count(*) filter (where k.attempts > 1),
-            count(k.run_seconds) filter (where k.status = 'completed'),
-            sum(k.run_seconds) filter (where k.status = 'completed'),
-            count(k.total_seconds) filter (where k.status = 'completed'),
-            sum(k.total_seconds) filter (where k.status = 'completed')
-        from kept as k
-        group by k.hour, k.job_type
+        insert into jobs_private.job_metrics_run_seconds (minute, job_type, run_seconds, jobs, bucket)
+        select f.minute, f.job_type, f.run_seconds, count(*),
+            pg_catalog.width_bucket(f.run_seconds::float8, v_bounds)
+        from finished as f
+        where f.status = 'completed' and f.run_seconds is not null
+        group by f.minute, f.job_type, f.run_seconds
     )
-    insert into jobs_private.job_metrics_run_buckets (period, hours, job_type, width, bucket, jobs)
-    select r.hour, 1, r.job_type, w.width, r.bucket / w.width, sum(r.jobs)
-    from run_rows as r
-    cross join (values (1::smallint), (32::smallint)) as w (width)
-    group by r.hour, r.job_type, w.width, r.bucket / w.width;
+    insert into jobs_private.job_metrics_rollup (
+        period, minutes, job_type, completed, failed, cancelled, retried,
+        run_count, run_sum, total_count, total_sum
+    )
+    select
+        f.minute, 1, f.job_type,
+        count(*) filter (where f.status = 'completed'),
+        count(*) filter (where f.status = 'failed'),
+        count(*) filter (where f.status = 'cancelled'),
+        count(*) filter (where f.attempts > 1),
+        count(f.run_seconds) filter (where f.status = 'completed'),
+        sum(f.run_seconds) filter (where f.status = 'completed'),
+        count(f.total_seconds) filter (where f.status = 'completed'),
+        sum(f.total_seconds) filter (where f.status = 'completed')
+    from finished as f
+    group by f.minute, f.job_type;
 
+    insert into jobs_private.job_metrics_minutes (minute)
+    select m.minute from pg_catalog.unnest(v_minutes) as m (minute);
+
+    -- the ten minutes this run made whole: their counts per bucket, from their run times (no
+    -- such block has rows: it was not whole before, or the hour that made it whole again was
+    -- stale and its rows went)
+    insert into jobs_private.job_metrics_run_buckets (period, minutes, job_type, width, bucket, jobs)
+    select k.block, 10, s.job_type, w.width, s.bucket / w.width, sum(s.jobs)
+    from (
+        select distinct pg_catalog.date_bin(interval '10 minutes', m.minute, v_origin) as block
+        from pg_catalog.unnest(v_minutes) as m (minute)
+    ) as k
+    inner join jobs_private.job_metrics_run_seconds as s
+        on s.minute >= k.block and s.minute < k.block + interval '10 minutes'
+    cross join (values (1::smallint), (32::smallint)) as w (width)
+    where (
+        select count(*) from jobs_private.job_metrics_minutes as m
+        where m.minute >= k.block and m.minute < k.block + interval '10 minutes'
+    ) = 10
+    group by k.block, s.job_type, w.width, s.bucket / w.width;
+
+    -- the hours this run made whole: their sums and counts, from their minutes' and ten minutes'
+    select coalesce(array_agg(k.hour order by k.hour), '{}')
+    into v_hours
+    from (
+        select distinct pg_catalog.date_bin(interval '1 hour', m.minute, v_origin) as hour
+        from pg_catalog.unnest(v_minutes) as m (minute)
+    ) as k
+    where (
+        select count(*) from jobs_private.job_metrics_minutes as m
+        where m.minute >= k.hour and m.minute < k.hour + interval '1 hour'
+    ) = 60;
+    insert into jobs_private.job_metrics_rollup (
+        period, minutes, job_type, completed, failed, cancelled, retried,
+        run_count, run_sum, total_count, total_sum
+    )
+    select
+        h.hour, 60, r.job_type, sum(r.completed), sum(r.failed), sum(r.cancelled), sum(r.retried),
+        sum(r.run_count), sum(r.run_sum), sum(r.total_count), sum(r.total_sum)
+    from pg_catalog.unnest(v_hours) as h (hour)
+    inner join jobs_private.job_metrics_rollup as r
+        on r.minutes = 1 and r.period >= h.hour and r.period < h.hour + interval '1 hour'
+    group by h.hour, r.job_type;
+    insert into jobs_private.job_metrics_run_buckets (period, minutes, job_type, width, bucket, jobs)
+    select h.hour, 60, b.job_type, b.width, b.bucket, sum(b.jobs)
+    from pg_catalog.unnest(v_hours) as h (hour)
+    inner join jobs_private.job_metrics_run_buckets as b
+        on b.minutes = 10 and b.period >= h.hour and b.period < h.hour + interval '1 hour'
+    group by h.hour, b.job_type, b.width, b.bucket;
     insert into jobs_private.job_metrics_hours (hour)
     select h.hour from pg_catalog.unnest(v_hours) as h (hour);
 
-    -- the blocks (six hours, a UTC day) whose last hour this run rolled up: their sums (no block
-    -- among them has rows: it was not whole before, or the hour that made it whole again was
-    -- stale and its rows went)
-    insert into jobs_private.job_metrics_run_buckets (period, hours, job_type, width, bucket, jobs)
-    select k.block, k.hours, b.job_type, b.width, b.bucket, sum(b.jobs)
+    -- the blocks (six hours, a UTC day) whose last hour this run made whole: their sums
+    insert into jobs_private.job_metrics_run_buckets (period, minutes, job_type, width, bucket, jobs)
+    select k.block, k.minutes, b.job_type, b.width, b.bucket, sum(b.jobs)
     from (
         select distinct
-            z.hours,
-            pg_catalog.date_bin(pg_catalog.make_interval(hours => z.hours), h.hour, v_origin) as block
+            z.minutes,
+            pg_catalog.date_bin(pg_catalog.make_interval(mins => z.minutes), h.hour, v_origin) as block
         from pg_catalog.unnest(v_hours) as h (hour)
-        cross join (values (6::smallint), (24::smallint)) as z (hours)
+        cross join (values (360::smallint), (1440::smallint)) as z (minutes)
     ) as k
     inner join jobs_private.job_metrics_run_buckets as b
-        on b.hours = 1 and b.period >= k.block
-        and b.period < k.block + pg_catalog.make_interval(hours => k.hours)
+        on b.minutes = 60 and b.period >= k.block
+        and b.period < k.block + pg_catalog.make_interval(mins => k.minutes)
     where (
         select count(*) from jobs_private.job_metrics_hours as h
-        where h.hour >= k.block and h.hour < k.block + pg_catalog.make_interval(hours => k.hours)
-    ) = k.hours
-    group by k.block, k.hours, b.job_type, b.width, b.bucket;
-    return pg_catalog.cardinality(v_hours);
+        where h.hour >= k.block and h.hour < k.block + pg_catalog.make_interval(mins => k.minutes)
+    ) * 60 = k.minutes
+    group by k.block, k.minutes, b.job_type, b.width, b.bucket;
+    return pg_catalog.cardinality(v_minutes);
 end;
 $$;
 comment on function jobs_private.rollup_job_metrics(boolean) is
-'Maintenance (pg_cron every five minutes, or the owner): rolls up the finished jobs of the closed hours of the last 31 days for system_metrics, recomputes hours marked stale (every hour with from_scratch), drops older hours; returns the number of hours rolled up. Idempotent, safe to run concurrently. 25001 outside read committed.';
+'Maintenance (pg_cron every minute, or the owner): rolls up the finished jobs of the closed minutes of the last 31 days for system_metrics, recomputes the minutes of hours marked stale (every minute with from_scratch), drops older minutes; returns the number of minutes rolled up. Idempotent, safe to run concurrently. 25001 outside read committed.';
 revoke all on function jobs_private.rollup_job_metrics(boolean)
 from public, anon, authenticated, service_role;

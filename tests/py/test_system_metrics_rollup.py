@@ -1,7 +1,8 @@
-"""system_metrics' roll-up of closed hours (jobs_private.rollup_job_metrics) answers exactly what
-system_metrics computed from jobs alone: the same JSON, percentiles included, for windows that
-start and end inside hours and on hour edges, before and after the roll-up, after a retention
-purge and an admin retry changed rolled-up hours, and while another transaction is open.
+"""system_metrics' roll-up of closed minutes (jobs_private.rollup_job_metrics) answers exactly
+what system_metrics computed from jobs alone: the same JSON, percentiles included, for windows
+that start and end inside minutes and hours and on their edges, before and after the roll-up,
+after a retention purge and an admin retry changed rolled-up hours, and while another
+transaction is open.
 
 The reference is the query system_metrics ran before the roll-up, run in the same transaction
 (the same now()) as the call. No assertion depends on where the clock stands: every test runs
@@ -38,12 +39,13 @@ ROOT = Path(__file__).resolve().parents[2]
 # Debian's libfaketime (`make deps` installs it as root)
 LIBFAKETIME = next(iter(sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))), None)
 
-# Finished jobs over the last 9 days in irregular steps, with completed_at also exactly on
-# hour edges and a microsecond either side of them; run times from a small set (ties), unique
-# ones, zero and over an hour, on both sides of buckets' bounds (powers of 2); 4% failed (a
-# third of all retried), 4% cancelled (half never started). Loaded as the superuser with
-# session_replication_role = replica (as a restore would; the rows keep every rule of
-# jobs_row_is_valid), so created_at can lie in the past.
+# Finished jobs over the last 9 days in irregular steps, more than a quarter of them in the
+# last 91 minutes (about fifteen a minute, where windows begin and end inside minutes), with
+# completed_at also exactly on hour and minute edges and a microsecond either side of them; run
+# times from a small set (ties), unique ones, zero and over an hour, on both sides of buckets'
+# bounds (powers of 2); 4% failed (a third of all retried), 4% cancelled (half never started).
+# Loaded as the superuser with session_replication_role = replica (as a restore would; the rows
+# keep every rule of jobs_row_is_valid), so created_at can lie in the past.
 SEED = [
     """insert into auth.users (id, aud, role, email, created_at, updated_at)
     values ('00000000-0000-4000-8000-0000000000a1', 'authenticated', 'authenticated',
@@ -74,6 +76,11 @@ SEED = [
                 then date_bin('1 hour', now() - make_interval(hours => g % 200),
                     timestamptz '2000-01-01 00:00:00+00')
                     + make_interval(secs => ((g / 7) % 3 - 1) * 0.000001)
+                when g % 6 = 3
+                then date_bin('1 minute', now() - make_interval(secs => g * 1.37),
+                    timestamptz '2000-01-01 00:00:00+00')
+                    + make_interval(secs => ((g / 6) % 3 - 1) * 0.000001)
+                when g % 6 = 0 then now() - make_interval(secs => g * 1.37)
                 else now() - make_interval(secs => g * 193.7)
             end as at,
             case when g % 13 = 0 then 0 when g % 17 = 0 then 3600.25 + g % 3
@@ -119,7 +126,8 @@ cross join lateral (
 where s.completed + s.failed + s.cancelled > 0
 """
 
-WINDOWS = ["1 minute", "1 hour", "90 minutes", "1 day", "7 days", "31 days"]
+WINDOWS = ["1 minute", "17 minutes", "1 hour", "61 minutes 30 seconds", "90 minutes", "1 day",
+           "7 days", "31 days"]
 ADMIN = "00000000-0000-4000-8000-0000000000a1"
 
 
@@ -137,7 +145,8 @@ def _compare(conn: psycopg.Connection[Any]) -> int:
 
 
 def _rolled(conn: psycopg.Connection[Any]) -> int:
-    return conn.execute("select count(*) from jobs_private.job_metrics_hours").fetchone()[0]
+    """How many minutes are rolled up."""
+    return conn.execute("select count(*) from jobs_private.job_metrics_minutes").fetchone()[0]
 
 
 # The hours a roll-up must have closed: every hour of the widest window (31 days, from the
@@ -152,51 +161,96 @@ cross join lateral generate_series(
 ) as g (hour)
 """
 
+# The minutes it must have closed, likewise, against those it did: what is missing, what is
+# not closed (both empty when right).
+MINUTES_WRONG = """
+with closed as (
+    select g.minute
+    from jobs_private.job_metrics_horizon as h
+    cross join lateral generate_series(
+        date_bin('1 hour', now() - interval '31 days', timestamptz '2000-01-01 00:00:00+00'),
+        date_bin('1 minute', h.closed_through, timestamptz '2000-01-01 00:00:00+00')
+        - interval '1 minute',
+        interval '1 minute'
+    ) as g (minute)
+)
+(select 'missing', c.minute from closed as c
+except select 'missing', m.minute from jobs_private.job_metrics_minutes as m)
+union all
+(select 'not closed', m.minute from jobs_private.job_metrics_minutes as m
+except select 'not closed', c.minute from closed as c)
+"""
 
-# The bucket counts the roll-up keeps, checked against what they count: every run time's bucket
-# is width_bucket over job_metrics_run_bounds; each hour's counts per bucket (width 1) and coarse
-# bucket (width 32) equal its run times'; a day or six hours has rows exactly when all its hours
-# are rolled up and it has a completed job, and they are the sums of its hours'. Answers what is
-# wrong.
+
+# The counts the roll-up keeps, checked against what they count: every run time's bucket is
+# width_bucket over job_metrics_run_bounds; a block of ten minutes, an hour, six hours or a day
+# has counts per bucket (width 1) and coarse bucket (width 32) exactly when all its minutes are
+# rolled up and it has a completed job, and they are those of its minutes' run times; an hour's
+# sums are its minutes' sums, and a minute's sums exist only while it is rolled up. Answers
+# what is wrong.
 BUCKETS_WRONG = """
 with bounds as (
     select from_seconds as b from jobs_private.job_metrics_run_bounds
 ),
 misplaced as (
-    select 'bucket of a run time' as what, 1::smallint, s.hour, s.job_type, 1::smallint,
+    select 'bucket of a run time' as what, 1::smallint, s.minute, s.job_type, 1::smallint,
         s.bucket, s.jobs
     from jobs_private.job_metrics_run_seconds as s, bounds
     where s.bucket <> width_bucket(s.run_seconds::float8, bounds.b)
 ),
-hour_want as (
-    select s.hour as period, s.job_type, w.width, s.bucket / w.width as bucket,
-        sum(s.jobs) as jobs
+minute_runs as (
+    select s.minute, s.job_type, w.width, s.bucket / w.width as bucket, sum(s.jobs) as jobs
     from jobs_private.job_metrics_run_seconds as s
     cross join (values (1::smallint), (32::smallint)) as w (width)
     group by 1, 2, 3, 4
 ),
 whole_blocks as (
-    select z.hours, date_bin(make_interval(hours => z.hours), h.hour,
+    select z.minutes, date_bin(make_interval(mins => z.minutes), m.minute,
         timestamptz '2000-01-01 00:00:00+00') as block
-    from jobs_private.job_metrics_hours as h
-    cross join (values (6::smallint), (24::smallint)) as z (hours)
-    group by 1, 2 having count(*) = z.hours
-),
-block_want as (
-    select d.hours, d.block as period, w.job_type, w.width, w.bucket, sum(w.jobs) as jobs
-    from whole_blocks as d
-    inner join hour_want as w
-        on w.period >= d.block and w.period < d.block + make_interval(hours => d.hours)
-    group by 1, 2, 3, 4, 5
+    from jobs_private.job_metrics_minutes as m
+    cross join (values (10::smallint), (60::smallint), (360::smallint), (1440::smallint))
+        as z (minutes)
+    group by 1, 2 having count(*) = z.minutes
 ),
 want as (
-    select 1::smallint as hours, w.* from hour_want as w
-    union all
-    select d.* from block_want as d
+    select d.minutes, d.block as period, r.job_type, r.width, r.bucket, sum(r.jobs) as jobs
+    from minute_runs as r
+    cross join (values (10::smallint), (60::smallint), (360::smallint), (1440::smallint))
+        as z (minutes)
+    inner join whole_blocks as d
+        on d.minutes = z.minutes and d.block = date_bin(make_interval(mins => z.minutes),
+            r.minute, timestamptz '2000-01-01 00:00:00+00')
+    group by 1, 2, 3, 4, 5
 ),
 got as (
-    select b.hours, b.period, b.job_type, b.width, b.bucket, b.jobs
+    select b.minutes, b.period, b.job_type, b.width, b.bucket, b.jobs
     from jobs_private.job_metrics_run_buckets as b
+),
+hour_sums as (
+    select 'hour sums', 60::smallint, h.period, h.job_type, 0::smallint, 0, 0::numeric
+    from jobs_private.job_metrics_rollup as h
+    cross join lateral (
+        select sum(m.completed) as completed, sum(m.failed) as failed,
+            sum(m.cancelled) as cancelled, sum(m.retried) as retried,
+            sum(m.run_count) as run_count, sum(m.run_sum) as run_sum,
+            sum(m.total_count) as total_count, sum(m.total_sum) as total_sum
+        from jobs_private.job_metrics_rollup as m
+        where m.minutes = 1 and m.job_type = h.job_type
+            and m.period >= h.period and m.period < h.period + interval '1 hour'
+    ) as m
+    where h.minutes = 60 and (
+        not exists (select from jobs_private.job_metrics_hours as x where x.hour = h.period)
+        or (h.completed, h.failed, h.cancelled, h.retried, h.run_count, h.run_sum,
+            h.total_count, h.total_sum) is distinct from (m.completed, m.failed, m.cancelled,
+            m.retried, m.run_count, m.run_sum, m.total_count, m.total_sum)
+    )
+),
+minute_sums as (
+    select 'minute sums of a minute not rolled up', 1::smallint, m.period, m.job_type,
+        0::smallint, 0, 0::numeric
+    from jobs_private.job_metrics_rollup as m
+    where m.minutes = 1
+        and not exists (select from jobs_private.job_metrics_minutes as x where x.minute = m.period)
 )
 (select 'missing or wrong', w.* from want as w
 except all select 'missing or wrong', g.* from got as g)
@@ -205,13 +259,18 @@ union all
 except all select 'not counted', w.* from want as w)
 union all
 select * from misplaced
+union all
+select * from hour_sums
+union all
+select * from minute_sums
 """
 
 
 def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh: bool = True,
             ) -> int:
     """One run in a read committed transaction of its own; after it, in that transaction: the
-    rolled-up hours are exactly the closed ones, and (fresh: no other transaction was open)
+    rolled-up minutes and hours are exactly the closed ones, every count and sum is its
+    minutes', and (fresh: no other transaction was open)
     the horizon is a minute before now(), so they are all the window's 31 * 24 hours but the
     last one in the first minute after it ended. Returns what the run answered."""
     with conn.transaction():
@@ -220,12 +279,14 @@ def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh:
         hours = conn.execute("select coalesce(array_agg(hour order by hour), '{}')"
                              " from jobs_private.job_metrics_hours").fetchone()[0]  # fmt: skip
         closed = conn.execute(CLOSED).fetchone()[0]
+        minutes_wrong = conn.execute(MINUTES_WRONG).fetchall()
         lag, first_minute = conn.execute(
             "select now() - h.closed_through, date_bin('1 hour', now(),"
             " timestamptz '2000-01-01 00:00:00+00') > now() - interval '1 minute'"
             " from jobs_private.job_metrics_horizon as h"
         ).fetchone()
     assert hours == closed
+    assert minutes_wrong == []
     assert conn.execute(BUCKETS_WRONG).fetchall() == []
     if fresh:
         assert lag == timedelta(minutes=1)
@@ -328,42 +389,53 @@ def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: Seeded) -> None:
         ).fetchone()[0] > 0
         # the roll-up really is read: answers come from it (a wrong roll-up row shows)
         assert _compare(conn) >= 16
-        conn.execute(
-            "update jobs_private.job_metrics_rollup set completed = completed + 1"
-            " where hour = (select max(hour) from jobs_private.job_metrics_rollup)"
-        )
-        with pytest.raises(AssertionError):
-            _compare(conn)
-        conn.execute(
-            "update jobs_private.job_metrics_rollup set completed = completed - 1"
-            " where hour = (select max(hour) from jobs_private.job_metrics_rollup)"
-        )
-        # the bucket counts of whole days (coarse and fine), six hours and single hours are
-        # read, and the run times of the buckets the percentiles fall in: a wrong row of any
-        # shows
+        # the sums of hours and of minutes are read: a wrong row of either kind shows
+        for minutes in (60, 1):
+            conn.execute(
+                "update jobs_private.job_metrics_rollup set completed = completed + 1"
+                " where minutes = %s", [minutes])  # fmt: skip
+            with pytest.raises(AssertionError):
+                _compare(conn)
+            conn.execute(
+                "update jobs_private.job_metrics_rollup set completed = completed - 1"
+                " where minutes = %s", [minutes])  # fmt: skip
+        # the bucket counts of whole days (coarse and fine), six hours, single hours and ten
+        # minutes are read, and the run times of the buckets the percentiles fall in: a wrong
+        # row of any shows
         blocks = dict(conn.execute(
-            "select hours, count(*) from jobs_private.job_metrics_run_buckets group by hours"
+            "select minutes, count(*) from jobs_private.job_metrics_run_buckets group by minutes"
         ).fetchall())
-        assert blocks.get(24, 0) > 0 and blocks.get(6, 0) > 0 and blocks.get(1, 0) > 0
+        assert all(blocks.get(m, 0) > 0 for m in (10, 60, 360, 1440)), blocks
         # every row of a kind at once: which rows a window reads (which hours stand alone,
         # which buckets hold its percentiles) depends on where the clock stands
         for wrong, undo in (
             ("update jobs_private.job_metrics_run_buckets set jobs = jobs + 1"
-             " where hours = 24 and width = 32",
+             " where minutes = 1440 and width = 32",
              "update jobs_private.job_metrics_run_buckets set jobs = jobs - 1"
-             " where hours = 24 and width = 32"),
+             " where minutes = 1440 and width = 32"),
             ("update jobs_private.job_metrics_run_buckets set bucket = bucket + 100000"
-             " where hours = 1",
+             " where minutes = 60",
              "update jobs_private.job_metrics_run_buckets set bucket = bucket - 100000"
-             " where hours = 1"),
+             " where minutes = 60"),
             ("update jobs_private.job_metrics_run_buckets set bucket = bucket + 100000"
-             " where hours = 24 and width = 1",
+             " where minutes = 1440 and width = 1",
              "update jobs_private.job_metrics_run_buckets set bucket = bucket - 100000"
-             " where hours = 24 and width = 1"),
+             " where minutes = 1440 and width = 1"),
             ("update jobs_private.job_metrics_run_buckets set bucket = bucket + 100000"
-             " where hours = 6",
+             " where minutes = 360",
              "update jobs_private.job_metrics_run_buckets set bucket = bucket - 100000"
-             " where hours = 6"),
+             " where minutes = 360"),
+            ("update jobs_private.job_metrics_run_buckets set jobs = jobs + 1"
+             " where minutes = 10 and width = 32",
+             "update jobs_private.job_metrics_run_buckets set jobs = jobs - 1"
+             " where minutes = 10 and width = 32"),
+            ("update jobs_private.job_metrics_run_buckets set bucket = bucket + 100000"
+             " where minutes = 10 and width = 1",
+             "update jobs_private.job_metrics_run_buckets set bucket = bucket - 100000"
+             " where minutes = 10 and width = 1"),
+            # the single minutes at a window's edges are counted from their run times
+            ("update jobs_private.job_metrics_run_seconds set bucket = bucket + 100000",
+             "update jobs_private.job_metrics_run_seconds set bucket = bucket - 100000"),
             # no run time is negative: the new values collide with none (the key holds them)
             ("update jobs_private.job_metrics_run_seconds set run_seconds = -run_seconds - 1",
              "update jobs_private.job_metrics_run_seconds set run_seconds = -run_seconds - 1"),
@@ -373,13 +445,16 @@ def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: Seeded) -> None:
                 _compare(conn)
             conn.execute(undo)
         assert _compare(conn) >= 16
-        # a second run redoes nothing (idempotent): it adds only an hour that closed since
+        # a second run redoes nothing (idempotent): it adds only the minutes that closed since
+        # (and an hour, if one did)
         before = dict(conn.execute(
             "select hour, rolled_up_at from jobs_private.job_metrics_hours").fetchall())
+        minutes_before = _rolled(conn)
         n = _rollup(conn)
         after = dict(conn.execute(
             "select hour, rolled_up_at from jobs_private.job_metrics_hours").fetchall())
-        assert n == len(set(after) - set(before)) <= 1
+        assert n == _rolled(conn) - minutes_before <= 5
+        assert len(set(after) - set(before)) <= 1
         assert {h: before[h] for h in set(before) & set(after)} == {
             h: after[h] for h in set(before) & set(after)}
         assert _compare(conn) >= 16
