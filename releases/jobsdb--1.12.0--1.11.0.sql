@@ -23,8 +23,8 @@ $jobsdb_guard$;
 -- jobsdb 1.12.0 -> 1.11.0: the way back, as a forward migration.
 --
 -- 1.11.0's roll-up of closed hours, empty (its tables are a cache of jobs: the next run of
--- rollup_job_metrics fills them, and system_metrics is exact meanwhile), its system_metrics,
--- and its schedule of the roll-up every five minutes.
+-- rollup_job_metrics fills them, and system_metrics is exact meanwhile), its system_metrics and
+-- horizon, and its schedule of the roll-up every five minutes.
 -- squawk-ignore ban-drop-table
 drop table jobs_private.job_metrics_minutes, jobs_private.job_metrics_hours,
 jobs_private.job_metrics_rollup, jobs_private.job_metrics_run_bounds,
@@ -217,6 +217,68 @@ $$;
 comment on function jobs_private.schedule_maintenance() is
 'Schedules (or updates) the pg_cron jobs jobsdb-rescue-expired-jobs (every minute), jobsdb-purge-finished-jobs (every five minutes) and jobsdb-rollup-job-metrics (every five minutes, two minutes after the purge) as the caller; returns them as [{jobname, schedule, command}]; 55000 without pg_cron. For the owner role.';
 revoke all on function jobs_private.schedule_maintenance()
+from public, anon, authenticated, service_role;
+-- jobsdb:source functions/private/job_metrics_horizon.sql from 1.11.0
+-- Where system_metrics' roll-up may close hours: a time before which no transaction still
+-- open can write a completed_at. A job's completed_at is its writer's now() (or its
+-- started_at, set by a claim committed earlier), so only a transaction that started before
+-- time t can write a completed_at before t. Every transaction holds the lock on its virtual
+-- transaction id from its start, and pg_locks lists them for every role and database. Left
+-- out are those that cannot write this database's jobs: processes without a user
+-- (autovacuum) and those connected to another database or to none (a transaction writes
+-- only the database it is connected to). A lock whose process pg_stat_activity does not
+-- show (it has just started or ended) is kept, to stay on the safe side. When no other
+-- transaction is open, now() is the horizon; otherwise the open ones are remembered with
+-- now(), and once none of them is open any more (a later run), that time becomes the horizon.
+-- Read-committed callers read jobs in later statements, so a writer that ended meanwhile is
+-- seen. now() is taken a minute early: a transaction's start time is set a few instructions
+-- before its lock is taken. Prepared (two-phase) transactions are not looked at. Called by
+-- rollup_job_metrics under its advisory lock.
+create or replace function jobs_private.job_metrics_horizon()
+returns timestamptz
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_now timestamptz := now() - interval '1 minute';
+    v_database oid := (
+        select d.oid from pg_catalog.pg_database as d
+        where d.datname = pg_catalog.current_database()
+    );
+    v_open text[];
+    v_state jobs_private.job_metrics_horizon;
+begin
+    select coalesce(array_agg(l.virtualxid), '{}')
+    into v_open
+    from pg_catalog.pg_locks as l
+    where l.locktype = 'virtualxid' and l.pid is distinct from pg_catalog.pg_backend_pid()
+        and not exists (
+            select from pg_catalog.pg_stat_activity as a
+            where a.pid = l.pid
+                and (a.usesysid is null or a.datid is distinct from v_database)
+        );
+    select * into strict v_state from jobs_private.job_metrics_horizon as h where h.singleton;
+    if pg_catalog.cardinality(v_open) = 0 then
+        v_state.closed_through := v_now;
+        v_state.taken_at := null;
+        v_state.open_xacts := null;
+    elsif v_state.taken_at is null or not (v_state.open_xacts && v_open) then
+        v_state.closed_through := coalesce(v_state.taken_at, v_state.closed_through);
+        v_state.taken_at := v_now;
+        v_state.open_xacts := v_open;
+    end if;
+    update jobs_private.job_metrics_horizon as h
+    set closed_through = greatest(h.closed_through, v_state.closed_through),
+        taken_at = v_state.taken_at, open_xacts = v_state.open_xacts
+    where h.singleton
+    returning h.closed_through into v_state.closed_through;
+    return v_state.closed_through;
+end;
+$$;
+comment on function jobs_private.job_metrics_horizon() is
+'system_metrics roll-up (called by rollup_job_metrics): a time before which no open transaction can still write a completed_at, proven from the virtual transaction ids in pg_locks; null until known.';
+revoke all on function jobs_private.job_metrics_horizon()
 from public, anon, authenticated, service_role;
 -- jobsdb:source functions/jobs_api/system_metrics.sql from 1.11.0
 -- The privileged body of public.system_metrics (a security invoker entry point, so that

@@ -993,10 +993,10 @@ comment on table jobs_private.job_metrics_run_bounds is
 -- distribution, so p50/p95 (percentile_cont) are computed exactly from the roll-up. As many
 -- rows as distinct run times in the minute (at most one per completed job), so a month of them
 -- is as many rows as a month of jobs: system_metrics never reads them all. It counts the
--- window's jobs per coarse bucket of run time (job_metrics_run_buckets, and these rows for the
--- few minutes at a window's edges outside whole ten minutes) to find the one each percentile
--- falls in, then per bucket within that one, then reads the exact values of that bucket only,
--- through job_metrics_run_seconds_bucket_idx.
+-- window's jobs per coarse bucket of run time (job_metrics_run_buckets) to find the one each
+-- percentile falls in, then per bucket within that one (these rows, by their key, for the few
+-- minutes at a window's edges outside whole ten minutes), then reads the exact values of that
+-- bucket only, through job_metrics_run_seconds_bucket_idx.
 create table jobs_private.job_metrics_run_seconds (
     minute timestamptz not null,
     job_type text not null,
@@ -1004,7 +1004,9 @@ create table jobs_private.job_metrics_run_seconds (
     jobs bigint not null,
     -- its bucket (job_metrics_run_bounds)
     bucket integer not null,
-    primary key (minute, job_type, run_seconds) include (bucket, jobs)
+    -- the bucket is run_seconds' own: in the key so that a minute's rows of one job type in
+    -- one coarse bucket are one index range
+    primary key (minute, job_type, bucket, run_seconds) include (jobs)
 )
 with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 create index job_metrics_run_seconds_bucket_idx
@@ -1015,7 +1017,8 @@ comment on table jobs_private.job_metrics_run_seconds is
 -- How many completed jobs per bucket of run time (width 1: a bucket of job_metrics_run_bounds;
 -- width 32: a coarse bucket, bucket / 32), per ten minutes (minutes = 10, from :00, :10, ...),
 -- per hour (60), per six hours (360, from 00, 06, 12 and 18 UTC) and per UTC day (1440), each
--- the sum of its minutes'. A block's rows exist exactly while all its minutes are rolled up
+-- the sum of its minutes'; per minute (1) the coarse counts only (a few dozen rows a minute at
+-- most: the spread of a job type's run times), for the minutes at a window's edges. A block's rows exist exactly while all its minutes are rolled up
 -- (rollup_job_metrics keeps it so), so a 31-day window counts about 30 days of rows and a few
 -- blocks at its two edges, not 44,640 minutes of them; and it counts the coarse buckets of a
 -- job type's spread of run times (a few dozen), then the buckets of the one coarse bucket a
@@ -1024,17 +1027,18 @@ comment on table jobs_private.job_metrics_run_seconds is
 create table jobs_private.job_metrics_run_buckets (
     period timestamptz not null,
     minutes smallint not null
-    constraint job_metrics_run_buckets_minutes_check check (minutes in (10, 60, 360, 1440)),
+    constraint job_metrics_run_buckets_minutes_check check (minutes in (1, 10, 60, 360, 1440)),
     job_type text not null,
     width smallint not null
     constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
     bucket integer not null,
     jobs bigint not null,
-    primary key (minutes, period, width, job_type, bucket) include (jobs)
+    primary key (minutes, period, width, job_type, bucket) include (jobs),
+    constraint job_metrics_run_buckets_coarse_minutes_check check (minutes > 1 or width = 32)
 )
 with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 comment on table jobs_private.job_metrics_run_buckets is
-'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per ten minutes, hour, six hours and UTC day (minutes = 10, 60, 360, 1440) whose minutes are all rolled up, to find the bucket each percentile falls in.';
+'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per ten minutes, hour, six hours and UTC day (minutes = 10, 60, 360, 1440) whose minutes are all rolled up, and per rolled-up minute (minutes = 1, width 32 only), to find the bucket each percentile falls in.';
 
 -- Hours whose rolled-up figures a later change made stale: a finished job changed (retry_job
 -- requeues a failed one), deleted (retention, account deletion) or inserted already finished
@@ -1683,7 +1687,7 @@ revoke all on function jobs_private.mark_deleted_job_metrics_stale()
 from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/job_metrics_horizon.sql
--- Where system_metrics' roll-up may close hours: a time before which no transaction still
+-- Where system_metrics' roll-up may close minutes: a time before which no transaction still
 -- open can write a completed_at. A job's completed_at is its writer's now() (or its
 -- started_at, set by a claim committed earlier), so only a transaction that started before
 -- time t can write a completed_at before t. Every transaction holds the lock on its virtual
@@ -1692,12 +1696,14 @@ from public, anon, authenticated, service_role;
 -- (autovacuum) and those connected to another database or to none (a transaction writes
 -- only the database it is connected to). A lock whose process pg_stat_activity does not
 -- show (it has just started or ended) is kept, to stay on the safe side. When no other
--- transaction is open, now() is the horizon; otherwise the open ones are remembered with
--- now(), and once none of them is open any more (a later run), that time becomes the horizon.
--- Read-committed callers read jobs in later statements, so a writer that ended meanwhile is
--- seen. now() is taken a minute early: a transaction's start time is set a few instructions
--- before its lock is taken. Prepared (two-phase) transactions are not looked at. Called by
--- rollup_job_metrics under its advisory lock.
+-- transaction is open, or those open end within a second (a worker's last a few
+-- milliseconds: the run waits for them), now() is the horizon; otherwise the open ones are
+-- remembered with now(), and once none of them is open any more (a later run), that time
+-- becomes the horizon. Read-committed callers read jobs in later statements, so a writer that
+-- ended meanwhile is seen. now() is taken 15 seconds early: a transaction's start time is set
+-- a few instructions (microseconds) before its lock is taken; 1.11.0 took a minute, which the
+-- minutes system_metrics then read from jobs paid for on every call. Prepared (two-phase)
+-- transactions are not looked at. Called by rollup_job_metrics under its advisory lock.
 create function jobs_private.job_metrics_horizon()
 returns timestamptz
 language plpgsql
@@ -1705,13 +1711,14 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_now timestamptz := now() - interval '1 minute';
+    v_now timestamptz := now() - interval '15 seconds';
     v_database oid := (
         select d.oid from pg_catalog.pg_database as d
         where d.datname = pg_catalog.current_database()
     );
     v_open text[];
     v_state jobs_private.job_metrics_horizon;
+    v_wait integer := 0;
 begin
     select coalesce(array_agg(l.virtualxid), '{}')
     into v_open
@@ -1722,6 +1729,15 @@ begin
             where a.pid = l.pid
                 and (a.usesysid is null or a.datid is distinct from v_database)
         );
+    while pg_catalog.cardinality(v_open) > 0 and v_wait < 20 loop
+        perform pg_catalog.pg_sleep(0.05);
+        v_wait := v_wait + 1;
+        -- the same transactions, still open (a later one started after now(): it does not count)
+        select coalesce(array_agg(l.virtualxid), '{}')
+        into v_open
+        from pg_catalog.pg_locks as l
+        where l.locktype = 'virtualxid' and l.virtualxid = any(v_open);
+    end loop;
     select * into strict v_state from jobs_private.job_metrics_horizon as h where h.singleton;
     if pg_catalog.cardinality(v_open) = 0 then
         v_state.closed_through := v_now;
@@ -1747,8 +1763,8 @@ from public, anon, authenticated, service_role;
 
 -- jobsdb:source functions/private/job_metrics_spans.sql
 -- What rollup_job_metrics deletes, as spans [since, upto) of periods: for each stale hour, the
--- block of block_minutes (ten minutes, an hour, six hours, a day) that holds it, or the hour
--- itself for blocks shorter than an hour (all of the hour's go); and everything before
+-- block of block_minutes (an hour, six hours, a day) that holds it, or the hour itself for
+-- blocks shorter than an hour (minutes, ten minutes: all of the hour's go); and everything before
 -- drop_before. A span per row, so that each delete is an index range per span.
 create function jobs_private.job_metrics_spans(
     stale_hours timestamptz[], drop_before timestamptz, block_minutes smallint
@@ -1790,10 +1806,10 @@ from public, anon, authenticated, service_role;
 -- Later changes to a finished job (retry_job, deletes, restores) mark its hour stale
 -- (jobs_private.job_metrics_stale, by trigger): its markers are deleted here and the hour's
 -- minutes are computed again; a marker committed after they were read survives for the next run.
--- Per minute it writes the sums (job_metrics_rollup, minutes = 1) and the distinct run times
--- with their bucket (job_metrics_run_seconds); per ten minutes, hour, six hours and UTC day
--- whose minutes are all rolled up, the counts per bucket and coarse bucket
--- (job_metrics_run_buckets), and per such hour its sums (minutes = 60).
+-- Per minute it writes the sums (job_metrics_rollup, minutes = 1), the distinct run times with
+-- their bucket (job_metrics_run_seconds) and the counts per coarse bucket
+-- (job_metrics_run_buckets); per ten minutes, hour, six hours and UTC day whose minutes are all
+-- rolled up, the counts per bucket and coarse bucket, and per such hour its sums (minutes = 60).
 -- No JIT: the estimates of its deletes (a span function's thousand rows times a range each)
 -- pass jit_above_cost, and compiling them took 0.2 s of a run that does nothing. No sequential
 -- scans: every read here is an index range of what the run touches, but the rows it has just
@@ -1848,7 +1864,7 @@ begin
     delete from jobs_private.job_metrics_run_seconds as r
     using jobs_private.job_metrics_spans(v_stale, v_drop_before, 60::smallint) as g
     where r.minute >= g.since and r.minute < g.upto;
-    foreach v_block in array array[10, 60, 360, 1440]::smallint[] loop
+    foreach v_block in array array[1, 10, 60, 360, 1440]::smallint[] loop
         delete from jobs_private.job_metrics_run_buckets as b
         using jobs_private.job_metrics_spans(v_stale, v_drop_before, v_block) as g
         where b.minutes = v_block and b.period >= g.since and b.period < g.upto;
@@ -1902,6 +1918,13 @@ begin
         from finished as f
         where f.status = 'completed' and f.run_seconds is not null
         group by f.minute, f.job_type, f.run_seconds
+        returning minute, job_type, bucket, jobs
+    ),
+    coarse as (
+        insert into jobs_private.job_metrics_run_buckets (period, minutes, job_type, width, bucket, jobs)
+        select r.minute, 1, r.job_type, 32, r.bucket / 32, sum(r.jobs)
+        from runs as r
+        group by r.minute, r.job_type, r.bucket / 32
     )
     insert into jobs_private.job_metrics_rollup (
         period, minutes, job_type, completed, failed, cancelled, retried,
@@ -4526,12 +4549,14 @@ to authenticated, service_role;
 -- jobs_api is not exposed by PostgREST; its functions are callable by API roles only
 -- through their public entry point.
 -- Fast at production size: live figures read only queued/processing rows (partial indexes);
--- history figures sum the roll-up of closed hours (jobs_private.rollup_job_metrics) and read
--- only the rest of the window from jobs, through jobs_job_type_idx (job_type, completed_at).
--- The percentiles count the window's run times per coarse bucket (whole days, then whole six
--- hours, then hours), then per bucket within the coarse one each percentile falls in, and read
--- the exact values of that bucket only: a 31-day window reads a few times what a day does, not
--- 31 times.
+-- history figures sum the roll-up of closed minutes and hours (jobs_private.rollup_job_metrics)
+-- and read only the rest of the window from jobs (its first partial minute, the minutes not
+-- closed yet), through jobs_job_type_idx (job_type, completed_at). The percentiles count the
+-- window's run times per coarse bucket (whole days, then whole six hours, hours, ten minutes
+-- and the few minutes left at the edges), then per bucket within the coarse one each
+-- percentile falls in (the minutes left: from their run times), and read the exact values of that bucket only: a 31-day
+-- window reads a few times what a day does, not 31 times, and its edges a few minutes' jobs (in
+-- 1.11.0 they read whole hours from jobs: 0.7-1.5 s with 100,000 jobs finished in the last hour).
 -- Sealed history is left out where it cannot hold what is read (jobs_private.history_split):
 -- unfinished jobs are never sealed, and each gap is read from the first partition that can
 -- hold a job finished in it (at 10 million jobs in 24 sealed weeks, measured in one run: a
@@ -4710,7 +4735,15 @@ begin
             x.job_type, x.completed, x.failed, x.cancelled, x.retried,
             x.run_count, x.run_sum, x.total_count, x.total_sum
         from side as s
-        inner join jobs_private.job_metrics_rollup as x on x.minutes = 1 and x.period = s.minute
+        cross join lateral (
+            -- offset 0: each minute's own rows (not a hash of every minute's)
+            select
+                x.job_type, x.completed, x.failed, x.cancelled, x.retried,
+                x.run_count, x.run_sum, x.total_count, x.total_sum
+            from jobs_private.job_metrics_rollup as x
+            where x.minutes = 1 and x.period = s.minute
+            offset 0
+        ) as x
         union all
         select
             l.job_type,
@@ -4740,25 +4773,11 @@ begin
         from live as l
         where l.status = 'completed' and l.run_seconds is not null
     ),
-    edges as (
-        -- the completed jobs per bucket that no block counts: the window's jobs read from jobs,
-        -- and the single minutes' (from their run times), counted once
-        select e.job_type, e.bucket, sum(e.jobs) as jobs
-        from (
-            select l.job_type, l.bucket, 1::bigint as jobs
-            from live_runs as l
-            union all
-            select r.job_type, r.bucket, r.jobs
-            from singles as s
-            cross join lateral (
-                -- offset 0: each minute's own index range (not a merge over every minute's rows)
-                select r.job_type, r.bucket, r.jobs
-                from jobs_private.job_metrics_run_seconds as r
-                where r.minute = s.minute
-                offset 0
-            ) as r
-        ) as e
-        group by e.job_type, e.bucket
+    live_buckets as (
+        -- the jobs read from jobs per bucket, counted once
+        select l.job_type, l.bucket, count(*) as jobs
+        from live_runs as l
+        group by l.job_type, l.bucket
     ),
     blocks as (
         -- the whole UTC days and whole six hours (00, 06, 12, 18 UTC) of rolled-up hours
@@ -4772,8 +4791,8 @@ begin
     ),
     periods as (
         -- the rolled-up part of the window in as few rows of job_metrics_run_buckets as there
-        -- are: its whole days, its whole six hours outside them, each other hour, and the whole
-        -- ten minutes at its edges
+        -- are: its whole days, its whole six hours outside them, each other hour, the whole ten
+        -- minutes at its edges and the minutes left
         select b.period, b.minutes
         from blocks as b
         where b.minutes = 1440 or not exists (
@@ -4790,6 +4809,10 @@ begin
         union all
         select t.period, 10::smallint
         from tens as t
+        union all
+        -- a minute's coarse counts only: its buckets are counted from its run times (fine)
+        select s.minute, 1::smallint
+        from singles as s
     ),
     coarse as (
         -- the window's completed jobs per job type and coarse bucket of run time
@@ -4806,8 +4829,8 @@ begin
                 offset 0
             ) as b
             union all
-            select e.job_type, e.bucket / 32, e.jobs
-            from edges as e
+            select l.job_type, l.bucket / 32, l.jobs
+            from live_buckets as l
         ) as c
         group by c.job_type, c.bucket
     ),
@@ -4863,10 +4886,23 @@ begin
                             and b.bucket >= t.bucket * 32 and b.bucket < t.bucket * 32 + 32
                         offset 0
                     ) as b
+                    where p.minutes > 1
                     union all
-                    select e.job_type, e.bucket / 32, e.bucket, e.jobs
-                    from edges as e
-                    inner join targets as t on t.job_type = e.job_type and t.bucket = e.bucket / 32
+                    -- a single minute's: its run times in the coarse bucket, one index range
+                    select t.job_type, t.bucket, r.bucket, r.jobs
+                    from targets as t
+                    cross join singles as s
+                    cross join lateral (
+                        select r.bucket, r.jobs
+                        from jobs_private.job_metrics_run_seconds as r
+                        where r.minute = s.minute and r.job_type = t.job_type
+                            and r.bucket >= t.bucket * 32 and r.bucket < t.bucket * 32 + 32
+                        offset 0
+                    ) as r
+                    union all
+                    select l.job_type, l.bucket / 32, l.bucket, l.jobs
+                    from live_buckets as l
+                    inner join targets as t on t.job_type = l.job_type and t.bucket = l.bucket / 32
                 ) as u
                 group by u.job_type, u.coarse, u.bucket
             ) as x

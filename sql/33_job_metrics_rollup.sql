@@ -78,10 +78,10 @@ comment on table jobs_private.job_metrics_run_bounds is
 -- distribution, so p50/p95 (percentile_cont) are computed exactly from the roll-up. As many
 -- rows as distinct run times in the minute (at most one per completed job), so a month of them
 -- is as many rows as a month of jobs: system_metrics never reads them all. It counts the
--- window's jobs per coarse bucket of run time (job_metrics_run_buckets, and these rows for the
--- few minutes at a window's edges outside whole ten minutes) to find the one each percentile
--- falls in, then per bucket within that one, then reads the exact values of that bucket only,
--- through job_metrics_run_seconds_bucket_idx.
+-- window's jobs per coarse bucket of run time (job_metrics_run_buckets) to find the one each
+-- percentile falls in, then per bucket within that one (these rows, by their key, for the few
+-- minutes at a window's edges outside whole ten minutes), then reads the exact values of that
+-- bucket only, through job_metrics_run_seconds_bucket_idx.
 create table jobs_private.job_metrics_run_seconds (
     minute timestamptz not null,
     job_type text not null,
@@ -89,7 +89,9 @@ create table jobs_private.job_metrics_run_seconds (
     jobs bigint not null,
     -- its bucket (job_metrics_run_bounds)
     bucket integer not null,
-    primary key (minute, job_type, run_seconds) include (bucket, jobs)
+    -- the bucket is run_seconds' own: in the key so that a minute's rows of one job type in
+    -- one coarse bucket are one index range
+    primary key (minute, job_type, bucket, run_seconds) include (jobs)
 )
 with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 create index job_metrics_run_seconds_bucket_idx
@@ -100,7 +102,8 @@ comment on table jobs_private.job_metrics_run_seconds is
 -- How many completed jobs per bucket of run time (width 1: a bucket of job_metrics_run_bounds;
 -- width 32: a coarse bucket, bucket / 32), per ten minutes (minutes = 10, from :00, :10, ...),
 -- per hour (60), per six hours (360, from 00, 06, 12 and 18 UTC) and per UTC day (1440), each
--- the sum of its minutes'. A block's rows exist exactly while all its minutes are rolled up
+-- the sum of its minutes'; per minute (1) the coarse counts only (a few dozen rows a minute at
+-- most: the spread of a job type's run times), for the minutes at a window's edges. A block's rows exist exactly while all its minutes are rolled up
 -- (rollup_job_metrics keeps it so), so a 31-day window counts about 30 days of rows and a few
 -- blocks at its two edges, not 44,640 minutes of them; and it counts the coarse buckets of a
 -- job type's spread of run times (a few dozen), then the buckets of the one coarse bucket a
@@ -109,17 +112,18 @@ comment on table jobs_private.job_metrics_run_seconds is
 create table jobs_private.job_metrics_run_buckets (
     period timestamptz not null,
     minutes smallint not null
-    constraint job_metrics_run_buckets_minutes_check check (minutes in (10, 60, 360, 1440)),
+    constraint job_metrics_run_buckets_minutes_check check (minutes in (1, 10, 60, 360, 1440)),
     job_type text not null,
     width smallint not null
     constraint job_metrics_run_buckets_width_check check (width in (1, 32)),
     bucket integer not null,
     jobs bigint not null,
-    primary key (minutes, period, width, job_type, bucket) include (jobs)
+    primary key (minutes, period, width, job_type, bucket) include (jobs),
+    constraint job_metrics_run_buckets_coarse_minutes_check check (minutes > 1 or width = 32)
 )
 with (autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_insert_scale_factor = 0);
 comment on table jobs_private.job_metrics_run_buckets is
-'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per ten minutes, hour, six hours and UTC day (minutes = 10, 60, 360, 1440) whose minutes are all rolled up, to find the bucket each percentile falls in.';
+'system_metrics roll-up: completed jobs per bucket of run time (width 1: job_metrics_run_bounds; width 32: bucket / 32), per ten minutes, hour, six hours and UTC day (minutes = 10, 60, 360, 1440) whose minutes are all rolled up, and per rolled-up minute (minutes = 1, width 32 only), to find the bucket each percentile falls in.';
 
 -- Hours whose rolled-up figures a later change made stale: a finished job changed (retry_job
 -- requeues a failed one), deleted (retention, account deletion) or inserted already finished

@@ -1,4 +1,4 @@
--- Where system_metrics' roll-up may close hours: a time before which no transaction still
+-- Where system_metrics' roll-up may close minutes: a time before which no transaction still
 -- open can write a completed_at. A job's completed_at is its writer's now() (or its
 -- started_at, set by a claim committed earlier), so only a transaction that started before
 -- time t can write a completed_at before t. Every transaction holds the lock on its virtual
@@ -7,12 +7,14 @@
 -- (autovacuum) and those connected to another database or to none (a transaction writes
 -- only the database it is connected to). A lock whose process pg_stat_activity does not
 -- show (it has just started or ended) is kept, to stay on the safe side. When no other
--- transaction is open, now() is the horizon; otherwise the open ones are remembered with
--- now(), and once none of them is open any more (a later run), that time becomes the horizon.
--- Read-committed callers read jobs in later statements, so a writer that ended meanwhile is
--- seen. now() is taken a minute early: a transaction's start time is set a few instructions
--- before its lock is taken. Prepared (two-phase) transactions are not looked at. Called by
--- rollup_job_metrics under its advisory lock.
+-- transaction is open, or those open end within a second (a worker's last a few
+-- milliseconds: the run waits for them), now() is the horizon; otherwise the open ones are
+-- remembered with now(), and once none of them is open any more (a later run), that time
+-- becomes the horizon. Read-committed callers read jobs in later statements, so a writer that
+-- ended meanwhile is seen. now() is taken 15 seconds early: a transaction's start time is set
+-- a few instructions (microseconds) before its lock is taken; 1.11.0 took a minute, which the
+-- minutes system_metrics then read from jobs paid for on every call. Prepared (two-phase)
+-- transactions are not looked at. Called by rollup_job_metrics under its advisory lock.
 create function jobs_private.job_metrics_horizon()
 returns timestamptz
 language plpgsql
@@ -20,13 +22,14 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_now timestamptz := now() - interval '1 minute';
+    v_now timestamptz := now() - interval '15 seconds';
     v_database oid := (
         select d.oid from pg_catalog.pg_database as d
         where d.datname = pg_catalog.current_database()
     );
     v_open text[];
     v_state jobs_private.job_metrics_horizon;
+    v_wait integer := 0;
 begin
     select coalesce(array_agg(l.virtualxid), '{}')
     into v_open
@@ -37,6 +40,15 @@ begin
             where a.pid = l.pid
                 and (a.usesysid is null or a.datid is distinct from v_database)
         );
+    while pg_catalog.cardinality(v_open) > 0 and v_wait < 20 loop
+        perform pg_catalog.pg_sleep(0.05);
+        v_wait := v_wait + 1;
+        -- the same transactions, still open (a later one started after now(): it does not count)
+        select coalesce(array_agg(l.virtualxid), '{}')
+        into v_open
+        from pg_catalog.pg_locks as l
+        where l.locktype = 'virtualxid' and l.virtualxid = any(v_open);
+    end loop;
     select * into strict v_state from jobs_private.job_metrics_horizon as h where h.singleton;
     if pg_catalog.cardinality(v_open) = 0 then
         v_state.closed_through := v_now;

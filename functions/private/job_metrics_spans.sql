@@ -1,6 +1,6 @@
 -- What rollup_job_metrics deletes, as spans [since, upto) of periods: for each stale hour, the
--- block of block_minutes (ten minutes, an hour, six hours, a day) that holds it, or the hour
--- itself for blocks shorter than an hour (all of the hour's go); and everything before
+-- block of block_minutes (an hour, six hours, a day) that holds it, or the hour itself for
+-- blocks shorter than an hour (minutes, ten minutes: all of the hour's go); and everything before
 -- drop_before. A span per row, so that each delete is an index range per span.
 create function jobs_private.job_metrics_spans(
     stale_hours timestamptz[], drop_before timestamptz, block_minutes smallint

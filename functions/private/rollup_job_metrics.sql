@@ -13,10 +13,10 @@
 -- Later changes to a finished job (retry_job, deletes, restores) mark its hour stale
 -- (jobs_private.job_metrics_stale, by trigger): its markers are deleted here and the hour's
 -- minutes are computed again; a marker committed after they were read survives for the next run.
--- Per minute it writes the sums (job_metrics_rollup, minutes = 1) and the distinct run times
--- with their bucket (job_metrics_run_seconds); per ten minutes, hour, six hours and UTC day
--- whose minutes are all rolled up, the counts per bucket and coarse bucket
--- (job_metrics_run_buckets), and per such hour its sums (minutes = 60).
+-- Per minute it writes the sums (job_metrics_rollup, minutes = 1), the distinct run times with
+-- their bucket (job_metrics_run_seconds) and the counts per coarse bucket
+-- (job_metrics_run_buckets); per ten minutes, hour, six hours and UTC day whose minutes are all
+-- rolled up, the counts per bucket and coarse bucket, and per such hour its sums (minutes = 60).
 -- No JIT: the estimates of its deletes (a span function's thousand rows times a range each)
 -- pass jit_above_cost, and compiling them took 0.2 s of a run that does nothing. No sequential
 -- scans: every read here is an index range of what the run touches, but the rows it has just
@@ -71,7 +71,7 @@ begin
     delete from jobs_private.job_metrics_run_seconds as r
     using jobs_private.job_metrics_spans(v_stale, v_drop_before, 60::smallint) as g
     where r.minute >= g.since and r.minute < g.upto;
-    foreach v_block in array array[10, 60, 360, 1440]::smallint[] loop
+    foreach v_block in array array[1, 10, 60, 360, 1440]::smallint[] loop
         delete from jobs_private.job_metrics_run_buckets as b
         using jobs_private.job_metrics_spans(v_stale, v_drop_before, v_block) as g
         where b.minutes = v_block and b.period >= g.since and b.period < g.upto;
@@ -125,6 +125,13 @@ begin
         from finished as f
         where f.status = 'completed' and f.run_seconds is not null
         group by f.minute, f.job_type, f.run_seconds
+        returning minute, job_type, bucket, jobs
+    ),
+    coarse as (
+        insert into jobs_private.job_metrics_run_buckets (period, minutes, job_type, width, bucket, jobs)
+        select r.minute, 1, r.job_type, 32, r.bucket / 32, sum(r.jobs)
+        from runs as r
+        group by r.minute, r.job_type, r.bucket / 32
     )
     insert into jobs_private.job_metrics_rollup (
         period, minutes, job_type, completed, failed, cancelled, retried,

@@ -136,7 +136,7 @@ expected (jobname, does) as (
     values
     ('jobsdb-rescue-expired-jobs', 'rescues expired leases every minute'),
     ('jobsdb-purge-finished-jobs', 'purges old failed and cancelled jobs every five minutes'),
-    ('jobsdb-rollup-job-metrics', 'rolls up system_metrics every five minutes')
+    ('jobsdb-rollup-job-metrics', 'rolls up system_metrics every minute')
 ),
 
 scheduled as (
@@ -153,8 +153,8 @@ select
     'note' as kind,
     'pg_cron is not installed: running workers rescue expired leases themselves (`jobsdb'
     || ' worker` does, keep one running per pool); run `select jobs_private.rollup_job_metrics();`'
-    || ' and `select public.purge_finished_jobs();` as the owner every five minutes from a'
-    || ' scheduler of yours, or enable pg_cron and run'
+    || ' every minute and `select public.purge_finished_jobs();` every five minutes as the owner'
+    || ' from a scheduler of yours, or enable pg_cron and run'
     || ' `select jobs_private.schedule_maintenance();`' as message
 from cron
 where not cron.here
@@ -270,9 +270,9 @@ where b.trigger_enabled = 'D';
 
 -- name: metrics
 -- system_metrics' roll-up (jobs_private.rollup_job_metrics): the end of the newest hour rolled
--- up, and the oldest hour marked stale, against the allowed lag. Running every five minutes, it
--- stays about an hour behind (an hour closes once it is over and no transaction open before
--- its end remains).
+-- up, and the oldest hour marked stale, against the allowed lag. Running every minute, its
+-- newest whole hour stays about an hour behind (a minute closes once it is over and no
+-- transaction open before its end remains; an hour is whole once its 60 minutes are).
 with limits as (
     select
         pg_catalog.current_setting('jobsdb_doctor.max_rollup_lag')::interval as lag,

@@ -4,15 +4,18 @@
 -- every window took 0.7-1.5 s. Now the roll-up closes minutes (every minute from pg_cron), keeps
 -- the counts per bucket of each ten minutes, and system_metrics reads from jobs only the part
 -- of the window no closed minute covers: its first partial minute and the minutes not closed
--- yet. The roll-up's tables are a cache of jobs: they are made again empty here, and the next
--- run of rollup_job_metrics fills them (system_metrics is exact meanwhile, only slower). Stale
--- markers and the horizon go with them: nothing is rolled up that they could apply to.
+-- yet. A minute closes 15 seconds after it ends (a minute before), once the transactions then
+-- open have ended: the roll-up waits up to a second for them. The roll-up's tables are a cache
+-- of jobs: they are made again empty here, and the next run of rollup_job_metrics fills them
+-- (system_metrics is exact meanwhile, only slower). Stale markers and the horizon go with them:
+-- nothing is rolled up that they could apply to.
 -- squawk-ignore ban-drop-table
 drop table jobs_private.job_metrics_hours, jobs_private.job_metrics_rollup,
 jobs_private.job_metrics_run_bounds, jobs_private.job_metrics_run_seconds,
 jobs_private.job_metrics_run_buckets, jobs_private.job_metrics_stale,
 jobs_private.job_metrics_horizon;
 -- jobsdb:apply sql/33_job_metrics_rollup.sql
+-- jobsdb:apply functions/private/job_metrics_horizon.sql
 -- jobsdb:apply functions/private/job_metrics_spans.sql
 -- jobsdb:apply functions/private/rollup_job_metrics.sql
 -- jobsdb:apply functions/jobs_api/system_metrics.sql

@@ -1,8 +1,8 @@
 -- jobsdb 1.12.0 -> 1.11.0: the way back, as a forward migration.
 --
 -- 1.11.0's roll-up of closed hours, empty (its tables are a cache of jobs: the next run of
--- rollup_job_metrics fills them, and system_metrics is exact meanwhile), its system_metrics,
--- and its schedule of the roll-up every five minutes.
+-- rollup_job_metrics fills them, and system_metrics is exact meanwhile), its system_metrics and
+-- horizon, and its schedule of the roll-up every five minutes.
 -- squawk-ignore ban-drop-table
 drop table jobs_private.job_metrics_minutes, jobs_private.job_metrics_hours,
 jobs_private.job_metrics_rollup, jobs_private.job_metrics_run_bounds,
@@ -12,6 +12,7 @@ jobs_private.job_metrics_stale, jobs_private.job_metrics_horizon;
 drop function jobs_private.job_metrics_spans(timestamptz[], timestamptz, smallint);
 -- jobsdb:apply sql/33_job_metrics_rollup.sql from 1.11.0
 -- jobsdb:apply functions/admin/schedule_maintenance.sql from 1.11.0
+-- jobsdb:apply functions/private/job_metrics_horizon.sql from 1.11.0
 -- jobsdb:apply functions/jobs_api/system_metrics.sql from 1.11.0
 -- jobsdb:apply functions/private/rollup_job_metrics.sql from 1.11.0
 do $$

@@ -9,7 +9,7 @@ The reference is the query system_metrics ran before the roll-up, run in the sam
 twice, on the server as it is and on a throw-away server whose clock (libfaketime) is seconds
 before a full hour when the jobs are seeded and just past it when they are rolled up. (Before,
 a run in the first minute of an hour rolled up 743 hours, not the 31 * 24 a test expected: an
-hour closes a minute after it ends.)"""
+hour closes 15 seconds after it ends, a minute before 1.12.0.)"""
 
 from __future__ import annotations
 
@@ -185,9 +185,9 @@ except select 'not closed', c.minute from closed as c)
 # The counts the roll-up keeps, checked against what they count: every run time's bucket is
 # width_bucket over job_metrics_run_bounds; a block of ten minutes, an hour, six hours or a day
 # has counts per bucket (width 1) and coarse bucket (width 32) exactly when all its minutes are
-# rolled up and it has a completed job, and they are those of its minutes' run times; an hour's
-# sums are its minutes' sums, and a minute's sums exist only while it is rolled up. Answers
-# what is wrong.
+# rolled up and it has a completed job (a minute: per coarse bucket only), and they are those of
+# its minutes' run times; an hour's sums are its minutes' sums, and a minute's sums exist only
+# while it is rolled up. Answers what is wrong.
 BUCKETS_WRONG = """
 with bounds as (
     select from_seconds as b from jobs_private.job_metrics_run_bounds
@@ -208,18 +208,20 @@ whole_blocks as (
     select z.minutes, date_bin(make_interval(mins => z.minutes), m.minute,
         timestamptz '2000-01-01 00:00:00+00') as block
     from jobs_private.job_metrics_minutes as m
-    cross join (values (10::smallint), (60::smallint), (360::smallint), (1440::smallint))
-        as z (minutes)
+    cross join (values (1::smallint), (10::smallint), (60::smallint), (360::smallint),
+        (1440::smallint)) as z (minutes)
     group by 1, 2 having count(*) = z.minutes
 ),
 want as (
     select d.minutes, d.block as period, r.job_type, r.width, r.bucket, sum(r.jobs) as jobs
     from minute_runs as r
-    cross join (values (10::smallint), (60::smallint), (360::smallint), (1440::smallint))
-        as z (minutes)
+    cross join (values (1::smallint), (10::smallint), (60::smallint), (360::smallint),
+        (1440::smallint)) as z (minutes)
     inner join whole_blocks as d
         on d.minutes = z.minutes and d.block = date_bin(make_interval(mins => z.minutes),
             r.minute, timestamptz '2000-01-01 00:00:00+00')
+    -- a minute's counts are coarse only
+    where z.minutes > 1 or r.width = 32
     group by 1, 2, 3, 4, 5
 ),
 got as (
@@ -271,8 +273,8 @@ def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh:
     """One run in a read committed transaction of its own; after it, in that transaction: the
     rolled-up minutes and hours are exactly the closed ones, every count and sum is its
     minutes', and (fresh: no other transaction was open)
-    the horizon is a minute before now(), so they are all the window's 31 * 24 hours but the
-    last one in the first minute after it ended. Returns what the run answered."""
+    the horizon is 15 seconds before now(), so they are all the window's 31 * 24 hours but the
+    last one in the first 15 seconds after it ended. Returns what the run answered."""
     with conn.transaction():
         n = conn.execute("select jobs_private.rollup_job_metrics(%s)",
                          [from_scratch]).fetchone()[0]  # fmt: skip
@@ -280,17 +282,17 @@ def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh:
                              " from jobs_private.job_metrics_hours").fetchone()[0]  # fmt: skip
         closed = conn.execute(CLOSED).fetchone()[0]
         minutes_wrong = conn.execute(MINUTES_WRONG).fetchall()
-        lag, first_minute = conn.execute(
+        lag, first_seconds = conn.execute(
             "select now() - h.closed_through, date_bin('1 hour', now(),"
-            " timestamptz '2000-01-01 00:00:00+00') > now() - interval '1 minute'"
+            " timestamptz '2000-01-01 00:00:00+00') > now() - interval '15 seconds'"
             " from jobs_private.job_metrics_horizon as h"
         ).fetchone()
     assert hours == closed
     assert minutes_wrong == []
     assert conn.execute(BUCKETS_WRONG).fetchall() == []
     if fresh:
-        assert lag == timedelta(minutes=1)
-        assert len(hours) == 31 * 24 - (1 if first_minute else 0)
+        assert lag == timedelta(seconds=15)
+        assert len(hours) == 31 * 24 - (1 if first_seconds else 0)
     return n
 
 
@@ -405,7 +407,7 @@ def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: Seeded) -> None:
         blocks = dict(conn.execute(
             "select minutes, count(*) from jobs_private.job_metrics_run_buckets group by minutes"
         ).fetchall())
-        assert all(blocks.get(m, 0) > 0 for m in (10, 60, 360, 1440)), blocks
+        assert all(blocks.get(m, 0) > 0 for m in (1, 10, 60, 360, 1440)), blocks
         # every row of a kind at once: which rows a window reads (which hours stand alone,
         # which buckets hold its percentiles) depends on where the clock stands
         for wrong, undo in (
@@ -433,6 +435,10 @@ def test_rolled_up_answers_equal_the_answers_from_jobs(seeded: Seeded) -> None:
              " where minutes = 10 and width = 1",
              "update jobs_private.job_metrics_run_buckets set bucket = bucket - 100000"
              " where minutes = 10 and width = 1"),
+            ("update jobs_private.job_metrics_run_buckets set jobs = jobs + 1"
+             " where minutes = 1",
+             "update jobs_private.job_metrics_run_buckets set jobs = jobs - 1"
+             " where minutes = 1"),
             # the single minutes at a window's edges are counted from their run times
             ("update jobs_private.job_metrics_run_seconds set bucket = bucket + 100000",
              "update jobs_private.job_metrics_run_seconds set bucket = bucket - 100000"),
@@ -505,6 +511,21 @@ def test_an_open_transaction_holds_the_horizon_back(seeded: Seeded) -> None:
         assert _compare(conn) >= 16
 
 
+def test_a_transaction_that_ends_within_a_second_is_waited_for(seeded: Seeded) -> None:
+    # a worker's transactions last milliseconds: the run waits for those open when it starts,
+    # and closes every minute up to 15 seconds before now() in the same run
+    with psycopg.connect(seeded.url, autocommit=True) as conn, \
+            psycopg.connect(seeded.url) as other:  # fmt: skip
+        other.execute("select 1")  # a transaction is open on the other connection
+        ends = threading.Timer(0.3, other.rollback)
+        ends.start()
+        try:
+            assert _rollup(conn) > 0  # every closed minute, the horizon 15 s before now()
+        finally:
+            ends.join()
+        assert _compare(conn) >= 16
+
+
 def test_a_transaction_in_another_database_does_not_hold_the_horizon_back(
     seeded: Seeded,
 ) -> None:
@@ -518,7 +539,7 @@ def test_a_transaction_in_another_database_does_not_hold_the_horizon_back(
                             " join pg_stat_activity as a using (pid)"
                             " where l.locktype = 'virtualxid' and a.datname = 'postgres')"
                             ).fetchone()[0]  # fmt: skip
-        assert _rollup(conn) > 0  # every closed hour, the horizon a minute before now()
+        assert _rollup(conn) > 0  # every closed minute, the horizon 15 s before now()
         assert _compare(conn) >= 16
 
 
