@@ -692,10 +692,17 @@ begin
         ) as u (span)
     ),
     live as (
+        -- with its bucket of run time if it completed (one pass over these rows for the sums,
+        -- the counts and the exact values)
         select
             j.job_type, j.status, j.attempts,
             extract(epoch from j.completed_at - j.started_at) as run_seconds,
-            extract(epoch from j.completed_at - j.created_at) as total_seconds
+            extract(epoch from j.completed_at - j.created_at) as total_seconds,
+            case when j.status = 'completed' and j.started_at is not null then
+                pg_catalog.width_bucket(
+                    extract(epoch from j.completed_at - j.started_at)::float8, v_bounds
+                )
+            end as bucket
         from gaps as g
         cross join public.job_types as t
         cross join lateral (
@@ -758,15 +765,11 @@ begin
         from parts as p
         group by p.job_type
     ),
-    live_runs as (
-        select l.job_type, l.run_seconds, pg_catalog.width_bucket(l.run_seconds::float8, v_bounds) as bucket
-        from live as l
-        where l.status = 'completed' and l.run_seconds is not null
-    ),
     live_buckets as (
         -- the jobs read from jobs per bucket, counted once
         select l.job_type, l.bucket, count(*) as jobs
-        from live_runs as l
+        from live as l
+        where l.bucket is not null
         group by l.job_type, l.bucket
     ),
     blocks as (
@@ -919,7 +922,7 @@ begin
         ) as s
         union all
         select l.job_type, l.bucket, l.run_seconds, 1
-        from live_runs as l
+        from live as l
         inner join fine as t on t.job_type = l.job_type and t.bucket = l.bucket
     ),
     ranked as (
