@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.11.0--1.12.0.sql
