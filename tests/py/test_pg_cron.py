@@ -152,41 +152,34 @@ def test_schedules_made_after_the_migrations_exist_and_do_the_work(
 
 
 def test_the_upgrade_to_1_12_0_runs_a_scheduled_roll_up_every_minute_and_the_way_back_undoes_it(
+    cron_cluster: Cluster,
 ) -> None:
     # 1.12.0's roll-up closes minutes: scheduled every five minutes (1.11.0), a window would
     # read up to six minutes of jobs from jobs. The step moves the owner's schedule, keeping
     # whether it is active; the way back puts 1.11.0's back.
-    c = Cluster(Path(tempfile.mkdtemp(prefix="jobsdb-cron-")), free_port())
-    try:
-        c.init()
-        with (c.data / "postgresql.conf").open("a") as f:
-            f.write("shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\n")
-        c.start()
-        apply_shim(c.superuser_url, "postgres", quiet=True)
+    c = cron_cluster
 
-        def migrate(target: str) -> None:
-            package_migrate.up(c.owner_url, target=target, rdir=ROOT / "releases",
-                               mdir=ROOT / "migrations", out=lambda s: None)
+    def migrate(target: str) -> None:
+        package_migrate.up(c.owner_url, target=target, rdir=ROOT / "releases",
+                           mdir=ROOT / "migrations", out=lambda s: None)
 
-        def schedules() -> dict[str, tuple[str, bool]]:
-            with psycopg.connect(c.owner_url, autocommit=True) as conn:
-                return {r[0]: (r[1], r[2]) for r in conn.execute(
-                    "select jobname, schedule, active from cron.job").fetchall()}
-
-        migrate("1.11.0")
-        enable_pg_cron(c.superuser_url)
+    def schedules() -> dict[str, tuple[str, bool]]:
         with psycopg.connect(c.owner_url, autocommit=True) as conn:
-            conn.execute("select jobs_private.schedule_maintenance()")
-            conn.execute("select cron.alter_job(jobid, active := false) from cron.job"
-                         " where jobname = 'jobsdb-purge-finished-jobs'")
-        before = schedules()
-        assert before["jobsdb-rollup-job-metrics"] == ("2-59/5 * * * *", True)
-        migrate("1.12.0")
-        assert schedules() == {**before, "jobsdb-rollup-job-metrics": ("* * * * *", True)}
-        with psycopg.connect(c.owner_url, autocommit=True) as conn:
-            conn.execute("select cron.alter_job(jobid, active := false) from cron.job"
-                         " where jobname = 'jobsdb-rollup-job-metrics'")
-        migrate("1.11.0")
-        assert schedules() == {**before, "jobsdb-rollup-job-metrics": ("2-59/5 * * * *", False)}
-    finally:
-        c.destroy()
+            return {r[0]: (r[1], r[2]) for r in conn.execute(
+                "select jobname, schedule, active from cron.job").fetchall()}
+
+    migrate("1.11.0")
+    enable_pg_cron(c.superuser_url)
+    with psycopg.connect(c.owner_url, autocommit=True) as conn:
+        conn.execute("select jobs_private.schedule_maintenance()")
+        conn.execute("select cron.alter_job(jobid, active := false) from cron.job"
+                     " where jobname = 'jobsdb-purge-finished-jobs'")
+    before = schedules()
+    assert before["jobsdb-rollup-job-metrics"] == ("2-59/5 * * * *", True)
+    migrate("1.12.0")
+    assert schedules() == {**before, "jobsdb-rollup-job-metrics": ("* * * * *", True)}
+    with psycopg.connect(c.owner_url, autocommit=True) as conn:
+        conn.execute("select cron.alter_job(jobid, active := false) from cron.job"
+                     " where jobname = 'jobsdb-rollup-job-metrics'")
+    migrate("1.11.0")
+    assert schedules() == {**before, "jobsdb-rollup-job-metrics": ("2-59/5 * * * *", False)}
