@@ -12,6 +12,7 @@ the ratio of the p50s, and the newest roll-up's time per run."""
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import threading
@@ -22,6 +23,7 @@ import psycopg
 
 from bench.cluster import Cluster
 from bench.progress import Progress
+from bench.scale import _url
 from bench.workloads import OWNER, pct, sections
 from jobsdb import package_migrate
 from jobsdb.paths import repo_root
@@ -33,16 +35,13 @@ ADMIN_CLAIMS = ('{"sub": "00000000-0000-4000-8000-0000000000a1", "role": "authen
 SCHEDULE_S = {"new": 60, "before": 300}  # the roll-up's pg_cron schedule per release
 
 
-def _url(su_url: str, db: str, user: str | None = None) -> str:
-    params: dict[str, Any] = {"dbname": db}
-    if user:
-        params["user"] = user
-    return psycopg.conninfo.make_conninfo(su_url, **params)
+@functools.cache
+def _script(name: str) -> str:
+    return dict(sections("metrics_edges.sql"))[name]["sql"]
 
 
 def _jobs(conn: psycopg.Connection[Any], n: int, every: float, upto_sql: str) -> None:
-    q = dict(sections("metrics_edges.sql"))["jobs"]["sql"]
-    conn.execute(q % {"n": n, "every": every, "upto": upto_sql})
+    conn.execute(_script("jobs") % {"n": n, "every": every, "upto": upto_sql})
 
 
 def setup(su_url: str, dbs: dict[str, str], releases: dict[str, str | None], rate: int,
@@ -61,7 +60,7 @@ def setup(su_url: str, dbs: dict[str, str], releases: dict[str, str | None], rat
                            out=lambda s: None)
         t = time.monotonic()
         with psycopg.connect(_url(su_url, db), autocommit=True) as c:
-            c.execute(dict(sections("metrics_edges.sql"))["admin"]["sql"])
+            c.execute(_script("admin"))
             # 31 days, one every 20 s, before the last 65 minutes; those at the rate
             _jobs(c, 31 * 86400 // 20, 20.0, f"{t0} - interval '65 minutes'")
             _jobs(c, 65 * 60 * rate, 1.0 / rate, t0)
