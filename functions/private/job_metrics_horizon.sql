@@ -8,13 +8,17 @@
 -- only the database it is connected to). A lock whose process pg_stat_activity does not
 -- show (it has just started or ended) is kept, to stay on the safe side. When no other
 -- transaction is open, or those open end within a second (a worker's last a few
--- milliseconds: the run waits for them), now() is the horizon; otherwise the open ones are
--- remembered with now(), and once none of them is open any more (a later run), that time
--- becomes the horizon. Read-committed callers read jobs in later statements, so a writer that
--- ended meanwhile is seen. now() is taken 15 seconds early: a transaction's start time is set
--- a few instructions (microseconds) before its lock is taken; 1.11.0 took a minute, which the
--- minutes system_metrics then read from jobs paid for on every call. Prepared (two-phase)
--- transactions are not looked at. Called by rollup_job_metrics under its advisory lock.
+-- milliseconds: the run waits for them), the time (below) is the horizon; otherwise the open
+-- ones are remembered with the time, and once none of them is open any more (a later run),
+-- that time becomes the horizon. Read-committed callers read jobs in later statements, so a
+-- writer that ended meanwhile is seen. The time is the clock's, read before pg_locks, taken 2
+-- seconds early: a transaction's start time (its now()) is set a few instructions
+-- (microseconds) before its lock is taken, and 2 s also covers a backend descheduled in
+-- between. 1.12.0 took 15 s off now(), and pg_cron starts the run at second 0 of a minute, so
+-- the minute that had just ended closed a minute later: a call read 60-120 s of jobs from
+-- jobs, not 0-60. So a run in the first 2 seconds of a minute first waits them out (at most
+-- 2 s), and the minute that just ended closes in that run. Prepared (two-phase) transactions
+-- are not looked at. Called by rollup_job_metrics under its advisory lock.
 create function jobs_private.job_metrics_horizon()
 returns timestamptz
 language plpgsql
@@ -22,7 +26,11 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_now timestamptz := now() - interval '15 seconds';
+    c_margin constant interval := interval '2 seconds';
+    v_minute timestamptz := pg_catalog.date_bin(
+        interval '1 minute', pg_catalog.clock_timestamp(), timestamptz '2000-01-01 00:00:00+00'
+    );
+    v_now timestamptz;
     v_database oid := (
         select d.oid from pg_catalog.pg_database as d
         where d.datname = pg_catalog.current_database()
@@ -31,6 +39,10 @@ declare
     v_state jobs_private.job_metrics_horizon;
     v_wait integer := 0;
 begin
+    if pg_catalog.clock_timestamp() < v_minute + c_margin then
+        perform pg_catalog.pg_sleep_until(v_minute + c_margin);
+    end if;
+    v_now := pg_catalog.clock_timestamp() - c_margin;
     select coalesce(array_agg(l.virtualxid), '{}')
     into v_open
     from pg_catalog.pg_locks as l

@@ -8,8 +8,9 @@ The reference is the query system_metrics ran before the roll-up, run in the sam
 (the same now()) as the call. No assertion depends on where the clock stands: every test runs
 twice, on the server as it is and on a throw-away server whose clock (libfaketime) is seconds
 before a full hour when the jobs are seeded and just past it when they are rolled up. (Before,
-a run in the first minute of an hour rolled up 743 hours, not the 31 * 24 a test expected: an
-hour closes 15 seconds after it ends, a minute before 1.12.0.)"""
+a run in the first minute of an hour rolled up 743 hours, not the 31 * 24 a test expected. Since
+1.13.0 a run in an hour's first 2 seconds waits them out and closes that hour, which only the
+faked clock shows every time.)"""
 
 from __future__ import annotations
 
@@ -272,9 +273,10 @@ def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh:
             ) -> int:
     """One run in a read committed transaction of its own; after it, in that transaction: the
     rolled-up minutes and hours are exactly the closed ones, every count and sum is its
-    minutes', and (fresh: no other transaction was open)
-    the horizon is 15 seconds before now(), so they are all the window's 31 * 24 hours but the
-    last one in the first 15 seconds after it ended. Returns what the run answered."""
+    minutes', and (fresh: no other transaction was open) the horizon is 2 seconds before the
+    clock when the run read it, so they are all the window's 31 * 24 hours, the one that has
+    just ended included (a run in the first 2 seconds of an hour waits them out; on the faked
+    clock every run starts there). Returns what the run answered."""
     with conn.transaction():
         n = conn.execute("select jobs_private.rollup_job_metrics(%s)",
                          [from_scratch]).fetchone()[0]  # fmt: skip
@@ -282,17 +284,18 @@ def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh:
                              " from jobs_private.job_metrics_hours").fetchone()[0]  # fmt: skip
         closed = conn.execute(CLOSED).fetchone()[0]
         minutes_wrong = conn.execute(MINUTES_WRONG).fetchall()
-        lag, first_seconds = conn.execute(
-            "select now() - h.closed_through, date_bin('1 hour', now(),"
-            " timestamptz '2000-01-01 00:00:00+00') > now() - interval '15 seconds'"
+        # the run read the clock between now() and clock_timestamp()
+        horizon_in_reach = conn.execute(
+            "select h.closed_through between now() - interval '2 seconds'"
+            " and clock_timestamp() - interval '2 seconds'"
             " from jobs_private.job_metrics_horizon as h"
-        ).fetchone()
+        ).fetchone()[0]
     assert hours == closed
     assert minutes_wrong == []
     assert conn.execute(BUCKETS_WRONG).fetchall() == []
     if fresh:
-        assert lag == timedelta(seconds=15)
-        assert len(hours) == 31 * 24 - (1 if first_seconds else 0)
+        assert horizon_in_reach
+        assert len(hours) == 31 * 24
     return n
 
 
@@ -513,14 +516,14 @@ def test_an_open_transaction_holds_the_horizon_back(seeded: Seeded) -> None:
 
 def test_a_transaction_that_ends_within_a_second_is_waited_for(seeded: Seeded) -> None:
     # a worker's transactions last milliseconds: the run waits for those open when it starts,
-    # and closes every minute up to 15 seconds before now() in the same run
+    # and closes every minute up to 2 seconds before the clock in the same run
     with psycopg.connect(seeded.url, autocommit=True) as conn, \
             psycopg.connect(seeded.url) as other:  # fmt: skip
         other.execute("select 1")  # a transaction is open on the other connection
         ends = threading.Timer(0.3, other.rollback)
         ends.start()
         try:
-            assert _rollup(conn) > 0  # every closed minute, the horizon 15 s before now()
+            assert _rollup(conn) > 0  # every closed minute, the horizon 2 s before the clock
         finally:
             ends.join()
         assert _compare(conn) >= 16
@@ -539,7 +542,7 @@ def test_a_transaction_in_another_database_does_not_hold_the_horizon_back(
                             " join pg_stat_activity as a using (pid)"
                             " where l.locktype = 'virtualxid' and a.datname = 'postgres')"
                             ).fetchone()[0]  # fmt: skip
-        assert _rollup(conn) > 0  # every closed minute, the horizon 15 s before now()
+        assert _rollup(conn) > 0  # every closed minute, the horizon 2 s before the clock
         assert _compare(conn) >= 16
 
 
