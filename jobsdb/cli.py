@@ -208,7 +208,7 @@ def _doctor_parser(sub) -> None:
         ("--max-queue-age", lim.max_queue_age,
          "how long a pool's oldest runnable queued job may wait"),
         ("--max-rollup-lag", lim.max_rollup_lag,
-         "how far the system_metrics roll-up may lag behind"),
+         "how far the system_metrics roll-up's newest minute may lag behind"),
     ):
         d.add_argument(flag, type=_threshold, default=default, metavar="DURATION",
                        help=f"{what} (default {default})")

@@ -58,7 +58,7 @@ class Limits:
     max_queue_age: str = "15min"
     max_failure_rate: str = "25"  # percent of the jobs finished in the last hour
     min_finished: str = "10"  # jobs finished in the last hour before a rate counts
-    max_rollup_lag: str = "2h"
+    max_rollup_lag: str = "10min"  # behind the newest minute rolled up (whole hours: + 2h)
     max_sealed_partitions: str = "16"  # partitions of jobs besides the queue's
     exposed_schemas: str = "public, graphql_public"
 
@@ -154,6 +154,16 @@ def _leave_out_app_tables(conn: psycopg.Connection) -> None:
                      (",".join(keep),))
 
 
+def _rollup_state(conn: psycopg.Connection, q: dict[str, str]) -> None:
+    """Where the metrics roll-up stands, for the metrics check: its newest minute, or its newest
+    whole hour on a release whose minutes jobs_doctor may not read (before 1.13.0)."""
+    unit = "minutes" if conn.execute(q["rollup_unit"]).fetchone()[0] else "hours"
+    through = conn.execute(q[f"rollup_{unit}"]).fetchone()[0]
+    for key, value in (("rollup_unit", unit),
+                       ("rolled_up_through", "" if through is None else through.isoformat())):
+        conn.execute("select set_config(%s, %s, true)", (f"jobsdb_doctor.{key}", value))
+
+
 def check(conn: psycopg.Connection, limits: Limits = Limits(), *,
           latest: str | None = None, directory: Path | None = None) -> Report:
     """Run every check inside the caller's (read-only) transaction."""
@@ -188,6 +198,7 @@ def check(conn: psycopg.Connection, limits: Limits = Limits(), *,
     files = migrate.load_dir(directory or migrations_dir())
     report.findings += [f"migrations: {m}" for m in
                         migration_findings(history, files, on_release=release is not None)]
+    _rollup_state(conn, q)
     for name, parts in SQL_CHECKS.items():
         for part in parts:
             for kind, message in conn.execute(q[part]).fetchall():

@@ -160,5 +160,7 @@ insert into jobs_private.job_metrics_horizon default values;
 comment on table jobs_private.job_metrics_horizon is
 'system_metrics roll-up: closed_through, before which no completed_at can still be written, and the transactions (virtual ids) open at taken_at that must end before taken_at becomes the next closed_through.';
 revoke all on table jobs_private.job_metrics_horizon from public, anon, authenticated, service_role;
--- jobsdb doctor measures the roll-up's lag: hours and stale markers hold no job's content.
-grant select on table jobs_private.job_metrics_hours, jobs_private.job_metrics_stale to jobs_doctor;
+-- jobsdb doctor measures the roll-up's lag: minutes, hours and stale markers hold no job's
+-- content.
+grant select on table jobs_private.job_metrics_minutes, jobs_private.job_metrics_hours,
+jobs_private.job_metrics_stale to jobs_doctor;

@@ -268,29 +268,55 @@ select
 from broadcast as b
 where b.trigger_enabled = 'D';
 
+-- name: rollup_unit
+-- What the metrics check reads of the roll-up: its minutes where jobs_doctor may read them
+-- (1.13.0 on), else its whole hours (an older release).
+select
+    coalesce(
+        pg_catalog.has_table_privilege(
+            pg_catalog.to_regclass('jobs_private.job_metrics_minutes'), 'select'
+        ),
+        false
+    ) as minutes;
+
+-- name: rollup_minutes
+-- The end of the newest minute rolled up.
+select max(m.minute) + interval '1 minute' as rolled_up_through
+from jobs_private.job_metrics_minutes as m;
+
+-- name: rollup_hours
+-- The end of the newest whole hour rolled up.
+select max(h.hour) + interval '1 hour' as rolled_up_through
+from jobs_private.job_metrics_hours as h;
+
 -- name: metrics
--- system_metrics' roll-up (jobs_private.rollup_job_metrics): the end of the newest hour rolled
--- up, and the oldest hour marked stale, against the allowed lag. Running every minute, its
--- newest whole hour stays about an hour behind (a minute closes once it is over and no
--- transaction open before its end remains; an hour is whole once its 60 minutes are).
+-- system_metrics' roll-up (jobs_private.rollup_job_metrics): where it stands (the end of its
+-- newest minute, or whole hour on a release before 1.13.0: jobsdb_doctor.rolled_up_through and
+-- rollup_unit, set by jobsdb/doctor.py from rollup_minutes or rollup_hours), and the oldest
+-- hour marked stale, against the allowed lag. Run every minute, its newest minute ends about a
+-- minute before now (a minute closes once it is over and no transaction open before its end
+-- remains); an hour is whole only once its 60 minutes are, so hours are allowed 2 hours more.
 with limits as (
     select
         pg_catalog.current_setting('jobsdb_doctor.max_rollup_lag')::interval as lag,
-        pg_catalog.current_setting('jobsdb_doctor.max_rollup_lag') as label
+        pg_catalog.current_setting('jobsdb_doctor.max_rollup_lag') as label,
+        pg_catalog.current_setting('jobsdb_doctor.rollup_unit') as unit
 ),
 
 state as (
     select
-        (select max(h.hour) + interval '1 hour' from jobs_private.job_metrics_hours as h)
+        nullif(pg_catalog.current_setting('jobsdb_doctor.rolled_up_through'), '')::timestamptz
             as rolled_up_through,
         (select min(s.marked_at) from jobs_private.job_metrics_stale as s) as oldest_stale_mark
 ),
 
 late as (
     select
-        l.label,
+        l.unit,
         s.rolled_up_through,
-        s.rolled_up_through < now() - l.lag as behind,
+        case when l.unit = 'hours' then l.label || ' + 2h' else l.label end as label,
+        s.rolled_up_through < now() - l.lag
+        - case when l.unit = 'hours' then interval '2 hours' else interval '0' end as behind,
         coalesce(s.oldest_stale_mark < now() - l.lag, false) as stale_waits,
         to_char(s.rolled_up_through at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') as through,
         to_char(s.oldest_stale_mark at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') as stale_at
@@ -309,10 +335,10 @@ union all
 select
     'finding' as kind,
     format(
-        'the system_metrics roll-up lags more than %s (hours rolled up through %s%s): run'
+        'the system_metrics roll-up lags more than %s (%s rolled up through %s%s): run'
         || ' `select jobs_private.rollup_job_metrics();` as the owner; if it stays behind, a'
         || ' transaction open for hours holds it back (pg_stat_activity, xact_start)',
-        late.label, late.through,
+        late.label, late.unit, late.through,
         case
             when late.stale_waits
                 then '; an hour marked stale at ' || late.stale_at || ' still waits'
