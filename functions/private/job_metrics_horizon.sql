@@ -16,7 +16,7 @@
 -- (microseconds) before its lock is taken, and 2 s also covers a backend descheduled in
 -- between. 1.12.0 took 15 s off now(), and pg_cron starts the run at second 0 of a minute, so
 -- the minute that had just ended closed a minute later: a call read 60-120 s of jobs from
--- jobs, not 0-60. So a run in the first 2 seconds of a minute first waits them out (at most
+-- jobs, not 2-62. So a run in the first 2 seconds of a minute first waits them out (at most
 -- 2 s), and the minute that just ended closes in that run. Prepared (two-phase) transactions
 -- are not looked at. Called by rollup_job_metrics under its advisory lock.
 create function jobs_private.job_metrics_horizon()
