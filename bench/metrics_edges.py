@@ -1,11 +1,11 @@
-"""python -m bench.metrics_edges [--rates 28,116,500] [--secs 90] [--before 1.11.0] [--keep]
+"""python -m bench.metrics_edges [--rates 28,116,500] [--secs 90] [--before 1.12.0] [--keep]
 
 system_metrics while jobs finish at a steady rate (bench/README.md, "system_metrics at a
 window's edges"). A throw-away cluster (bench/cluster.py) with two databases, jobsdb `--before`
 and the newest release, loaded alike for each rate: 31 days of finished jobs, one every 20 s,
 then the last 65 minutes at the rate (bench/scripts/metrics_edges.sql). Then each database in
 turn (twice, alternated): a writer finishes jobs at the rate while the roll-up runs on its release's
-pg_cron schedule (the newest every minute, 1.11.0 every five minutes) and an admin calls
+pg_cron schedule (every minute since 1.12.0, every five minutes before) and an admin calls
 system_metrics for each window, as PostgREST does. Reported: p50/p95 per window and release,
 the ratio of the p50s, and the newest roll-up's time per run."""
 
@@ -32,7 +32,11 @@ from jobsdb.shim import apply_cluster_part, apply_shim
 WINDOWS = ("1 minute", "10 minutes", "1 hour", "24 hours", "7 days", "31 days")
 ADMIN_CLAIMS = ('{"sub": "00000000-0000-4000-8000-0000000000a1", "role": "authenticated",'
                 ' "aud": "authenticated"}')
-SCHEDULE_S = {"new": 60, "before": 300}  # the roll-up's pg_cron schedule per release
+
+
+def schedule_s(release: str) -> int:
+    """The roll-up's pg_cron schedule in a release: every five minutes up to 1.11.0."""
+    return 300 if tuple(int(x) for x in release.split(".")) < (1, 12, 0) else 60
 
 
 @functools.cache
@@ -83,22 +87,23 @@ def _writer(url: str, rate: int, stop: threading.Event) -> None:
 
 
 def _roller(url: str, every: int, stop: threading.Event, runs: list[float]) -> None:
-    """The roll-up as pg_cron runs it: now, then every `every` seconds."""
+    """The roll-up as pg_cron runs it: now, then at each multiple of `every` seconds of the
+    clock (pg_cron starts a job at second 0 of its minute)."""
     with psycopg.connect(url, autocommit=True) as c:
         while not stop.is_set():
             t = time.monotonic()
             c.execute("select jobs_private.rollup_job_metrics()")
             runs.append(time.monotonic() - t)
-            stop.wait(every - (time.monotonic() - t))
+            stop.wait(every - time.time() % every)
 
 
-def phase(su_url: str, db: str, side: str, rate: int, secs: int,
+def phase(su_url: str, db: str, every: int, rate: int, secs: int,
           lat: dict[str, list[float]], runs: list[float]) -> None:
     """`secs` seconds of the writer and the roll-up, the admin calling every window in turn."""
     stop = threading.Event()
     threads = [
         threading.Thread(target=_writer, args=(_url(su_url, db), rate, stop)),
-        threading.Thread(target=_roller, args=(_url(su_url, db, OWNER), SCHEDULE_S[side], stop,
+        threading.Thread(target=_roller, args=(_url(su_url, db, OWNER), every, stop,
                                                runs)),
     ]
     for th in threads:
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rates", default="28,116,500",
                     help="jobs finished a second, one measurement each (default 28,116,500)")
     ap.add_argument("--secs", type=int, default=90, help="seconds per phase (4 per rate)")
-    ap.add_argument("--before", default="1.11.0", help="the release compared (default 1.11.0)")
+    ap.add_argument("--before", default="1.12.0", help="the release compared (default 1.12.0)")
     ap.add_argument("--keep", action="store_true", help="leave the cluster and its data")
     a = ap.parse_args(argv)
     rates = [int(r) for r in a.rates.split(",")]
@@ -146,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             runs: dict[str, list[float]] = {side: [] for side in dbs}
             for side in ("before", "new", "before", "new"):
                 prog.step(f"{rate} jobs/s: {dbs[side]}, {a.secs} s")
-                phase(su_url, dbs[side], side, rate, a.secs, lat[side], runs[side])
+                every = schedule_s(a.before) if side == "before" else 60
+                phase(su_url, dbs[side], every, rate, a.secs, lat[side], runs[side])
             for w in WINDOWS:
                 b, n = lat["before"][w], lat["new"][w]
                 print(f"| {rate} | {w} | {pct(b, 0.5):.1f} / {pct(b, 0.95):.1f}"
