@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.12.0--1.13.0.sql
