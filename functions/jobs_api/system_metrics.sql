@@ -4,13 +4,15 @@
 -- through their public entry point.
 -- Fast at production size: live figures read only queued/processing rows (partial indexes);
 -- history figures sum the roll-up of closed minutes and hours (jobs_private.rollup_job_metrics)
--- and read only the rest of the window from jobs (its first partial minute, the minutes not
--- closed yet), through jobs_job_type_idx (job_type, completed_at). The percentiles count the
--- window's run times per coarse bucket (whole days, then whole six hours, hours, ten minutes
--- and the few minutes left at the edges), then per bucket within the coarse one each
--- percentile falls in (the minutes left: from their run times), and read the exact values of that bucket only: a 31-day
--- window reads a few times what a day does, not 31 times, and its edges a few minutes' jobs (in
--- 1.11.0 they read whole hours from jobs: 0.7-1.5 s with 100,000 jobs finished in the last hour).
+-- and read only the rest of the window from jobs (the minutes not closed yet, and its first
+-- partial minute: the part inside the window, or the part before it, taken off the minute's
+-- roll-up, whichever is shorter), through jobs_job_type_idx (job_type, completed_at). The
+-- percentiles count the window's run times per coarse bucket (whole days, then whole six
+-- hours, hours, ten minutes and the few minutes left at the edges), then per bucket within the
+-- coarse one each percentile falls in (the minutes left: from their run times), and read the
+-- exact values of that bucket only: a 31-day window reads a few times what a day does, not 31
+-- times, and its edges a few minutes' jobs (in 1.11.0 they read whole hours from jobs: 0.7-1.5
+-- s with 100,000 jobs finished in the last hour).
 -- Sealed history is left out where it cannot hold what is read (jobs_private.history_split):
 -- unfinished jobs are never sealed, and each gap is read from the first partition that can
 -- hold a job finished in it (at 10 million jobs in 24 sealed weeks, measured in one run: a
@@ -98,9 +100,25 @@ begin
         where h.hour > v_since and h.hour + interval '1 hour' <= v_now
             and not exists (select from jobs_private.job_metrics_stale as m where m.hour = h.hour)
     ),
+    lead as (
+        -- the window's first, partial minute when less than half of it lies before the window and
+        -- it is rolled up (its hour not stale): it counts whole, from the roll-up, and the jobs
+        -- of its part before the window are read from jobs and taken off (weight -1) rather than
+        -- those of its part inside being read (at most 30 s of jobs, not 60)
+        select m.minute
+        from jobs_private.job_metrics_minutes as m
+        where m.minute = pg_catalog.date_bin(interval '1 minute', v_since, v_origin)
+            and m.minute < v_since and v_since - m.minute < interval '30 seconds'
+            and m.minute + interval '1 minute' <= v_now
+            and not exists (
+                select from jobs_private.job_metrics_stale as s
+                where s.hour = pg_catalog.date_bin(interval '1 hour', m.minute, v_origin)
+            )
+    ),
     side as (
-        -- the other rolled-up minutes inside the window (its edges, and hours not wholly rolled
-        -- up yet): an index range in each hour of the window that is not one of those
+        -- the other rolled-up minutes inside the window (its edges, the lead minute, and hours
+        -- not wholly rolled up yet): an index range in each hour of the window that is not one
+        -- of those
         select n.minute
         from pg_catalog.generate_series(
             pg_catalog.date_bin(interval '1 hour', v_since, v_origin), v_now, interval '1 hour'
@@ -109,7 +127,8 @@ begin
             select m.minute
             from jobs_private.job_metrics_minutes as m
             where m.minute >= o.hour and m.minute < o.hour + interval '1 hour'
-                and m.minute > v_since and m.minute + interval '1 minute' <= v_now
+                and (m.minute > v_since or m.minute in (select d.minute from lead as d))
+                and m.minute + interval '1 minute' <= v_now
         ) as n
         where not exists (select from rolled as r where r.hour = o.hour)
             and not exists (select from jobs_private.job_metrics_stale as m where m.hour = o.hour)
@@ -131,8 +150,9 @@ begin
     ),
     gaps as (
         -- each gap is read from the first partition that can hold a job finished in it: every
-        -- sealed partition below that one finished its last job before the gap
-        select u.span, coalesce((
+        -- sealed partition below that one finished its last job before the gap. Its jobs count
+        -- with its weight: 1, or -1 for the lead minute's part before the window
+        select u.span, u.weight, coalesce((
             select p.low
             from rows from (pg_catalog.unnest(v_lows), pg_catalog.unnest(v_finished))
                 as p (low, upto)
@@ -140,29 +160,35 @@ begin
             order by p.low
             limit 1
         ), v_below) as from_id
-        from pg_catalog.unnest(
-            pg_catalog.tstzmultirange(pg_catalog.tstzrange(v_since, v_now, '(]'))
-            - coalesce(
-                (
-                    select pg_catalog.range_agg(c.span)
-                    from (
-                        select pg_catalog.tstzrange(r.hour, r.hour + interval '1 hour')
-                        from rolled as r
-                        union all
-                        select pg_catalog.tstzrange(s.minute, s.minute + interval '1 minute')
-                        from side as s
-                    ) as c (span)
-                ),
-                '{}'::pg_catalog.tstzmultirange
-            )
-        ) as u (span)
+        from (
+            select x.span, 1 as weight
+            from pg_catalog.unnest(
+                pg_catalog.tstzmultirange(pg_catalog.tstzrange(v_since, v_now, '(]'))
+                - coalesce(
+                    (
+                        select pg_catalog.range_agg(c.span)
+                        from (
+                            select pg_catalog.tstzrange(r.hour, r.hour + interval '1 hour')
+                            from rolled as r
+                            union all
+                            select pg_catalog.tstzrange(s.minute, s.minute + interval '1 minute')
+                            from side as s
+                        ) as c (span)
+                    ),
+                    '{}'::pg_catalog.tstzmultirange
+                )
+            ) as x (span)
+            union all
+            select pg_catalog.tstzrange(d.minute, v_since, '[]'), -1
+            from lead as d
+        ) as u
     ),
     live as (
         -- the run and total time as intervals (exact: summed as intervals, their numeric epoch
         -- taken once per sum, not per job) and the bucket of run time if it completed: one
         -- pass over these rows for the sums, the counts and the exact values
         select
-            j.job_type, j.status, j.attempts, j.run, j.total,
+            j.job_type, j.status, j.attempts, j.run, j.total, j.weight,
             -- (select v_bounds): the bounds flattened once. plpgsql keeps an array variable
             -- expanded, and width_bucket flattened it again for every job: 64 kB copied a job,
             -- two thirds of a call reading 40,000 jobs. The run's float8 is the roll-up's
@@ -185,7 +211,8 @@ begin
             -- page once per type: 18,000 pages for 40,000 jobs of 14 types in 1.12.0, not 1,300)
             select
                 j.job_type, j.status, j.attempts, j.started_at,
-                j.completed_at - j.started_at as run, j.completed_at - j.created_at as total
+                j.completed_at - j.started_at as run, j.completed_at - j.created_at as total,
+                g.weight
             from public.jobs as j
             where j.job_type = any(v_job_types) and j.completed_at is not null
                 and j.id >= g.from_id
@@ -196,19 +223,19 @@ begin
         ) as j
     ),
     live_sums as (
-        -- the jobs read from jobs per job type and bucket, in one pass
+        -- the jobs read from jobs per job type, bucket and weight, in one pass: counts weighted
         select
-            l.job_type, l.bucket,
-            count(*) filter (where l.status = 'completed') as completed,
-            count(*) filter (where l.status = 'failed') as failed,
-            count(*) filter (where l.status = 'cancelled') as cancelled,
-            count(*) filter (where l.attempts > 1) as retried,
-            count(l.run) filter (where l.status = 'completed') as run_count,
+            l.job_type, l.bucket, l.weight,
+            count(*) filter (where l.status = 'completed') * l.weight as completed,
+            count(*) filter (where l.status = 'failed') * l.weight as failed,
+            count(*) filter (where l.status = 'cancelled') * l.weight as cancelled,
+            count(*) filter (where l.attempts > 1) * l.weight as retried,
+            count(l.run) filter (where l.status = 'completed') * l.weight as run_count,
             sum(l.run) filter (where l.status = 'completed') as run_sum,
-            count(l.total) filter (where l.status = 'completed') as total_count,
+            count(l.total) filter (where l.status = 'completed') * l.weight as total_count,
             sum(l.total) filter (where l.status = 'completed') as total_sum
         from live as l
-        group by l.job_type, l.bucket
+        group by l.job_type, l.bucket, l.weight
     ),
     parts as (
         select
@@ -235,12 +262,12 @@ begin
         ) as x
         union all
         -- an interval's epoch is linear in its fields: the epoch of the sum is the exact sum of
-        -- the epochs (numeric, as the roll-up's sums are)
+        -- the epochs (numeric, as the roll-up's sums are), weighted
         select
             l.job_type, sum(l.completed)::bigint, sum(l.failed)::bigint,
             sum(l.cancelled)::bigint, sum(l.retried)::bigint,
-            sum(l.run_count)::bigint, extract(epoch from sum(l.run_sum)),
-            sum(l.total_count)::bigint, extract(epoch from sum(l.total_sum))
+            sum(l.run_count)::bigint, sum(extract(epoch from l.run_sum) * l.weight),
+            sum(l.total_count)::bigint, sum(extract(epoch from l.total_sum) * l.weight)
         from live_sums as l
         group by l.job_type
     ),
@@ -255,7 +282,7 @@ begin
         group by p.job_type
     ),
     live_buckets as (
-        -- the completed jobs read from jobs per bucket
+        -- the completed jobs read from jobs per bucket (weighted)
         select l.job_type, l.bucket, l.completed as jobs
         from live_sums as l
         where l.bucket is not null
@@ -409,7 +436,17 @@ begin
                 )
         ) as s
         union all
-        select l.job_type, l.bucket, extract(epoch from l.run), 1
+        -- the lead minute's (it starts before the window)
+        select t.job_type, t.bucket, s.run_seconds, s.jobs
+        from fine as t
+        cross join lead as d
+        cross join lateral (
+            select s.run_seconds, s.jobs
+            from jobs_private.job_metrics_run_seconds as s
+            where s.minute = d.minute and s.job_type = t.job_type and s.bucket = t.bucket
+        ) as s
+        union all
+        select l.job_type, l.bucket, extract(epoch from l.run), l.weight
         from live as l
         where (l.job_type, l.bucket) in (select t.job_type, t.bucket from fine as t)
     ),
@@ -424,9 +461,11 @@ begin
                 t.first_pos + sum(x.jobs) over (partition by x.job_type, x.bucket order by x.run_seconds)
                 as next_pos
             from (
+                -- a run time of the lead minute's part before the window nets to none
                 select e.job_type, e.bucket, e.run_seconds, sum(e.jobs) as jobs
                 from exact as e
                 group by e.job_type, e.bucket, e.run_seconds
+                having sum(e.jobs) <> 0
             ) as x
             inner join fine as t on t.job_type = x.job_type and t.bucket = x.bucket
         ) as y

@@ -132,11 +132,11 @@ WINDOWS = ["1 minute", "17 minutes", "1 hour", "61 minutes 30 seconds", "90 minu
 ADMIN = "00000000-0000-4000-8000-0000000000a1"
 
 
-def _compare(conn: psycopg.Connection[Any]) -> int:
+def _compare(conn: psycopg.Connection[Any], windows: list[str] = WINDOWS) -> int:
     """Each window: system_metrics' job_types == the reference, in one transaction; returns
     how many job types were compared (so an empty comparison cannot pass unnoticed)."""
     seen = 0
-    for w in WINDOWS:
+    for w in windows:
         with conn.transaction():
             got = conn.execute("select public.system_metrics(%s::interval)", [w]).fetchone()[0]
             want = conn.execute(REFERENCE, {"w": w}).fetchone()[0]
@@ -498,6 +498,31 @@ def test_purge_retry_and_late_inserts_do_not_make_rolled_up_hours_stale(seeded: 
         stale = conn.execute("select count(*) from jobs_private.job_metrics_stale").fetchone()[0]
         assert stale == 0
         assert _compare(conn) >= 16
+
+
+def test_a_window_starting_in_a_stale_hour_reads_its_first_minute_from_jobs(
+    seeded: Seeded,
+) -> None:
+    # A window's first, partial minute counts whole from the roll-up, less its part before the
+    # window read from jobs, only while its hour is not stale: jobs restored into the minutes
+    # around where two windows start (one with less than half of its first minute before it,
+    # whatever the clock) are in jobs, not in the roll-up, until the next run.
+    windows = ["90 minutes", "90 minutes 30 seconds"]
+    with psycopg.connect(seeded.url, autocommit=True) as conn:
+        _rollup(conn)
+        conn.execute(
+            "insert into public.jobs (user_id, job_type, status, metadata, started_at,"
+            " completed_at, created_at, attempts)"
+            " select %s, 'image_fast', 'completed', '{}', t - interval '7 seconds', t,"
+            " t - interval '9 seconds', 1"
+            " from generate_series(now() - interval '93 minutes', now() - interval '87 minutes',"
+            " interval '5 seconds') as t",
+            [ADMIN],
+        )
+        assert conn.execute("select count(*) from jobs_private.job_metrics_stale").fetchone()[0] > 0
+        assert _compare(conn, windows) >= 2
+        _rollup(conn)  # the next run recomputes the stale hours
+        assert _compare(conn, windows) >= 2
 
 
 def test_an_open_transaction_holds_the_horizon_back(seeded: Seeded) -> None:
