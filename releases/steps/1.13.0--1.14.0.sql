@@ -1,0 +1,8 @@
+-- jobsdb 1.13.0 -> 1.14.0: system_metrics reads at most half of a window's first, partial minute
+-- from jobs. That minute's jobs were read from jobs whenever the window started inside it (every
+-- window not starting on a minute's edge): up to 60 s of jobs, as many as the unclosed tail at
+-- a steady rate. When less than half of the minute lies before the window and the minute is
+-- rolled up (its hour not stale), the minute now counts whole from the roll-up and the jobs of
+-- its part before the window are read and taken off (weight -1): at most 30 s of jobs. No DDL:
+-- the function alone.
+-- jobsdb:apply functions/jobs_api/system_metrics.sql
