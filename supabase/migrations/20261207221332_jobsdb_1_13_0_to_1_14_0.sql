@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.13.0--1.14.0.sql
