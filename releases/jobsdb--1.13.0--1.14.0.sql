@@ -131,19 +131,14 @@ begin
             and not exists (select from jobs_private.job_metrics_stale as m where m.hour = h.hour)
     ),
     lead as (
-        -- the window's first, partial minute when less than half of it lies before the window and
-        -- it is rolled up (its hour not stale): it counts whole, from the roll-up, and the jobs
-        -- of its part before the window are read from jobs and taken off (weight -1) rather than
-        -- those of its part inside being read (at most 30 s of jobs, not 60)
-        select m.minute
-        from jobs_private.job_metrics_minutes as m
-        where m.minute = pg_catalog.date_bin(interval '1 minute', v_since, v_origin)
-            and m.minute < v_since and v_since - m.minute < interval '30 seconds'
-            and m.minute + interval '1 minute' <= v_now
-            and not exists (
-                select from jobs_private.job_metrics_stale as s
-                where s.hour = pg_catalog.date_bin(interval '1 hour', m.minute, v_origin)
-            )
+        -- the window's first, partial minute when less than half of it lies before the window:
+        -- if side below has it (rolled up, its hour not stale), it counts whole, from the
+        -- roll-up, and the jobs of its part before the window are read from jobs and taken off
+        -- (weight -1) rather than those of its part inside being read (at most 30 s of jobs,
+        -- not 60); it is the one side minute that starts before the window
+        select l.minute
+        from (select pg_catalog.date_bin(interval '1 minute', v_since, v_origin)) as l (minute)
+        where l.minute < v_since and v_since - l.minute < interval '30 seconds'
     ),
     side as (
         -- the other rolled-up minutes inside the window (its edges, the lead minute, and hours
@@ -210,7 +205,8 @@ begin
             ) as x (span)
             union all
             select pg_catalog.tstzrange(d.minute, v_since, '[]'), -1
-            from lead as d
+            from side as d
+            where d.minute < v_since
         ) as u
     ),
     live as (
@@ -466,15 +462,16 @@ begin
                 )
         ) as s
         union all
-        -- the lead minute's (it starts before the window)
+        -- the lead minute's (the side minute that starts before the window)
         select t.job_type, t.bucket, s.run_seconds, s.jobs
         from fine as t
-        cross join lead as d
+        cross join side as d
         cross join lateral (
             select s.run_seconds, s.jobs
             from jobs_private.job_metrics_run_seconds as s
             where s.minute = d.minute and s.job_type = t.job_type and s.bucket = t.bucket
         ) as s
+        where d.minute < v_since
         union all
         select l.job_type, l.bucket, extract(epoch from l.run), l.weight
         from live as l
