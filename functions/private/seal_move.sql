@@ -16,6 +16,8 @@
 --   table references, so the keys go for that moment; they are back before the transaction
 --   commits, and nobody sees them missing. Each attach finds its range implied by a
 --   validated CHECK and reads no row.
+-- Refused (55000, nothing moved) while a publication carries jobs' rows, as seal_prepare is: one
+-- may have been made since the copy (jobs_private.seal_check_publications).
 -- Replica mode needs a superuser or, on hosted Supabase, the privileged role postgres, for
 -- which supautils allows session_replication_role as a SET statement only (not set_config).
 -- Answers the number of jobs moved. For the owner role.
@@ -57,6 +59,7 @@ begin
             ),
             hint = 'Run jobsdb history seal: it prepares the copy first.';
     end if;
+    perform jobs_private.seal_check_publications();
     v_range := pg_catalog.format(
         'id < %L%s', cut,
         case when v_low is null then '' else pg_catalog.format(' and id >= %L', v_low) end

@@ -16,6 +16,8 @@
 --   5. jobs_private.seal_check_keys: the foreign keys into jobs are checked again.
 -- Each brief lock is a transaction of its own, so that waiting for one never holds another,
 -- and none is held while a large commit is written.
+-- Refused (55000, nothing done) while a publication carries jobs' rows: a subscriber would see
+-- the move as deletes (jobs_private.seal_check_publications).
 -- Answers {copy, cut, copied}, or null when there is nothing to seal. For the owner role.
 create function jobs_private.seal_prepare(older_than interval)
 returns jsonb
@@ -52,6 +54,7 @@ begin
             message = 'an interrupted seal left a copy or the hot leaf''s new bound',
             hint = 'Run jobs_private.seal_clean(200) first (jobsdb history seal does).';
     end if;
+    perform jobs_private.seal_check_publications();
     -- A key into jobs from a partitioned table could not be re-added NOT VALID for the move
     -- (PostgreSQL 15), and re-adding it checked would read that table under the lock.
     select pg_catalog.string_agg(c.conrelid::pg_catalog.regclass::text, ', ') into v_table

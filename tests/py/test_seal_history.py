@@ -13,7 +13,10 @@ a project's own table referencing them), recent and unfinished ones, and ids of 
 * a seal that cannot get its brief lock (55P03, exit 11) or is killed changes no job, and the
   next run removes what it left and seals;
 * under workers claiming and completing jobs and a reader counting the sealed range on other
-  connections, nothing fails, every count is the same, and every job ends completed.
+  connections, nothing fails, every count is the same, and every job ends completed;
+* while a publication carries jobs' rows, in any of its forms, the seal refuses (55000, exit 11)
+  and changes nothing; made while a seal is under way, the move refuses, and a subscriber
+  (pgoutput, decoded from a logical slot) receives no delete.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import pytest
 from test_cli_errors import jobsdb, one_error_line
 
 from jobsdb.postgrest import as_user, rpc
+from jobsdb.urls import url_for_db
 from jobsdb.worker import Worker
 
 LOW_V4 = "00000000-0000-4000-8000-00000000beef"  # below every counter id
@@ -390,3 +394,71 @@ def test_a_seal_under_working_workers_and_a_reader_loses_and_doubles_nothing(db:
         left = c.execute("select status, count(*) from public.jobs where metadata ->> 'kind'"
                          " is null or metadata ->> 'kind' = 'recent' group by 1").fetchall()
     assert [s for s, _ in left] == ["completed"], left
+
+
+# Each form in which a publication can carry the rows of jobs, and who may make it: the parent
+# through publish_via_partition_root, its partitions (a table named without it), a schema of
+# partitions, every table.
+PUBLICATIONS = [
+    ("postgres", "for table public.jobs with (publish_via_partition_root = true)"),
+    ("postgres", "for table public.jobs"),
+    ("supabase_admin", "for tables in schema jobs_private"),
+    ("supabase_admin", "for all tables"),
+]
+
+
+def test_a_seal_refuses_while_a_publication_carries_jobs_and_its_subscriber_sees_no_delete(
+    db: str, superuser_url: str,
+) -> None:
+    su = url_for_db(superuser_url, psycopg.conninfo.conninfo_to_dict(db)["dbname"])
+    before = snapshot(db)
+    for who, form in PUBLICATIONS:
+        with psycopg.connect(su if who == "supabase_admin" else db, autocommit=True) as c:
+            c.execute(f"create publication jobsdb_history {form}")
+        try:
+            r = jobsdb("history", "seal", "--url", db)
+            line = one_error_line(r, 11)
+            assert "[55000]" in line and "public.jobs is published (jobsdb_history)" in line, (
+                form, line)
+            with psycopg.connect(db, autocommit=True) as c:
+                with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
+                    c.execute("select jobs_private.seal_step('7 days', '1 day')")
+        finally:
+            with psycopg.connect(su, autocommit=True) as c:
+                c.execute("drop publication jobsdb_history")
+        assert [p[0] for p in partitions(db)] == ["jobs_private.jobs_hot"], form
+        assert snapshot(db) == before, form
+        with psycopg.connect(db) as c:  # refused before anything was copied
+            assert c.execute("select count(*) from pg_class where relname like"
+                             " 'jobs\\_upto\\_%%'").fetchone()[0] == 0, form
+
+    # a publication made while a seal is under way: the move refuses, and a subscriber that
+    # was listening receives no delete of a job (without the check: one per sealed job)
+    with psycopg.connect(db, autocommit=True) as c:
+        step = "select jobs_private.seal_step('7 days', '1 day')"
+        assert c.execute(step).fetchone()[0].startswith("copied ")
+        c.execute(f"create publication jobsdb_history {PUBLICATIONS[0][1]}")
+        with psycopg.connect(su, autocommit=True) as sub:
+            sub.execute("select pg_create_logical_replication_slot(%s, 'pgoutput', true)",
+                        (f"jobsdb_seal_{sub.info.backend_pid}",))
+            assert [c.execute(step).fetchone()[0].split(" ")[0] for _ in range(2)] == [
+                "added", "bounded"]
+            with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState) as e:
+                c.execute(step)
+            assert "public.jobs is published (jobsdb_history)" in str(e.value)
+            # a change the subscriber does receive: the slot decodes, and the check can fail.
+            # Committed synchronously: a slot decodes only WAL already flushed
+            c.execute("set synchronous_commit = on")
+            c.execute("delete from public.jobs where id = (select id from public.jobs"
+                      " where metadata ->> 'kind' = 'recent' order by id limit 1)")
+            kinds = dict(sub.execute(
+                "select chr(get_byte(data, 0)), count(*)"
+                " from pg_logical_slot_get_binary_changes(%s, null, null, 'proto_version', '1',"
+                " 'publication_names', 'jobsdb_history') group by 1",
+                (f"jobsdb_seal_{sub.info.backend_pid}",)).fetchall())
+        assert kinds.get("D") == 1 and "I" not in kinds, kinds
+        c.execute("drop publication jobsdb_history")
+    assert [p[0] for p in partitions(db)] == ["jobs_private.jobs_hot"]
+    # unpublished, the seal goes on: the next run removes the copy and seals
+    rc, out, err = seal(db)
+    assert rc == 0 and out.startswith("sealed 901 jobs into"), (out, err)

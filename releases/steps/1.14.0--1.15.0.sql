@@ -1,0 +1,9 @@
+-- jobsdb 1.14.0 -> 1.15.0: the seal refuses (55000) while a publication carries the rows of
+-- public.jobs. It moves finished jobs out of the hot leaf by deleting them there, and the copy
+-- they move into was filled before it became a partition: a subscriber (Supabase's replication
+-- to BigQuery, Realtime) saw the move as deletes and lost the sealed jobs (decoded with
+-- pgoutput: 90 deletes, no insert, for a seal of 90 jobs). seal_prepare refuses before it
+-- copies, seal_move before it deletes. No DDL on a table: functions alone.
+-- jobsdb:apply functions/private/seal_check_publications.sql
+-- jobsdb:apply functions/private/seal_prepare.sql
+-- jobsdb:apply functions/private/seal_move.sql
