@@ -25,7 +25,58 @@ $jobsdb_guard$;
 -- they move into was filled before it became a partition: a subscriber (Supabase's replication
 -- to BigQuery, Realtime) saw the move as deletes and lost the sealed jobs (decoded with
 -- pgoutput: 90 deletes, no insert, for a seal of 90 jobs). seal_prepare refuses before it
--- copies, seal_move before it deletes. No DDL on a table: functions alone.
+-- copies, seal_move before it deletes.
+-- What a seal's copy is and what a sealed partition is (names and catalog marks) were each
+-- written out in three or four functions; jobs_private.seal_copies and
+-- jobs_private.sealed_partitions now say it once, for the seal and retirement. No DDL on a
+-- table: functions alone.
+-- jobsdb:source functions/private/seal_copies.sql
+-- The copies of a seal that are not partitions yet: plain tables jobs_private.jobs_upto_*, made
+-- by seal_prepare, made a partition by seal_move or dropped by seal_clean. There is at most one
+-- (seal_prepare refuses to make a second), by name order. What a copy is, is said here alone:
+-- the name and "a plain table, not a partition" are all that marks one.
+create or replace function jobs_private.seal_copies()
+returns regclass[]
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+    select coalesce(
+        pg_catalog.array_agg(c.oid::pg_catalog.regclass order by c.relname),
+        '{}'::pg_catalog.regclass []
+    )
+    from pg_catalog.pg_class as c
+    where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
+        and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
+$$;
+comment on function jobs_private.seal_copies() is
+'The copies of a seal not yet partitions of jobs (jobs_private.jobs_upto_* plain tables), by name; at most one. For the owner role.';
+revoke all on function jobs_private.seal_copies()
+from public, anon, authenticated, service_role;
+-- jobsdb:source functions/private/sealed_partitions.sql
+-- The sealed partitions of public.jobs, by name (so oldest first: the name carries the cut):
+-- jobs_private.jobs_upto_* attached to jobs and not being detached. The hot leaf never is one,
+-- and neither is a seal's copy before its move or a retired partition (renamed
+-- jobs_retired_*). What a sealed partition is, is said here alone, for the seal and
+-- retirement.
+create or replace function jobs_private.sealed_partitions()
+returns setof regclass
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+    select i.inhrelid::pg_catalog.regclass
+    from pg_catalog.pg_inherits as i
+    inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
+    where i.inhparent = 'public.jobs'::pg_catalog.regclass
+        and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
+        and c.relname like 'jobs\_upto\_%' and not i.inhdetachpending
+    order by c.relname
+$$;
+comment on function jobs_private.sealed_partitions() is
+'The sealed partitions of public.jobs (jobs_private.jobs_upto_*, attached, not being detached), by name. For the owner role.';
+revoke all on function jobs_private.sealed_partitions()
+from public, anon, authenticated, service_role;
 -- jobsdb:source functions/private/seal_check_publications.sql
 -- Refuses a seal (55000) while a publication carries the rows of public.jobs: the parent
 -- (publish_via_partition_root) or any of its partitions, however they came in (a table named,
@@ -115,11 +166,7 @@ begin
     if older_than is null or older_than < interval '0' then
         raise exception using errcode = '22023', message = 'older_than must be an interval >= 0';
     end if;
-    if exists (
-        select from pg_catalog.pg_class as c
-        where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-            and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
-    ) or exists (
+    if pg_catalog.cardinality(jobs_private.seal_copies()) > 0 or exists (
         select from pg_catalog.pg_constraint as c
         where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
             and c.conname = 'jobs_hot_seal_bound'
@@ -285,11 +332,7 @@ declare
     v_keys text [] := '{}'::text [];
     r record;
 begin
-    if not exists (
-        select from pg_catalog.pg_class as c
-        where c.oid = copy and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-            and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
-    ) or not exists (
+    if not coalesce(seal_move.copy = any(jobs_private.seal_copies()), false) or not exists (
         select from pg_catalog.pg_constraint as c
         where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
             and c.conname = 'jobs_hot_seal_bound'
@@ -380,6 +423,458 @@ $$;
 comment on function jobs_private.seal_move(regclass, uuid, bigint, integer) is
 'Step 4 of the seal of job history: the copied jobs leave the hot leaf (replica mode: they move, no trigger fires) and the copy becomes its partition below it, under one brief lock; answers the jobs moved, 40001 (nothing moved) if any changed since the copy. For the owner role (jobsdb history seal).';
 revoke all on function jobs_private.seal_move(regclass, uuid, bigint, integer)
+from public, anon, authenticated, service_role;
+-- jobsdb:source functions/private/seal_clean.sql
+-- Step 0 of the seal of job history (functions/private/seal_prepare.sql says what the seal
+-- is): removes what an interrupted seal left, a copy that never became a partition and the hot
+-- leaf's new bound, under a brief lock (dropping the copy's foreign keys locks the tables they
+-- reference). Nothing of jobs is in either: the rows stay in the leaf until the move commits.
+-- Answers what it removed. For the owner role.
+create or replace function jobs_private.seal_clean(lock_tries integer)
+returns text[]
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_copies regclass [];
+    v_bound boolean;
+    v_done text [] := '{}'::text [];
+    v_copy regclass;
+begin
+    v_copies := jobs_private.seal_copies();
+    v_bound := exists (
+        select from pg_catalog.pg_constraint as c
+        where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
+            and c.conname = 'jobs_hot_seal_bound'
+    );
+    if pg_catalog.cardinality(v_copies) = 0 and not v_bound then
+        return v_done;
+    end if;
+    perform jobs_private.lock_tables_briefly(
+        array['jobs_private.jobs_hot'::pg_catalog.regclass] || v_copies || array(
+            select distinct c.confrelid::pg_catalog.regclass from pg_catalog.pg_constraint as c
+            where c.conrelid = any(v_copies) and c.contype = 'f'
+        ),
+        'access exclusive', lock_tries
+    );
+    foreach v_copy in array v_copies loop
+        execute pg_catalog.format('drop table %s', v_copy);
+        v_done := v_done || v_copy::text;
+    end loop;
+    if v_bound then
+        alter table jobs_private.jobs_hot drop constraint jobs_hot_seal_bound;
+        v_done := v_done || 'jobs_private.jobs_hot.jobs_hot_seal_bound'::text;
+    end if;
+    return v_done;
+end;
+$$;
+comment on function jobs_private.seal_clean(integer) is
+'Step 0 of the seal of job history: drops what an interrupted seal left (a copy that never became a partition, the hot leaf''s new bound) under a brief lock; answers what it dropped. For the owner role (jobsdb history seal).';
+revoke all on function jobs_private.seal_clean(integer)
+from public, anon, authenticated, service_role;
+-- jobsdb:source functions/private/seal_step.sql
+-- The seal of job history one step at a time, for pg_cron (functions/private/seal_prepare.sql
+-- says what the seal is): each call does the next step of the seal in progress, in its own
+-- transaction, so a job that runs it every few minutes makes a seal in about six runs, each
+-- holding its brief lock alone. pg_cron runs one statement per job, in one transaction, and the
+-- steps must commit apart; a procedure could commit between them only without a SET
+-- search_path, which the Security Advisor flags (lint 0011). What the next step is, is read from
+-- the catalog: a copy that is not yet a partition, its keys, the hot leaf's bound, keys into
+-- jobs left NOT VALID, a partition sealed before 1.10.0 without its bounds of created_at and
+-- completed_at (jobs_private.seal_bound_times). A new seal starts only when the leaf's oldest
+-- job was made more than older_than + period ago, so that every sealed partition holds at
+-- least a period of jobs.
+-- A copy whose jobs changed before the move (40001) is dropped, and the next call starts over.
+-- Answers what it did, in a few words. For the owner role.
+create or replace function jobs_private.seal_step(older_than interval, period interval)
+returns text
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_copy regclass;
+    v_cut uuid;
+    v_copied bigint;
+    v_oldest timestamptz;
+    v_done jsonb;
+    v_keys text [];
+    v_step text;
+begin
+    if period is null or period < interval '0' then
+        raise exception using errcode = '22023', message = 'period must be an interval >= 0';
+    end if;
+    v_copy := (jobs_private.seal_copies())[1];
+    if v_copy is null then
+        if exists (
+            select from pg_catalog.pg_constraint as c
+            where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
+                and c.conname = 'jobs_hot_seal_bound'
+        ) then
+            perform jobs_private.seal_clean(200);
+            return 'removed the hot leaf''s bound an interrupted seal left';
+        end if;
+        v_keys := jobs_private.seal_check_keys();
+        if pg_catalog.cardinality(v_keys) > 0 then
+            return 'checked the foreign keys into jobs: ' || pg_catalog.array_to_string(v_keys, ', ');
+        end if;
+        v_step := jobs_private.seal_bound_times(200);
+        if v_step is not null then
+            return v_step;
+        end if;
+        select h.created_at into v_oldest
+        from jobs_private.jobs_hot as h order by h.id limit 1;
+        if v_oldest is null or v_oldest >= pg_catalog.now() - older_than - period then
+            return 'nothing to seal yet';
+        end if;
+        v_done := jobs_private.seal_prepare(older_than);
+        if v_done is null then
+            return 'nothing to seal: the oldest unfinished job is among the oldest';
+        end if;
+        return pg_catalog.format('copied %s jobs into %s', v_done ->> 'copied', v_done ->> 'copy');
+    end if;
+
+    if exists (
+        select from pg_catalog.pg_constraint as c
+        where c.conrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and not exists (
+                select from pg_catalog.pg_constraint as o
+                where o.conrelid = v_copy and o.conname = c.conname
+            )
+    ) then
+        perform jobs_private.seal_keys(v_copy, 200);
+        return pg_catalog.format('added the foreign keys of jobs to %s', v_copy);
+    end if;
+    -- the cut, as seal_prepare wrote it into the copy's range CHECK
+    v_cut := (
+        pg_catalog.regexp_match(
+            (select pg_catalog.pg_get_constraintdef(c.oid) from pg_catalog.pg_constraint as c
+                where c.conrelid = v_copy and c.conname = 'jobs_sealed_range'),
+            'id < ''([0-9a-f-]{36})'''
+        )
+    )[1]::uuid;
+    if not exists (
+        select from pg_catalog.pg_constraint as c
+        where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
+            and c.conname = 'jobs_hot_seal_bound'
+    ) then
+        perform jobs_private.seal_bound(v_cut, 200);
+        return pg_catalog.format('bounded the hot leaf at %s', v_cut);
+    end if;
+    execute pg_catalog.format('select pg_catalog.count(*) from %s', v_copy) into v_copied;
+    begin
+        return pg_catalog.format(
+            'moved %s jobs into %s', jobs_private.seal_move(v_copy, v_cut, v_copied, 200), v_copy
+        );
+    exception when serialization_failure then
+        perform jobs_private.seal_clean(200);
+        return pg_catalog.format('jobs changed since the copy: dropped %s, starting over', v_copy);
+    end;
+end;
+$$;
+comment on function jobs_private.seal_step(interval, interval) is
+'The seal of job history one step per call, for pg_cron: the next step of the seal in progress (copy, keys, bound, move, key check), or a new seal when the hot leaf''s oldest job was made more than older_than + period ago; answers what it did. For the owner role.';
+revoke all on function jobs_private.seal_step(interval, interval)
+from public, anon, authenticated, service_role;
+-- jobsdb:source functions/private/seal_bound_times.sql
+-- A partition sealed before 1.10.0 has no CHECK jobs_sealed_times, so
+-- jobs_private.history_split cannot say when its newest job was made or its last one finished,
+-- and the reads of a user's newest jobs and system_metrics go through it. Each call does one
+-- step for one such partition, in the caller's transaction, and answers what it did (null: none
+-- is left):
+-- * a partition without the CHECK: its latest created_at and completed_at are read under no
+--   lock, then the CHECK is added NOT VALID under a brief lock (jobs_private.lock_tables_briefly:
+--   readers of jobs lock every partition);
+-- * a partition whose CHECK is NOT VALID: it is validated (a read, under SHARE UPDATE
+--   EXCLUSIVE, which no read or write waits for), then jobs_private.history_split_refresh.
+--   Sealed jobs are not inserted or finished again by the package, so it fails (23514) only if
+--   someone wrote such a row there in between: the CHECK is dropped then, and the next call
+--   makes it again.
+-- `jobsdb history seal` calls it until null before sealing; jobs_private.seal_step calls it
+-- once per step. For the owner role.
+create or replace function jobs_private.seal_bound_times(lock_tries integer)
+returns text
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_part regclass;
+    v_valid boolean;
+    v_created timestamptz;
+    v_completed timestamptz;
+begin
+    select s.rel, k.convalidated into v_part, v_valid
+    from jobs_private.sealed_partitions() with ordinality as s (rel, n)
+    left join pg_catalog.pg_constraint as k
+        on k.conrelid = s.rel and k.conname = 'jobs_sealed_times'
+    where not coalesce(k.convalidated, false)
+    order by s.n
+    limit 1;
+    if v_part is null then
+        return null;
+    end if;
+    if v_valid is not null then
+        begin
+            execute pg_catalog.format(
+                'alter table %s validate constraint jobs_sealed_times', v_part
+            );
+        exception when check_violation then
+            execute pg_catalog.format('alter table %s drop constraint jobs_sealed_times', v_part);
+            return pg_catalog.format(
+                'a job was written into %s meanwhile: its bounds are dropped, to be made again',
+                v_part
+            );
+        end;
+        perform jobs_private.history_split_refresh();
+        return pg_catalog.format('checked the bounds of created_at and completed_at on %s', v_part);
+    end if;
+    execute pg_catalog.format(
+        'select pg_catalog.max(created_at), pg_catalog.max(completed_at) from %s', v_part
+    ) into v_created, v_completed;
+    v_created := coalesce(v_created, '-infinity'::timestamptz);
+    v_completed := coalesce(v_completed, '-infinity'::timestamptz);
+    perform jobs_private.lock_tables_briefly(array[v_part], 'access exclusive', lock_tries);
+    execute pg_catalog.format(
+        'alter table %s add constraint jobs_sealed_times'
+        ' check (created_at <= %L and completed_at <= %L) not valid',
+        v_part, v_created, v_completed
+    );
+    return pg_catalog.format(
+        'bounded created_at and completed_at on %s at %s and %s', v_part, v_created, v_completed
+    );
+end;
+$$;
+comment on function jobs_private.seal_bound_times(integer) is
+'One step of bounding a partition sealed before 1.10.0: its CHECK jobs_sealed_times (created_at and completed_at at most its latest ones) added NOT VALID under a brief lock, or validated and jobs_private.history_split refreshed; answers what it did, null when every sealed partition has it. For the owner role.';
+revoke all on function jobs_private.seal_bound_times(integer)
+from public, anon, authenticated, service_role;
+-- jobsdb:source functions/private/retire_partition.sql
+-- Retention by whole partitions: a sealed partition of jobs (jobs_private.jobs_upto_*, made by
+-- the seal) made ready to leave the database, after `jobsdb history retire` has exported it to
+-- verified Parquet; the command then detaches it concurrently and drops it. PostgreSQL refuses
+-- to detach a partition whose rows another table references, so what deleting its jobs would do
+-- to the tables referencing them is done here, by each foreign key's ON DELETE action: jobsdb's
+-- outputs keep their files and lose their job_id (set null), its job_releases rows go
+-- (cascade), and a project's table the same way by its own key. A key that would refuse the
+-- delete (no action, restrict) while rows reference the partition refuses this (55000, nothing
+-- changed), naming its table. The removal is recorded as a delete of the jobs records it: a
+-- tombstone per job for job_changes_since, and the hours of their completion for the metrics'
+-- roll-up. Refused too for a partition that is not a sealed one, or whose newest job is not
+-- older than `older_than`. Answers {jobs, newest, references: {table: rows}}. For the owner
+-- role.
+create or replace function jobs_private.retire_partition(part regclass, older_than interval)
+returns jsonb
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_newest timestamptz;
+    v_jobs bigint;
+    v_rows bigint;
+    v_refs jsonb := '{}'::jsonb;
+    v_blocked text;
+    v_held boolean;
+    r record;
+begin
+    if not exists (
+        select from jobs_private.sealed_partitions() as s (rel)
+        where s.rel = retire_partition.part
+    ) then
+        raise exception using
+            errcode = '55000',
+            message = pg_catalog.format('%s is not a sealed partition of public.jobs', part),
+            hint = 'Only partitions made by jobsdb history seal leave by retention; the hot '
+            'leaf never does.';
+    end if;
+    if older_than is null or older_than < interval '0' then
+        raise exception using errcode = '22023', message = 'older_than must be an interval >= 0';
+    end if;
+    execute pg_catalog.format('select pg_catalog.max(created_at), pg_catalog.count(*) from %s', part)
+    into v_newest, v_jobs;
+    if v_newest >= pg_catalog.now() - older_than then
+        raise exception using
+            errcode = '55000',
+            message = pg_catalog.format(
+                '%s holds a job made %s, within %s', part, v_newest, older_than
+            );
+    end if;
+
+    -- the keys into jobs: each a single column (job ids); refused before anything changes
+    for r in
+        select c.conrelid::pg_catalog.regclass::text as tab, c.conname, c.confdeltype as action,
+            pg_catalog.cardinality(c.conkey) as width,
+            (select a.attname from pg_catalog.pg_attribute as a
+                where a.attrelid = c.conrelid and a.attnum = c.conkey[1]) as col
+        from pg_catalog.pg_constraint as c
+        where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and c.conparentid = 0
+        order by 1, 2
+    loop
+        if r.width = 1 and r.action in ('a', 'r') then
+            execute pg_catalog.format(
+                'select exists (select from %s where %I in (select id from %s))',
+                r.tab, r.col, part
+            ) into v_held;
+        end if;
+        if r.width <> 1 or r.action in ('a', 'r') and v_held then
+            v_blocked := pg_catalog.concat_ws(
+                ', ', v_blocked, pg_catalog.format('%s (%s)', r.tab, r.conname)
+            );
+        end if;
+    end loop;
+    if v_blocked is not null then
+        raise exception using
+            errcode = '55000',
+            message = pg_catalog.format('rows reference jobs of %s: %s', part, v_blocked),
+            hint = 'Their foreign keys refuse a delete of those jobs (no action, restrict): '
+            'delete or detach those rows first, or give the key an ON DELETE action.';
+    end if;
+    for r in
+        select c.conrelid::pg_catalog.regclass::text as tab, c.confdeltype as action,
+            (select a.attname from pg_catalog.pg_attribute as a
+                where a.attrelid = c.conrelid and a.attnum = c.conkey[1]) as col
+        from pg_catalog.pg_constraint as c
+        where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and c.conparentid = 0 and c.confdeltype in ('c', 'n', 'd')
+        order by 1
+    loop
+        execute pg_catalog.format(
+            case r.action
+                when 'c' then 'delete from %1$s where %2$I in (select id from %3$s)'
+                when 'n' then 'update %1$s set %2$I = null where %2$I in (select id from %3$s)'
+                else 'update %1$s set %2$I = default where %2$I in (select id from %3$s)'
+            end,
+            r.tab, r.col, part
+        );
+        get diagnostics v_rows = row_count;
+        v_refs := v_refs || pg_catalog.jsonb_build_object(r.tab, v_rows);
+    end loop;
+
+    execute pg_catalog.format(
+        'insert into jobs_private.job_tombstones (job_id, user_id)'
+        ' select p.id, p.user_id from %s as p on conflict (job_id) do nothing', part
+    );
+    execute pg_catalog.format(
+        'insert into jobs_private.job_metrics_stale (hour)'
+        ' select distinct pg_catalog.date_bin(interval ''1 hour'', p.completed_at,'
+        ' timestamptz ''2000-01-01 00:00:00+00'') from %s as p'
+        ' where p.completed_at is not null',
+        part
+    );
+    return pg_catalog.jsonb_build_object(
+        'jobs', v_jobs, 'newest', v_newest, 'references', v_refs
+    );
+end;
+$$;
+comment on function jobs_private.retire_partition(regclass, interval) is
+'Retention: a sealed partition of jobs whose newest job is older than older_than made ready to be detached and dropped (after its export): the rows referencing its jobs handled by each foreign key''s ON DELETE action (55000 if one refuses), tombstones and stale metric hours recorded as for a delete; answers {jobs, newest, references}. For the owner role (jobsdb history retire).';
+revoke all on function jobs_private.retire_partition(regclass, interval)
+from public, anon, authenticated, service_role;
+-- jobsdb:source functions/private/retire_detach.sql
+-- Retention by whole partitions, after jobs_private.retire_partition: the sealed partition
+-- leaves public.jobs under one brief lock, renamed jobs_private.jobs_retired_<suffix> (so that
+-- nothing takes it for a seal's copy), for `jobsdb history retire` to drop. Not DETACH ...
+-- CONCURRENTLY: its check that no row references the partition holds SHARE on each referencing
+-- table while it reads, and the writers of outputs (job_callback) waited 0.5 s for a partition
+-- of 390,000 jobs at 10 million, a wait that grows with the partition. Here, under
+-- jobs_private.lock_tables_briefly (jobs_private.jobs_ddl_locks), each table referencing jobs
+-- is checked for rows in the partition's id range (retire_partition removed them; a row added
+-- since refuses this, 55000, nothing changed) through its index on the key, the foreign keys
+-- into jobs are dropped, the partition is detached and the keys are added back NOT VALID
+-- (jobs_private.seal_check_keys checks them later, reading each referencing table, under no
+-- lock writes wait for). A key without an index is read whole under the lock: index it.
+-- Answers the detached table's name. For the owner role.
+create or replace function jobs_private.retire_detach(part regclass, lock_tries integer)
+returns text
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_name text;
+    v_low uuid;
+    v_high uuid;
+    v_found boolean;
+    v_keys text [] := '{}'::text [];
+    r record;
+begin
+    select c.relname into v_name
+    from jobs_private.sealed_partitions() as s (rel)
+    inner join pg_catalog.pg_class as c on s.rel = c.oid
+    where s.rel = retire_detach.part;
+    if v_name is null then
+        raise exception using
+            errcode = '55000',
+            message = pg_catalog.format('%s is not a sealed partition of public.jobs', part),
+            hint = 'Only partitions made by jobsdb history seal leave by retention; the hot '
+            'leaf never does.';
+    end if;
+    execute pg_catalog.format(
+        'select (select id from %1$s order by id limit 1),'
+        ' (select id from %1$s order by id desc limit 1)', part
+    ) into v_low, v_high;
+
+    -- twice: first before the lock, then under it. The rows retire_partition unlinked left
+    -- their old versions in each key's index until a vacuum; the first pass visits them (0.4 s
+    -- for 365,000 outputs at 10 million jobs) and marks them dead in the index, so that the
+    -- pass under the lock skips them
+    for pass in 1..2 loop
+        if pass = 2 then
+            perform jobs_private.lock_tables_briefly(
+                jobs_private.jobs_ddl_locks(null), 'access exclusive', lock_tries
+            );
+        end if;
+        for r in
+            select c.conrelid::pg_catalog.regclass::text as tab,
+                (select a.attname from pg_catalog.pg_attribute as a
+                    where a.attrelid = c.conrelid and a.attnum = c.conkey[1]) as col
+            from pg_catalog.pg_constraint as c
+            where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+                and c.conparentid = 0 and v_low is not null
+            order by 1
+        loop
+            execute pg_catalog.format(
+                'select exists (select from %s where %I between $1 and $2)', r.tab, r.col
+            ) into v_found using v_low, v_high;
+            if v_found then
+                raise exception using
+                    errcode = '55000',
+                    message = pg_catalog.format(
+                        'rows of %s reference jobs of %s again', r.tab, part
+                    ),
+                    hint = 'Added since they were handled: run jobsdb history retire again.';
+            end if;
+        end loop;
+    end loop;
+    for r in
+        select c.conrelid::pg_catalog.regclass::text as tab, c.conname,
+            pg_catalog.pg_get_constraintdef(c.oid) as def
+        from pg_catalog.pg_constraint as c
+        where c.confrelid = 'public.jobs'::pg_catalog.regclass and c.contype = 'f'
+            and c.conparentid = 0
+        order by 1, 2
+    loop
+        execute pg_catalog.format('alter table %s drop constraint %I', r.tab, r.conname);
+        v_keys := v_keys || pg_catalog.format(
+            'alter table %s add constraint %I %s not valid', r.tab, r.conname, r.def
+        );
+    end loop;
+    execute pg_catalog.format('alter table public.jobs detach partition %s', part);
+    for i in 1..coalesce(pg_catalog.array_length(v_keys, 1), 0) loop
+        execute v_keys[i];
+    end loop;
+    v_name := pg_catalog.replace(v_name, 'jobs_upto_', 'jobs_retired_');
+    execute pg_catalog.format('alter table %s rename to %I', part, v_name);
+    perform jobs_private.history_split_refresh();
+    return 'jobs_private.' || v_name;
+end;
+$$;
+comment on function jobs_private.retire_detach(regclass, integer) is
+'Retention: a sealed partition made ready by retire_partition detached from jobs under one brief lock (the keys into jobs dropped and added back NOT VALID, refused with 55000 if a row references its jobs again) and renamed jobs_retired_*; answers its name, for the command to drop. For the owner role (jobsdb history retire).';
+revoke all on function jobs_private.retire_detach(regclass, integer)
 from public, anon, authenticated, service_role;
 
 

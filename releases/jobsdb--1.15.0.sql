@@ -3022,6 +3022,55 @@ comment on function jobs_private.seal_low_bound() is
 revoke all on function jobs_private.seal_low_bound()
 from public, anon, authenticated, service_role;
 
+-- jobsdb:source functions/private/seal_copies.sql
+-- The copies of a seal that are not partitions yet: plain tables jobs_private.jobs_upto_*, made
+-- by seal_prepare, made a partition by seal_move or dropped by seal_clean. There is at most one
+-- (seal_prepare refuses to make a second), by name order. What a copy is, is said here alone:
+-- the name and "a plain table, not a partition" are all that marks one.
+create function jobs_private.seal_copies()
+returns regclass[]
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+    select coalesce(
+        pg_catalog.array_agg(c.oid::pg_catalog.regclass order by c.relname),
+        '{}'::pg_catalog.regclass []
+    )
+    from pg_catalog.pg_class as c
+    where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
+        and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
+$$;
+comment on function jobs_private.seal_copies() is
+'The copies of a seal not yet partitions of jobs (jobs_private.jobs_upto_* plain tables), by name; at most one. For the owner role.';
+revoke all on function jobs_private.seal_copies()
+from public, anon, authenticated, service_role;
+
+-- jobsdb:source functions/private/sealed_partitions.sql
+-- The sealed partitions of public.jobs, by name (so oldest first: the name carries the cut):
+-- jobs_private.jobs_upto_* attached to jobs and not being detached. The hot leaf never is one,
+-- and neither is a seal's copy before its move or a retired partition (renamed
+-- jobs_retired_*). What a sealed partition is, is said here alone, for the seal and
+-- retirement.
+create function jobs_private.sealed_partitions()
+returns setof regclass
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+    select i.inhrelid::pg_catalog.regclass
+    from pg_catalog.pg_inherits as i
+    inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
+    where i.inhparent = 'public.jobs'::pg_catalog.regclass
+        and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
+        and c.relname like 'jobs\_upto\_%' and not i.inhdetachpending
+    order by c.relname
+$$;
+comment on function jobs_private.sealed_partitions() is
+'The sealed partitions of public.jobs (jobs_private.jobs_upto_*, attached, not being detached), by name. For the owner role.';
+revoke all on function jobs_private.sealed_partitions()
+from public, anon, authenticated, service_role;
+
 -- jobsdb:source functions/private/history_split_refresh.sql
 -- jobs_private.history_split from the catalog: `below` the hot leaf's lower bound; per sealed
 -- partition, in id order, its lower bound and the bounds of its validated CHECK
@@ -3148,26 +3197,23 @@ declare
     v_done text [] := '{}'::text [];
     v_copy regclass;
 begin
-    select pg_catalog.array_agg(c.oid::pg_catalog.regclass) into v_copies
-    from pg_catalog.pg_class as c
-    where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-        and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition;
+    v_copies := jobs_private.seal_copies();
     v_bound := exists (
         select from pg_catalog.pg_constraint as c
         where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
             and c.conname = 'jobs_hot_seal_bound'
     );
-    if v_copies is null and not v_bound then
+    if pg_catalog.cardinality(v_copies) = 0 and not v_bound then
         return v_done;
     end if;
     perform jobs_private.lock_tables_briefly(
-        array['jobs_private.jobs_hot'::pg_catalog.regclass] || coalesce(v_copies, '{}') || array(
+        array['jobs_private.jobs_hot'::pg_catalog.regclass] || v_copies || array(
             select distinct c.confrelid::pg_catalog.regclass from pg_catalog.pg_constraint as c
             where c.conrelid = any(v_copies) and c.contype = 'f'
         ),
         'access exclusive', lock_tries
     );
-    foreach v_copy in array coalesce(v_copies, '{}') loop
+    foreach v_copy in array v_copies loop
         execute pg_catalog.format('drop table %s', v_copy);
         v_done := v_done || v_copy::text;
     end loop;
@@ -3226,11 +3272,7 @@ begin
     if older_than is null or older_than < interval '0' then
         raise exception using errcode = '22023', message = 'older_than must be an interval >= 0';
     end if;
-    if exists (
-        select from pg_catalog.pg_class as c
-        where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-            and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
-    ) or exists (
+    if pg_catalog.cardinality(jobs_private.seal_copies()) > 0 or exists (
         select from pg_catalog.pg_constraint as c
         where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
             and c.conname = 'jobs_hot_seal_bound'
@@ -3467,11 +3509,7 @@ declare
     v_keys text [] := '{}'::text [];
     r record;
 begin
-    if not exists (
-        select from pg_catalog.pg_class as c
-        where c.oid = copy and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-            and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
-    ) or not exists (
+    if not coalesce(seal_move.copy = any(jobs_private.seal_copies()), false) or not exists (
         select from pg_catalog.pg_constraint as c
         where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
             and c.conname = 'jobs_hot_seal_bound'
@@ -3625,16 +3663,12 @@ declare
     v_created timestamptz;
     v_completed timestamptz;
 begin
-    select i.inhrelid::pg_catalog.regclass, k.convalidated into v_part, v_valid
-    from pg_catalog.pg_inherits as i
-    inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
+    select s.rel, k.convalidated into v_part, v_valid
+    from jobs_private.sealed_partitions() with ordinality as s (rel, n)
     left join pg_catalog.pg_constraint as k
-        on k.conrelid = i.inhrelid and k.conname = 'jobs_sealed_times'
-    where i.inhparent = 'public.jobs'::pg_catalog.regclass
-        and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-        and c.relname like 'jobs\_upto\_%'
-        and not coalesce(k.convalidated, false)
-    order by c.relname
+        on k.conrelid = s.rel and k.conname = 'jobs_sealed_times'
+    where not coalesce(k.convalidated, false)
+    order by s.n
     limit 1;
     if v_part is null then
         return null;
@@ -3707,12 +3741,7 @@ begin
     if period is null or period < interval '0' then
         raise exception using errcode = '22023', message = 'period must be an interval >= 0';
     end if;
-    select c.oid::pg_catalog.regclass into v_copy
-    from pg_catalog.pg_class as c
-    where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-        and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
-    order by c.relname
-    limit 1;
+    v_copy := (jobs_private.seal_copies())[1];
     if v_copy is null then
         if exists (
             select from pg_catalog.pg_constraint as c
@@ -3815,11 +3844,8 @@ declare
     r record;
 begin
     if not exists (
-        select from pg_catalog.pg_inherits as i
-        inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
-        where i.inhrelid = part and i.inhparent = 'public.jobs'::pg_catalog.regclass
-            and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-            and c.relname like 'jobs\_upto\_%' and not i.inhdetachpending
+        select from jobs_private.sealed_partitions() as s (rel)
+        where s.rel = retire_partition.part
     ) then
         raise exception using
             errcode = '55000',
@@ -3941,11 +3967,9 @@ declare
     r record;
 begin
     select c.relname into v_name
-    from pg_catalog.pg_inherits as i
-    inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
-    where i.inhrelid = part and i.inhparent = 'public.jobs'::pg_catalog.regclass
-        and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-        and c.relname like 'jobs\_upto\_%' and not i.inhdetachpending;
+    from jobs_private.sealed_partitions() as s (rel)
+    inner join pg_catalog.pg_class as c on s.rel = c.oid
+    where s.rel = retire_detach.part;
     if v_name is null then
         raise exception using
             errcode = '55000',

@@ -26,11 +26,9 @@ declare
     r record;
 begin
     select c.relname into v_name
-    from pg_catalog.pg_inherits as i
-    inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
-    where i.inhrelid = part and i.inhparent = 'public.jobs'::pg_catalog.regclass
-        and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-        and c.relname like 'jobs\_upto\_%' and not i.inhdetachpending;
+    from jobs_private.sealed_partitions() as s (rel)
+    inner join pg_catalog.pg_class as c on s.rel = c.oid
+    where s.rel = retire_detach.part;
     if v_name is null then
         raise exception using
             errcode = '55000',

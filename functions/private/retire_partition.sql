@@ -27,11 +27,8 @@ declare
     r record;
 begin
     if not exists (
-        select from pg_catalog.pg_inherits as i
-        inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
-        where i.inhrelid = part and i.inhparent = 'public.jobs'::pg_catalog.regclass
-            and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-            and c.relname like 'jobs\_upto\_%' and not i.inhdetachpending
+        select from jobs_private.sealed_partitions() as s (rel)
+        where s.rel = retire_partition.part
     ) then
         raise exception using
             errcode = '55000',

@@ -25,16 +25,12 @@ declare
     v_created timestamptz;
     v_completed timestamptz;
 begin
-    select i.inhrelid::pg_catalog.regclass, k.convalidated into v_part, v_valid
-    from pg_catalog.pg_inherits as i
-    inner join pg_catalog.pg_class as c on i.inhrelid = c.oid
+    select s.rel, k.convalidated into v_part, v_valid
+    from jobs_private.sealed_partitions() with ordinality as s (rel, n)
     left join pg_catalog.pg_constraint as k
-        on k.conrelid = i.inhrelid and k.conname = 'jobs_sealed_times'
-    where i.inhparent = 'public.jobs'::pg_catalog.regclass
-        and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-        and c.relname like 'jobs\_upto\_%'
-        and not coalesce(k.convalidated, false)
-    order by c.relname
+        on k.conrelid = s.rel and k.conname = 'jobs_sealed_times'
+    where not coalesce(k.convalidated, false)
+    order by s.n
     limit 1;
     if v_part is null then
         return null;

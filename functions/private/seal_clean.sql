@@ -15,26 +15,23 @@ declare
     v_done text [] := '{}'::text [];
     v_copy regclass;
 begin
-    select pg_catalog.array_agg(c.oid::pg_catalog.regclass) into v_copies
-    from pg_catalog.pg_class as c
-    where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-        and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition;
+    v_copies := jobs_private.seal_copies();
     v_bound := exists (
         select from pg_catalog.pg_constraint as c
         where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
             and c.conname = 'jobs_hot_seal_bound'
     );
-    if v_copies is null and not v_bound then
+    if pg_catalog.cardinality(v_copies) = 0 and not v_bound then
         return v_done;
     end if;
     perform jobs_private.lock_tables_briefly(
-        array['jobs_private.jobs_hot'::pg_catalog.regclass] || coalesce(v_copies, '{}') || array(
+        array['jobs_private.jobs_hot'::pg_catalog.regclass] || v_copies || array(
             select distinct c.confrelid::pg_catalog.regclass from pg_catalog.pg_constraint as c
             where c.conrelid = any(v_copies) and c.contype = 'f'
         ),
         'access exclusive', lock_tries
     );
-    foreach v_copy in array coalesce(v_copies, '{}') loop
+    foreach v_copy in array v_copies loop
         execute pg_catalog.format('drop table %s', v_copy);
         v_done := v_done || v_copy::text;
     end loop;

@@ -36,11 +36,7 @@ declare
     v_keys text [] := '{}'::text [];
     r record;
 begin
-    if not exists (
-        select from pg_catalog.pg_class as c
-        where c.oid = copy and c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-            and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
-    ) or not exists (
+    if not coalesce(seal_move.copy = any(jobs_private.seal_copies()), false) or not exists (
         select from pg_catalog.pg_constraint as c
         where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
             and c.conname = 'jobs_hot_seal_bound'

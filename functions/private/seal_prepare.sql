@@ -40,11 +40,7 @@ begin
     if older_than is null or older_than < interval '0' then
         raise exception using errcode = '22023', message = 'older_than must be an interval >= 0';
     end if;
-    if exists (
-        select from pg_catalog.pg_class as c
-        where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-            and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
-    ) or exists (
+    if pg_catalog.cardinality(jobs_private.seal_copies()) > 0 or exists (
         select from pg_catalog.pg_constraint as c
         where c.conrelid = 'jobs_private.jobs_hot'::pg_catalog.regclass
             and c.conname = 'jobs_hot_seal_bound'

@@ -29,12 +29,7 @@ begin
     if period is null or period < interval '0' then
         raise exception using errcode = '22023', message = 'period must be an interval >= 0';
     end if;
-    select c.oid::pg_catalog.regclass into v_copy
-    from pg_catalog.pg_class as c
-    where c.relnamespace = 'jobs_private'::pg_catalog.regnamespace
-        and c.relname like 'jobs\_upto\_%' and c.relkind = 'r' and not c.relispartition
-    order by c.relname
-    limit 1;
+    v_copy := (jobs_private.seal_copies())[1];
     if v_copy is null then
         if exists (
             select from pg_catalog.pg_constraint as c

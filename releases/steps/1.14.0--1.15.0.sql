@@ -3,7 +3,18 @@
 -- they move into was filled before it became a partition: a subscriber (Supabase's replication
 -- to BigQuery, Realtime) saw the move as deletes and lost the sealed jobs (decoded with
 -- pgoutput: 90 deletes, no insert, for a seal of 90 jobs). seal_prepare refuses before it
--- copies, seal_move before it deletes. No DDL on a table: functions alone.
+-- copies, seal_move before it deletes.
+-- What a seal's copy is and what a sealed partition is (names and catalog marks) were each
+-- written out in three or four functions; jobs_private.seal_copies and
+-- jobs_private.sealed_partitions now say it once, for the seal and retirement. No DDL on a
+-- table: functions alone.
+-- jobsdb:apply functions/private/seal_copies.sql
+-- jobsdb:apply functions/private/sealed_partitions.sql
 -- jobsdb:apply functions/private/seal_check_publications.sql
 -- jobsdb:apply functions/private/seal_prepare.sql
 -- jobsdb:apply functions/private/seal_move.sql
+-- jobsdb:apply functions/private/seal_clean.sql
+-- jobsdb:apply functions/private/seal_step.sql
+-- jobsdb:apply functions/private/seal_bound_times.sql
+-- jobsdb:apply functions/private/retire_partition.sql
+-- jobsdb:apply functions/private/retire_detach.sql

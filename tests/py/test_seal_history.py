@@ -14,6 +14,9 @@ a project's own table referencing them), recent and unfinished ones, and ids of 
   next run removes what it left and seals;
 * under workers claiming and completing jobs and a reader counting the sealed range on other
   connections, nothing fails, every count is the same, and every job ends completed;
+* retirement takes sealed partitions only, and the move the seal's own copy only: the hot leaf,
+  a copy, a table of the project named like a partition and any other table are refused
+  (55000) and stay as they were;
 * while a publication carries jobs' rows, in any of its forms, the seal refuses (55000, exit 11)
   and changes nothing; made while a seal is under way, the move refuses, and a subscriber
   (pgoutput, decoded from a logical slot) receives no delete.
@@ -462,3 +465,45 @@ def test_a_seal_refuses_while_a_publication_carries_jobs_and_its_subscriber_sees
     # unpublished, the seal goes on: the next run removes the copy and seals
     rc, out, err = seal(db)
     assert rc == 0 and out.startswith("sealed 901 jobs into"), (out, err)
+
+
+def test_retirement_and_the_move_take_only_the_tables_made_for_them(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as c:
+        step = "select jobs_private.seal_step('7 days', '1 day')"
+        assert c.execute(step).fetchone()[0].startswith("copied ")
+        copy = c.execute("select (jobs_private.seal_copies())[1]::text").fetchone()[0]
+        assert copy.startswith("jobs_private.jobs_upto_")
+        # a project's table that looks like a partition by its name, in its own schema
+        c.execute("create table public.jobs_upto_000000000001 (id uuid)")
+        others = ["jobs_private.jobs_hot", copy, "public.jobs_upto_000000000001",
+                  "public.profiles"]
+        calls = [
+            ("retire_partition", "select jobs_private.retire_partition(%s::regclass, '0')",
+             "is not a sealed partition of public.jobs"),
+            ("retire_detach", "select jobs_private.retire_detach(%s::regclass, 5)",
+             "is not a sealed partition of public.jobs"),
+            ("seal_move", "select jobs_private.seal_move(%s::regclass,"
+             " 'ffffffff-ffff-ffff-ffff-ffffffffffff', 0, 5)",
+             "is not a copy prepared by seal_prepare"),
+        ]
+        for name, call, says in calls:
+            for rel in others:
+                if name == "seal_move" and rel == copy:
+                    continue  # the copy is the move's: refused below for another reason
+                with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState) as e:
+                    c.execute(call, (rel,))
+                assert says in str(e.value), (name, rel, str(e.value))
+        # the copy before its keys and the hot leaf's bound: not yet the move's either
+        with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
+            c.execute(calls[2][1], (copy,))
+        assert c.execute("select count(*) from public.jobs_upto_000000000001"
+                         ).fetchone()[0] == 0
+    assert [p[0] for p in partitions(db)] == ["jobs_private.jobs_hot"]
+    # the seal then goes on, and its partition is retirement's to take
+    rc, out, err = seal(db)
+    assert rc == 0 and out.startswith("sealed 901 jobs into"), (out, err)
+    [(sealed, _), _hot] = partitions(db)
+    with psycopg.connect(db, autocommit=True) as c:
+        assert c.execute("select array_agg(s::text) from jobs_private.sealed_partitions() as s"
+                         ).fetchone()[0] == [sealed]
+        assert c.execute("select jobs_private.seal_copies()").fetchone()[0] == []
