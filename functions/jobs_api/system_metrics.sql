@@ -219,9 +219,12 @@ begin
         ) as j
     ),
     live_sums as (
-        -- the jobs read from jobs per job type, bucket and weight, in one pass: counts weighted
+        -- the jobs read from jobs per job type, coarse bucket and weight, in one pass: counts
+        -- weighted. Coarse, not fine: a few hundred groups, not thousands (a hash table that
+        -- stays in cache, and as few numeric sums after it); the fine buckets are counted
+        -- below for the coarse ones the percentiles fall in
         select
-            l.job_type, l.bucket, l.weight,
+            l.job_type, l.bucket / 32 as coarse, l.weight,
             count(*) filter (where l.status = 'completed') * l.weight as completed,
             count(*) filter (where l.status = 'failed') * l.weight as failed,
             count(*) filter (where l.status = 'cancelled') * l.weight as cancelled,
@@ -231,7 +234,7 @@ begin
             count(l.total) filter (where l.status = 'completed') * l.weight as total_count,
             sum(l.total) filter (where l.status = 'completed') as total_sum
         from live as l
-        group by l.job_type, l.bucket, l.weight
+        group by l.job_type, l.bucket / 32, l.weight
     ),
     parts as (
         select
@@ -276,12 +279,6 @@ begin
             sum(p.total_count) as total_count, sum(p.total_sum) as total_sum
         from parts as p
         group by p.job_type
-    ),
-    live_buckets as (
-        -- the completed jobs read from jobs per bucket (weighted)
-        select l.job_type, l.bucket, l.completed as jobs
-        from live_sums as l
-        where l.bucket is not null
     ),
     blocks as (
         -- the whole UTC days and whole six hours (00, 06, 12, 18 UTC) of rolled-up hours
@@ -333,8 +330,10 @@ begin
                 offset 0
             ) as b
             union all
-            select l.job_type, l.bucket / 32, l.jobs
-            from live_buckets as l
+            -- the completed jobs read from jobs (weighted): a bucket only if it completed
+            select l.job_type, l.coarse, l.completed
+            from live_sums as l
+            where l.coarse is not null
         ) as c
         group by c.job_type, c.bucket
     ),
@@ -365,6 +364,13 @@ begin
         cross join lateral (values (w.first_row), (w.second_row)) as r (pos)
         where r.pos >= a.first_pos and r.pos < a.next_pos
         group by a.job_type, a.bucket, a.first_pos
+    ),
+    live_target as (
+        -- the jobs read from jobs in those coarse buckets (a few of each job type's): their
+        -- fine buckets and exact run times, in one pass over the jobs read, not two
+        select l.job_type, l.bucket, l.run, l.weight
+        from live as l
+        where (l.job_type, l.bucket / 32) in (select t.job_type, t.bucket from targets as t)
     ),
     fine as (
         -- within each of them, the buckets that hold rows lo..hi
@@ -404,9 +410,8 @@ begin
                         offset 0
                     ) as r
                     union all
-                    select l.job_type, l.bucket / 32, l.bucket, l.jobs
-                    from live_buckets as l
-                    inner join targets as t on t.job_type = l.job_type and t.bucket = l.bucket / 32
+                    select l.job_type, l.bucket / 32, l.bucket, l.weight
+                    from live_target as l
                 ) as u
                 group by u.job_type, u.coarse, u.bucket
             ) as x
@@ -444,7 +449,7 @@ begin
         where d.minute < v_since
         union all
         select l.job_type, l.bucket, extract(epoch from l.run), l.weight
-        from live as l
+        from live_target as l
         where (l.job_type, l.bucket) in (select t.job_type, t.bucket from fine as t)
     ),
     ranked as (
