@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.14.0--1.15.0.sql
