@@ -32,6 +32,8 @@ OPERATOR_ONLY = {
     "jobs_private.seal_check_keys", "jobs_private.seal_low_bound", "jobs_private.seal_step",
     "jobs_private.lock_tables_briefly", "jobs_private.jobs_ddl_locks",
     "jobs_private.seal_bound_times", "jobs_private.history_split_refresh",
+    "jobs_private.seal_check_publications", "jobs_private.seal_copies",
+    "jobs_private.sealed_partitions",
     # retention by whole partitions (jobsdb history retire)
     "jobs_private.retire_partition", "jobs_private.retire_detach",
 }
