@@ -800,9 +800,12 @@ def test_doctor_pg_cron(request: pytest.FixtureRequest) -> None:
     only(diagnose(p, "update cron.job set active = false"
                      " where jobname = 'jobsdb-rescue-expired-jobs'"), "pg_cron",
          r"job jobsdb-rescue-expired-jobs is inactive: activate it")
+    # The scheduler may already have logged real runs, so the planted one takes a runid far
+    # beyond them (its sequence is not ours to use).
     only(diagnose(p, "insert into cron.job_run_details (jobid, runid, job_pid, database,"
                      " username, command, status, return_message, start_time, end_time)"
-                     " select jobid, 1, 1, 'postgres', 'postgres', command, 'failed',"
+                     " select jobid, (select coalesce(max(runid), 0) + 1000000"
+                     " from cron.job_run_details), 1, 'postgres', 'postgres', command, 'failed',"
                      " 'ERROR:  boom', now() + interval '1 day', now() + interval '1 day'"
                      " from cron.job where jobname = 'jobsdb-rollup-job-metrics'"), "pg_cron",
          r"job jobsdb-rollup-job-metrics failed on its last run \(.* UTC\): ERROR: boom: fix")
