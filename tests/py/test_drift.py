@@ -2,8 +2,10 @@
 
 The install (releases/jobsdb--R.sql) is the source itself (tests/py/test_releases.py proves it
 byte for byte). Here: a database built from migrations/ (the history before 1.0.0) and brought
-to the newest release with `jobsdb migrate`, and one built from each older release's install
-and upgraded, must equal a fresh install. The comparison is the normalised dump of
+to the newest release with `jobsdb migrate` must equal a fresh install; each older release's
+install upgraded one release must equal the next release's install (so, chained, every older
+release upgraded to the newest does); and the newest install taken back release by release
+must equal each older release's install where it stops. The comparison is the normalised dump of
 jobsdb.schema.dump (tables, columns, defaults, constraints, indexes, triggers, function bodies,
 owners, privileges, policies, comments, publication membership, default privileges) with every
 row of the package's tables (the seeded job types, state machine and settings). The second half
@@ -15,7 +17,7 @@ from __future__ import annotations
 import difflib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -61,6 +63,11 @@ def older_releases() -> list[str]:
     return [r for r in tree.releases[:-1] if tree.install_path(r).is_file()]
 
 
+def release_after(release: str) -> str:
+    ordered = [*older_releases(), releases.latest(RDIR)]
+    return ordered[ordered.index(release) + 1]
+
+
 @pytest.fixture(scope="module")
 def built(owner_url: str, superuser_url: str | None) -> Iterator[dict[str, str]]:
     """A database upgraded from the history before 1.0.0 and a fresh install, with dumps."""
@@ -89,38 +96,67 @@ def test_the_history_upgraded_equals_the_install(built) -> None:
                 "migrations/ upgraded with `jobsdb migrate`")
 
 
-@pytest.mark.parametrize("release", older_releases())
-def test_each_older_release_upgraded_equals_the_install(
-        built, owner_url: str, superuser_url: str | None, release: str) -> None:
+@pytest.fixture(scope="module")
+def installs(owner_url: str, superuser_url: str | None) -> Callable[[str], tuple[str, str]]:
+    """The dumps of an older release's own install, and of that install upgraded to the release
+    after it: made once per release, for both tests below."""
+    made: dict[str, tuple[str, str]] = {}
+
+    def of(release: str) -> tuple[str, str]:
+        if release not in made:
+            url, j = _new_db(owner_url, superuser_url)
+            try:
+                package_migrate.up(url, target=release, rdir=RDIR, mdir=MDIR, out=lambda s: None)
+                own = schema.dump(dump_url(url, superuser_url), data=True)
+                package_migrate.up(url, target=release_after(release), rdir=RDIR, mdir=MDIR,
+                                   out=lambda s: None)
+                made[release] = own, schema.dump(dump_url(url, superuser_url), data=True)
+            finally:
+                j.drop()
+        return made[release]
+
+    return of
+
+
+@pytest.fixture(scope="module")
+def way_back(owner_url: str, superuser_url: str | None) -> Iterator[dict[str, str]]:
+    """The newest install taken back one release at a time through every carried way back
+    (releases/jobsdb--B--A.sql), dumped at each release it stops at. One chain serves every
+    release: the way back to R is the way back to R's successor and then its own step."""
     url, j = _new_db(owner_url, superuser_url)
     try:
-        package_migrate.up(url, target=release, rdir=RDIR, mdir=MDIR, out=lambda s: None)
         to_newest(url)
-        assert_same(schema.dump(dump_url(url, superuser_url), data=True), built["dump:install"],
-                    f"jobsdb {release} upgraded")
+        dumps = {}
+        for release in reversed(older_releases()):
+            package_migrate.up(url, target=release, rdir=RDIR, mdir=MDIR, out=lambda s: None)
+            dumps[release] = schema.dump(dump_url(url, superuser_url), data=True)
+        yield dumps
     finally:
         j.drop()
 
 
 @pytest.mark.parametrize("release", older_releases())
+def test_each_older_release_upgraded_equals_the_next_install(
+        built, installs, release: str) -> None:
+    """Each release's install, upgraded one release, equals the install of the release after
+    it. Chained, every older release upgraded to the newest equals the newest install: each
+    step starts from a database equal to an install, and the whole chain from migrations/ is
+    run at once by the first test."""
+    after = release_after(release)
+    expected = built["dump:install"] if after == releases.latest(RDIR) else installs(after)[0]
+    assert_same(installs(release)[1], expected, f"jobsdb {release} upgraded one release",
+                f"the install of {after}")
+
+
+@pytest.mark.parametrize("release", older_releases())
 def test_the_way_back_to_each_older_release_equals_its_install(
-        owner_url: str, superuser_url: str | None, release: str) -> None:
-    """The carried way backs (releases/jobsdb--B--A.sql), chained from the newest release down
-    to `release`, end where that release's own install does (the fixture release's way back is
-    tested in test_releases.py; these are the real ones)."""
-    down, jd = _new_db(owner_url, superuser_url)
-    fresh, jf = _new_db(owner_url, superuser_url)
-    try:
-        to_newest(down)
-        package_migrate.up(down, target=release, rdir=RDIR, mdir=MDIR, out=lambda s: None)
-        package_migrate.up(fresh, target=release, rdir=RDIR, mdir=MDIR, out=lambda s: None)
-        assert_same(schema.dump(dump_url(down, superuser_url), data=True),
-                    schema.dump(dump_url(fresh, superuser_url), data=True),
-                    f"jobsdb {releases.latest(RDIR)} taken back to {release}",
-                    f"the install of {release}")
-    finally:
-        jd.drop()
-        jf.drop()
+        installs, way_back, release: str) -> None:
+    """The carried way backs, chained from the newest release down to `release`, end where
+    that release's own install does (the fixture release's way back is tested in
+    test_releases.py; these are the real ones)."""
+    assert_same(way_back[release], installs(release)[0],
+                f"jobsdb {releases.latest(RDIR)} taken back to {release}",
+                f"the install of {release}")
 
 
 def _first_table(url: str) -> str | None:
