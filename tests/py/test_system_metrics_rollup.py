@@ -19,7 +19,6 @@ import os
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -302,11 +301,13 @@ def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh:
 @dataclass
 class Server:
     """Where a test's database lives: its template, its superuser, and, for the faked clock,
-    what puts the clock seconds before the next full hour (`before_the_hour`)."""
+    what puts the clock seconds before the next full hour (`before_the_hour`) and then on that
+    hour (`on_the_hour`)."""
 
     template: Template
     superuser_url: str | None
     before_the_hour: Callable[[], datetime] | None = None
+    on_the_hour: Callable[[datetime], None] | None = None
 
 
 class FakedClock(Cluster):
@@ -328,11 +329,16 @@ class FakedClock(Cluster):
 
     def next_hour(self) -> datetime:
         """Restart with the clock three seconds before the full hour after the current one."""
-        self.pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
         hour = self.at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
-        self.at = hour - timedelta(seconds=3)
-        self.start()
+        self.restart_at(hour - timedelta(seconds=3))
         return hour
+
+    def restart_at(self, at: datetime) -> None:
+        """Restart with the clock at `at`: what waiting for it would do to an idle server,
+        without the wait."""
+        self.pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
+        self.at = at
+        self.start()
 
 
 @pytest.fixture(scope="module", params=["server clock", "clock before a full hour"])
@@ -355,7 +361,7 @@ def server(request, template_db: Template, superuser_url: str | None) -> Iterato
         c.start()
         apply_shim(c.superuser_url, "postgres", quiet=True)
         tpl = build_template(c.owner_url, c.superuser_url, ROOT)
-        yield Server(tpl, c.superuser_url, c.next_hour)
+        yield Server(tpl, c.superuser_url, c.next_hour, c.restart_at)
     finally:
         c.destroy()
 
@@ -380,8 +386,10 @@ def seeded(server: Server) -> Iterator[Seeded]:
             conn.execute("vacuum analyze public.jobs")
             if hour is not None:  # seeded before the hour, rolled up after it
                 assert conn.execute("select now() < %s", [hour]).fetchone()[0]
-                while conn.execute("select clock_timestamp() < %s", [hour]).fetchone()[0]:
-                    time.sleep(0.2)
+        if hour is not None and server.on_the_hour is not None:
+            server.on_the_hour(hour)
+            with psycopg.connect(su, autocommit=True) as conn:
+                assert conn.execute("select clock_timestamp() >= %s", [hour]).fetchone()[0]
         yield Seeded(url, su)
 
 
