@@ -207,7 +207,9 @@ def targets(rows: list[dict], clients: list[int]) -> list[dict[str, Any]]:
         out.append({"target": f"RLS read <= 1.3 x owner, p95 < 5 ms: {u['name']}",
                     "ratio": round(r, 3), "status": "met" if ok else "missed",
                     "detail": f"user p95 {p95:.2f} ms"})
-    rpcs = [u for u in reads if u["name"].startswith("rpc:")]
+    # "[jsonb]" is a form no client sends (the bench's first, kept for comparison): the goal is
+    # the calls as PostgREST makes them.
+    rpcs = [u for u in reads if u["name"].startswith("rpc:") and not u["name"].endswith("[jsonb]")]
     if rpcs:
         worst = max(rpcs, key=lambda u: u["p95"]["median"])
         over = [f"{u['name'][5:]} {u['p95']['median']:.2f} ms" for u in rpcs

@@ -88,3 +88,21 @@ def test_every_statement_of_a_design_script_counts_in_a_step() -> None:
         steps = {statements.classify(s, d.steps) for s in stmts}
         assert statements.OTHER not in steps, (d.key, stmts)
         assert {name for name, _ in d.steps} - {"consumer"} <= steps, (d.key, steps)
+
+
+def _read(name: str, path: str, p95: float) -> dict:
+    p = {"median": p95, "min": p95, "max": p95, "values": [p95]}
+    return {"group": "reads", "key": f"{name}|{path}", "name": name, "path": path,
+            "p50": p, "p95": p}
+
+
+def test_the_read_goal_counts_the_calls_as_postgrest_makes_them() -> None:
+    def goal(library_p95: float) -> dict:
+        rows = [r for name, p95 in (("rpc: list_jobs()", 3.0), ("rpc: list_jobs() [jsonb]", 6.0),
+                                    ("rpc: library_items()", library_p95))
+                for r in (_read(name, "user", p95), _read(name, "owner", p95))]
+        (g,) = [t for t in report.targets(rows, [8]) if t["target"].startswith("every read RPC")]
+        return g
+
+    assert (goal(4.9)["status"], goal(4.9)["detail"]) == ("met", "worst library_items() 4.90 ms")
+    assert (goal(5.1)["status"], goal(5.1)["detail"]) == ("missed", "over: library_items() 5.10 ms")
