@@ -148,6 +148,16 @@ def test_each_older_release_upgraded_equals_the_next_install(
                 f"the install of {after}")
 
 
+def test_every_carried_step_joins_neighbouring_releases() -> None:
+    """The chains above prove every way through the carried steps only while each step joins a
+    release to its neighbour: a step that skipped releases would be a way no test here takes."""
+    ordered = [*older_releases(), releases.latest(RDIR)]
+    steps = [(ordered.index(f.from_), ordered.index(f.to)) for f in releases.carried(RDIR)
+             if f.from_ in ordered and f.to in ordered]
+    assert sorted(steps) == sorted([(i, i + 1) for i in range(len(ordered) - 1)]
+                                   + [(i + 1, i) for i in range(len(ordered) - 1)]), steps
+
+
 @pytest.mark.parametrize("release", older_releases())
 def test_the_way_back_to_each_older_release_equals_its_install(
         installs, way_back, release: str) -> None:
