@@ -4,9 +4,10 @@ system_metrics while jobs finish at a steady rate (bench/README.md, "system_metr
 window's edges"). A throw-away cluster (bench/cluster.py) with two databases, jobsdb `--before`
 and the newest release, loaded alike for each rate: 31 days of finished jobs, one every 20 s,
 then the last 65 minutes at the rate (bench/scripts/metrics_edges.sql). Then each database in
-turn (twice, alternated): a writer finishes jobs at the rate while the roll-up runs on its release's
-pg_cron schedule (every minute since 1.12.0, every five minutes before) and an admin calls
-system_metrics for each window, as PostgREST does. Reported: p50/p95 per window and release,
+turn (twice, alternated): a writer finishes jobs at the rate while the roll-up runs on its
+release's pg_cron schedule on Supabase (every 15 seconds since 1.16.0, every minute since
+1.12.0, every five minutes before) and an admin calls system_metrics for each window, as
+PostgREST does. Reported: p50/p95 per window and release,
 the ratio of the p50s, and the newest roll-up's time per run."""
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ ADMIN_CLAIMS = ('{"sub": "00000000-0000-4000-8000-0000000000a1", "role": "authen
 
 
 def schedule_s(release: str) -> int:
-    """The roll-up's pg_cron schedule in a release: every five minutes up to 1.11.0."""
-    return 300 if tuple(int(x) for x in release.split(".")) < (1, 12, 0) else 60
+    """The roll-up's pg_cron schedule in a release, on Supabase's pg_cron (1.6): every five
+    minutes up to 1.11.0, every minute up to 1.15.0, every 15 seconds since 1.16.0 (which rolls
+    up the minute not closed yet as far as its horizon)."""
+    version = tuple(int(x) for x in release.split("."))
+    return 300 if version < (1, 12, 0) else 60 if version < (1, 16, 0) else 15
 
 
 @functools.cache

@@ -139,8 +139,25 @@ create index job_metrics_stale_hour_idx on jobs_private.job_metrics_stale (hour)
 comment on table jobs_private.job_metrics_stale is
 'system_metrics roll-up: hours made stale by a change to a finished job (update, delete, insert); read live until rollup_job_metrics recomputes them.';
 
+-- The minute not closed yet whose first part a run rolled up: [minute, upto), upto being the
+-- horizon the run reached (job_metrics_horizon). Its sums, run times and coarse counts are in
+-- job_metrics_rollup, job_metrics_run_seconds and job_metrics_run_buckets (minutes = 1), as a
+-- closed minute's, and every run deletes and writes them again until the minute closes (then it
+-- is in job_metrics_minutes instead). Without it, a call read every job finished since the last
+-- closed minute from jobs: up to 62 s of them, 31,000 at 500 jobs a second. With a run every 15
+-- seconds (pg_cron 1.5's seconds schedules) it reads up to 17 s. A partial minute is never part
+-- of a whole ten minutes, hour or day (those count job_metrics_minutes only).
+create table jobs_private.job_metrics_partial (
+    minute timestamptz primary key,
+    upto timestamptz not null,
+    constraint job_metrics_partial_upto_check
+    check (upto > minute and upto < minute + interval '1 minute')
+);
+comment on table jobs_private.job_metrics_partial is
+'system_metrics roll-up: a minute not closed yet whose jobs finished in [minute, upto) are rolled up like a closed minute''s (minutes = 1 rows); rewritten by each run until the minute closes. Written by rollup_job_metrics only.';
+
 revoke all on table jobs_private.job_metrics_minutes, jobs_private.job_metrics_hours,
-jobs_private.job_metrics_rollup,
+jobs_private.job_metrics_partial, jobs_private.job_metrics_rollup,
 jobs_private.job_metrics_run_bounds, jobs_private.job_metrics_run_seconds,
 jobs_private.job_metrics_run_buckets, jobs_private.job_metrics_stale
 from public, anon, authenticated, service_role;

@@ -110,11 +110,17 @@ begin
         from (select pg_catalog.date_bin(interval '1 minute', v_since, v_origin)) as l (minute)
         where l.minute < v_since and v_since - l.minute < interval '30 seconds'
     ),
+    partial as (
+        -- the minute not closed yet whose first part, [minute, upto), is rolled up: after
+        -- every closed minute (job_metrics_partial)
+        select p.minute, p.upto
+        from jobs_private.job_metrics_partial as p
+    ),
     side as (
         -- the other rolled-up minutes inside the window (its edges, the lead minute, and hours
         -- not wholly rolled up yet): an index range in each hour of the window that is not one
-        -- of those
-        select n.minute
+        -- of those; and the partial minute's part, [minute, upto), when it ends by now
+        select n.minute, n.minute + interval '1 minute' as upto, true as whole
         from pg_catalog.generate_series(
             pg_catalog.date_bin(interval '1 hour', v_since, v_origin), v_now, interval '1 hour'
         ) as o (hour)
@@ -127,11 +133,23 @@ begin
         ) as n
         where not exists (select from rolled as r where r.hour = o.hour)
             and not exists (select from jobs_private.job_metrics_stale as m where m.hour = o.hour)
+        union all
+        select p.minute, p.upto, false
+        from partial as p
+        where p.upto <= v_now
+            and (p.minute > v_since
+                or (p.upto > v_since and p.minute in (select d.minute from lead as d)))
+            and not exists (
+                select from jobs_private.job_metrics_stale as m
+                where m.hour = pg_catalog.date_bin(interval '1 hour', p.minute, v_origin)
+            )
     ),
     tens as (
-        -- the whole ten minutes among them (their counts per bucket are rolled up)
+        -- the whole ten minutes among them (their counts per bucket are rolled up; a partial
+        -- minute is never in one)
         select pg_catalog.date_bin(interval '10 minutes', s.minute, v_origin) as period
         from side as s
+        where s.whole
         group by pg_catalog.date_bin(interval '10 minutes', s.minute, v_origin)
         having count(*) = 10
     ),
@@ -166,7 +184,7 @@ begin
                             select pg_catalog.tstzrange(r.hour, r.hour + interval '1 hour')
                             from rolled as r
                             union all
-                            select pg_catalog.tstzrange(s.minute, s.minute + interval '1 minute')
+                            select pg_catalog.tstzrange(s.minute, s.upto)
                             from side as s
                         ) as c (span)
                     ),
@@ -420,10 +438,10 @@ begin
         where y.next_pos > y.lo and y.first_pos <= y.hi
     ),
     exact as (
-        -- the exact run times in those buckets: of every rolled-up minute inside the window
+        -- the exact run times in those buckets: of every closed minute inside the window
         -- whose hour is not stale (the whole hours' and the side minutes': a run time's minute
-        -- is in job_metrics_minutes, they are written and deleted together), and of the jobs
-        -- read from jobs (joined once, not scanned once per bucket)
+        -- is in job_metrics_minutes or is the partial minute, they are written and deleted
+        -- together), and of the jobs read from jobs (joined once, not scanned once per bucket)
         select t.job_type, t.bucket, s.run_seconds, s.jobs
         from fine as t
         cross join lateral (
@@ -435,12 +453,14 @@ begin
                     select from jobs_private.job_metrics_stale as m
                     where m.hour = pg_catalog.date_bin(interval '1 hour', s.minute, v_origin)
                 )
+                and not exists (select from partial as p where p.minute = s.minute)
         ) as s
         union all
-        -- the lead minute's (the side minute that starts before the window): one index range
-        -- per bucket of it. Offset 0: joined as a whole, the generic plan (side and fine
-        -- estimated at thousands of rows) merged every run time of the roll-up, 31 days of
-        -- them, with the buckets, for every window: 60-90 ms a call in 1.14.0
+        -- the lead minute's (the side minute that starts before the window) and the partial
+        -- minute's: one index range per bucket of it. Offset 0: joined as a whole, the generic
+        -- plan (side and fine estimated at thousands of rows) merged every run time of the
+        -- roll-up, 31 days of them, with the buckets, for every window: 60-90 ms a call in
+        -- 1.14.0
         select t.job_type, t.bucket, s.run_seconds, s.jobs
         from side as d
         cross join fine as t
@@ -450,7 +470,7 @@ begin
             where s.minute = d.minute and s.job_type = t.job_type and s.bucket = t.bucket
             offset 0
         ) as s
-        where d.minute < v_since
+        where d.minute < v_since or not d.whole
         union all
         select l.job_type, l.bucket, extract(epoch from l.run), l.weight
         from live_target as l

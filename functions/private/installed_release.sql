@@ -9,7 +9,7 @@ language sql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
-    select '1.15.0'::text
+    select '1.16.0'::text
 $$;
 comment on function jobs_private.installed_release() is
 'The jobsdb release this database holds: `jobsdb migrate`, `jobsdb install` and `jobsdb doctor` read it to know which step applies next.';

@@ -1,8 +1,9 @@
 -- Rolls up the finished jobs of every closed minute of the last 31 days (system_metrics' widest
--- window) that is not rolled up yet or whose hour was marked stale, and forgets minutes older
+-- window) that is not rolled up yet or whose hour was marked stale, and of the first part of the
+-- minute not closed yet (up to the horizon: job_metrics_partial), and forgets minutes older
 -- than that. Idempotent; concurrent runs take turns (a transaction-level advisory lock), and a
--- run after another finds nothing left to do. Run by pg_cron every minute (schedule_maintenance)
--- or by the owner; system_metrics is exact without it (it reads from jobs whatever is not
+-- run after another finds nothing left to do but the partial minute. Run by pg_cron every
+-- minute, or every 15 seconds with pg_cron 1.5 (schedule_maintenance), or by the owner; system_metrics is exact without it (it reads from jobs whatever is not
 -- rolled up), only slower. from_scratch recomputes every minute: after finished jobs were
 -- inserted, changed or deleted with triggers off (session_replication_role = replica).
 --
@@ -10,6 +11,9 @@
 -- still open can write a completed_at before it), read before the statements that read jobs,
 -- in read committed: a writer that could still put a completed_at in the minute has committed
 -- (its rows are seen) or rolled back. While a transaction stays open, the horizon waits for it.
+-- The minute the horizon falls in is rolled up as far as the horizon, the same way, and written
+-- again by every run until it closes: a call of system_metrics reads from jobs only what
+-- finished after the horizon, not everything since the last closed minute.
 -- Later changes to a finished job (retry_job, deletes, restores) mark its hour stale
 -- (jobs_private.job_metrics_stale, by trigger): its markers are deleted here and the hour's
 -- minutes are computed again; a marker committed after they were read survives for the next run.
@@ -36,7 +40,11 @@ declare
     -- minutes before this are forgotten: older than any window, or all of them from scratch
     v_drop_before timestamptz := case when rollup_job_metrics.from_scratch
         then 'infinity'::timestamptz else v_first end;
+    -- the horizon, and the minute it falls in
+    v_edge timestamptz;
     v_horizon timestamptz;
+    -- that minute, when the horizon is inside it (its first part is rolled up)
+    v_part timestamptz;
     v_stale timestamptz[];
     v_minutes timestamptz[];
     v_hours timestamptz[];
@@ -51,7 +59,13 @@ begin
     end if;
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('jobsdb.rollup_job_metrics'));
 
-    v_horizon := pg_catalog.date_bin(interval '1 minute', jobs_private.job_metrics_horizon(), v_origin);
+    v_edge := jobs_private.job_metrics_horizon();
+    v_horizon := pg_catalog.date_bin(interval '1 minute', v_edge, v_origin);
+    if v_edge > v_horizon and not exists (
+        select from jobs_private.job_metrics_minutes as m where m.minute = v_horizon
+    ) then
+        v_part := v_horizon;
+    end if;
 
     with seen as (
         delete from jobs_private.job_metrics_stale as s
@@ -77,6 +91,25 @@ begin
         using jobs_private.job_metrics_spans(v_stale, v_drop_before, v_block) as g
         where b.minutes = v_block and b.period >= g.since and b.period < g.upto;
     end loop;
+    -- the last run's partial minute goes whole: written again below, as far as this run's
+    -- horizon, or as a closed minute
+    with gone as (
+        delete from jobs_private.job_metrics_partial as p
+        returning p.minute
+    ),
+    sums as (
+        delete from jobs_private.job_metrics_rollup as r
+        using gone as g
+        where r.minutes = 1 and r.period = g.minute
+    ),
+    runs as (
+        delete from jobs_private.job_metrics_run_seconds as r
+        using gone as g
+        where r.minute = g.minute
+    )
+    delete from jobs_private.job_metrics_run_buckets as b
+    using gone as g
+    where b.minutes = 1 and b.period = g.minute;
 
     -- the closed minutes not rolled up, looked for only in the hours that are not whole
     select coalesce(array_agg(n.minute order by n.minute), '{}')
@@ -87,18 +120,24 @@ begin
     ) as n (minute)
     where not exists (select from jobs_private.job_metrics_hours as h where h.hour = o.hour)
         and not exists (select from jobs_private.job_metrics_minutes as m where m.minute = n.minute);
-    if pg_catalog.cardinality(v_minutes) = 0 then
+    if pg_catalog.cardinality(v_minutes) = 0 and v_part is null then
         return 0;
     end if;
     select b.from_seconds into v_bounds from jobs_private.job_metrics_run_bounds as b;
     select coalesce(array_agg(t.job_type), '{}') into v_job_types from public.job_types as t;
 
     with spans as (
-        -- the minutes as runs of consecutive ones
+        -- the minutes, and the partial minute's part, as runs of consecutive ones
         select u.span
         from pg_catalog.unnest((
-            select pg_catalog.range_agg(pg_catalog.tstzrange(m.minute, m.minute + interval '1 minute'))
-            from pg_catalog.unnest(v_minutes) as m (minute)
+            select pg_catalog.range_agg(m.span)
+            from (
+                select pg_catalog.tstzrange(m.minute, m.minute + interval '1 minute')
+                from pg_catalog.unnest(v_minutes) as m (minute)
+                union all
+                select pg_catalog.tstzrange(v_part, v_edge)
+                where v_part is not null
+            ) as m (span)
         )) as u (span)
     ),
     finished as (
@@ -156,6 +195,9 @@ begin
 
     insert into jobs_private.job_metrics_minutes (minute)
     select m.minute from pg_catalog.unnest(v_minutes) as m (minute);
+    insert into jobs_private.job_metrics_partial (minute, upto)
+    select v_part, v_edge
+    where v_part is not null;
 
     -- the ten minutes this run made whole: their counts per bucket, from their run times (no
     -- such block has rows: it was not whole before, or the hour that made it whole again was
@@ -228,6 +270,6 @@ begin
 end;
 $$;
 comment on function jobs_private.rollup_job_metrics(boolean) is
-'Maintenance (pg_cron every minute, or the owner): rolls up the finished jobs of the closed minutes of the last 31 days for system_metrics, recomputes the minutes of hours marked stale (every minute with from_scratch), drops older minutes; returns the number of minutes rolled up. Idempotent, safe to run concurrently. 25001 outside read committed.';
+'Maintenance (pg_cron every minute or 15 seconds, or the owner): rolls up the finished jobs of the closed minutes of the last 31 days for system_metrics, and of the minute not closed yet as far as the horizon, recomputes the minutes of hours marked stale (every minute with from_scratch), drops older minutes; returns the number of minutes rolled up. Idempotent, safe to run concurrently. 25001 outside read committed.';
 revoke all on function jobs_private.rollup_job_metrics(boolean)
 from public, anon, authenticated, service_role;

@@ -183,3 +183,21 @@ def test_the_upgrade_to_1_12_0_runs_a_scheduled_roll_up_every_minute_and_the_way
                      " where jobname = 'jobsdb-rollup-job-metrics'")
     migrate("1.11.0")
     assert schedules() == {**before, "jobsdb-rollup-job-metrics": ("2-59/5 * * * *", False)}
+
+
+def test_the_roll_up_runs_every_15_seconds_where_pg_cron_has_seconds_schedules(
+    cron_cluster: Cluster,
+) -> None:
+    # pg_cron 1.5 added schedules of 1-59 seconds (Supabase ships 1.6; this cluster's Debian
+    # package is 1.4.2, which refuses them): the roll-up then runs every 15 seconds, so the
+    # partial minute it rolls up trails the clock by at most 17 s
+    package_migrate.up(cron_cluster.owner_url, target=None, rdir=ROOT / "releases",
+                       mdir=ROOT / "migrations", out=lambda s: None)
+    with psycopg.connect(cron_cluster.owner_url, autocommit=True) as conn:
+        got = {v: conn.execute("select jobs_private.job_metrics_rollup_schedule(%s)",
+                               [v]).fetchone()[0]  # fmt: skip
+               for v in ("1.4", "1.4.2", "1.5", "1.5.2", "1.6", "1.10", "2.0")}
+    every_minute, every_15_s = "* * * * *", "15 seconds"
+    assert got == {"1.4": every_minute, "1.4.2": every_minute, "1.5": every_15_s,
+                   "1.5.2": every_15_s, "1.6": every_15_s, "1.10": every_15_s,
+                   "2.0": every_15_s}

@@ -19,6 +19,7 @@ import os
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -211,6 +212,9 @@ whole_blocks as (
     cross join (values (1::smallint), (10::smallint), (60::smallint), (360::smallint),
         (1440::smallint)) as z (minutes)
     group by 1, 2 having count(*) = z.minutes
+    -- the partial minute has a minute's counts, and is in no larger block
+    union all
+    select 1::smallint, p.minute from jobs_private.job_metrics_partial as p
 ),
 want as (
     select d.minutes, d.block as period, r.job_type, r.width, r.bucket, sum(r.jobs) as jobs
@@ -253,6 +257,7 @@ minute_sums as (
     from jobs_private.job_metrics_rollup as m
     where m.minutes = 1
         and not exists (select from jobs_private.job_metrics_minutes as x where x.minute = m.period)
+        and not exists (select from jobs_private.job_metrics_partial as x where x.minute = m.period)
 )
 (select 'missing or wrong', w.* from want as w
 except all select 'missing or wrong', g.* from got as g)
@@ -265,6 +270,38 @@ union all
 select * from hour_sums
 union all
 select * from minute_sums
+"""
+
+
+# The partial minute: the minute the horizon falls in, rolled up as far as the horizon, when
+# the horizon is inside it (true when right).
+PARTIAL_PLACED = """
+select (select array[p.minute, p.upto] from jobs_private.job_metrics_partial as p)
+    is not distinct from (
+        select case when h.closed_through
+            > date_bin('1 minute', h.closed_through, timestamptz '2000-01-01 00:00:00+00')
+            then array[date_bin('1 minute', h.closed_through,
+                timestamptz '2000-01-01 00:00:00+00'), h.closed_through]
+        end
+        from jobs_private.job_metrics_horizon as h
+    )
+"""
+# Its sums per job type, from the roll-up and (the same columns) from its jobs.
+PARTIAL_SUMS = """
+select r.job_type, r.completed, r.failed, r.cancelled, r.run_count, r.run_sum
+from jobs_private.job_metrics_partial as p
+inner join jobs_private.job_metrics_rollup as r on r.minutes = 1 and r.period = p.minute
+order by 1
+"""
+PARTIAL_JOBS = """
+select j.job_type, count(*) filter (where j.status = 'completed'),
+    count(*) filter (where j.status = 'failed'), count(*) filter (where j.status = 'cancelled'),
+    count(j.started_at) filter (where j.status = 'completed'),
+    sum(extract(epoch from j.completed_at - j.started_at)) filter (where j.status = 'completed')
+from jobs_private.job_metrics_partial as p
+inner join public.jobs as j on j.completed_at >= p.minute and j.completed_at < p.upto
+group by 1
+order by 1
 """
 
 
@@ -283,6 +320,9 @@ def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh:
                              " from jobs_private.job_metrics_hours").fetchone()[0]  # fmt: skip
         closed = conn.execute(CLOSED).fetchone()[0]
         minutes_wrong = conn.execute(MINUTES_WRONG).fetchall()
+        partial_placed = conn.execute(PARTIAL_PLACED).fetchone()[0]
+        partial_sums = conn.execute(PARTIAL_SUMS).fetchall()
+        partial_jobs = conn.execute(PARTIAL_JOBS).fetchall()
         # the run read the clock between now() and clock_timestamp()
         horizon_in_reach = conn.execute(
             "select h.closed_through between now() - interval '2 seconds'"
@@ -291,6 +331,8 @@ def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh:
         ).fetchone()[0]
     assert hours == closed
     assert minutes_wrong == []
+    assert partial_placed
+    assert partial_sums == partial_jobs
     assert conn.execute(BUCKETS_WRONG).fetchall() == []
     if fresh:
         assert horizon_in_reach
@@ -660,3 +702,70 @@ def test_a_short_window_reads_the_run_times_of_its_own_minutes_only(seeded: Seed
                 ).fetchone()[0]
             assert total > 10 * own, (w, total, own)
             assert got <= 3 * own, (w, got, own, total)
+
+
+def test_the_minute_not_closed_yet_is_rolled_up_as_far_as_the_horizon(
+    seeded: Seeded, server: Server,
+) -> None:
+    """A run rolls up the minute the horizon falls in, as far as the horizon
+    (job_metrics_partial), and system_metrics reads it from the roll-up, leaving only what
+    finished after the horizon to read from jobs; the next run writes it again, further, and
+    once the minute has closed it is a closed minute like any other."""
+    image_fast = ("select r.{col} from jobs_private.job_metrics_rollup as r"
+                  " where r.minutes = 1 and r.period = %s and r.job_type = 'image_fast'")
+    windows = ["1 minute", "17 minutes", "1 hour"]
+    with psycopg.connect(seeded.url, autocommit=True) as conn:
+        # far enough into a minute that the horizon, 2 s before the clock, is still in it
+        second = float(conn.execute("select extract(second from clock_timestamp())").fetchone()[0])
+        if not 6 <= second <= 50:
+            time.sleep((66 - second) % 60)
+        # 40 jobs of one run time finished just before the horizon: most of the minute's
+        # image_fast jobs, so its p50 is one of their run times
+        conn.execute(
+            "insert into public.jobs (user_id, job_type, status, metadata, started_at,"
+            " completed_at, created_at, attempts)"
+            " select %s, 'image_fast', 'completed', '{}', t - interval '7.25 seconds', t,"
+            " t - interval '9 seconds', 1"
+            " from (select clock_timestamp() - interval '2.5 seconds'"
+            "     - make_interval(secs => g * 0.001) from generate_series(1, 40) as g) as x (t)",
+            [ADMIN],
+        )
+        _rollup(conn)
+        minute, upto = conn.execute(
+            "select p.minute, p.upto from jobs_private.job_metrics_partial as p").fetchone()
+        assert conn.execute(image_fast.format(col="completed"), [minute]).fetchone()[0] >= 40
+        assert _compare(conn, windows) >= 3
+        # it is read from the roll-up: a wrong sum or run time of it shows
+        for wrong, undo in (
+            ("update jobs_private.job_metrics_rollup set completed = completed + 1"
+             " where minutes = 1 and period = %s",
+             "update jobs_private.job_metrics_rollup set completed = completed - 1"
+             " where minutes = 1 and period = %s"),
+            ("update jobs_private.job_metrics_run_seconds set run_seconds = -run_seconds - 1"
+             " where minute = %s",
+             "update jobs_private.job_metrics_run_seconds set run_seconds = -run_seconds - 1"
+             " where minute = %s"),
+        ):
+            conn.execute(wrong, [minute])
+            with pytest.raises(AssertionError):
+                _compare(conn, ["1 minute"])
+            conn.execute(undo, [minute])
+        # the next run writes it again, as far as its own horizon
+        time.sleep(0.5)
+        _rollup(conn)
+        again = conn.execute(
+            "select p.minute, p.upto from jobs_private.job_metrics_partial as p").fetchone()
+        assert again is None or again[0] > minute or again[1] > upto
+        assert _compare(conn, windows) >= 3
+    if server.on_the_hour is None:
+        return
+    # on the faked clock: a minute later, it is a closed minute, and the partial one is the next
+    server.on_the_hour(minute + timedelta(seconds=70))
+    with psycopg.connect(seeded.url, autocommit=True) as conn:
+        _rollup(conn)
+        assert conn.execute("select exists (select from jobs_private.job_metrics_minutes"
+                            " where minute = %s)", [minute]).fetchone()[0]  # fmt: skip
+        assert conn.execute("select p.minute from jobs_private.job_metrics_partial as p"
+                            ).fetchone()[0] == minute + timedelta(minutes=1)  # fmt: skip
+        assert conn.execute(image_fast.format(col="completed"), [minute]).fetchone()[0] >= 40
+        assert _compare(conn, windows) >= 3
