@@ -53,7 +53,9 @@ def _jobs(conn: psycopg.Connection[Any], n: int, every: float, upto_sql: str) ->
 
 
 def setup(su_url: str, dbs: dict[str, str], releases: dict[str, str | None], rate: int,
-          prog: Progress) -> None:
+          prog: Progress) -> dict[str, str]:
+    """Loads each side's database for `rate`; answers the release each side installed."""
+    installed = {}
     admin = _url(su_url, "postgres")
     apply_cluster_part(admin)
     with psycopg.connect(admin, autocommit=True) as c:
@@ -74,11 +76,13 @@ def setup(su_url: str, dbs: dict[str, str], releases: dict[str, str | None], rat
             _jobs(c, 65 * 60 * rate, 1.0 / rate, t0)
             c.execute("vacuum analyze")
             got = c.execute("select jobs_private.installed_release()").fetchone()[0]
+            installed[side] = got
         with psycopg.connect(_url(su_url, db, OWNER), autocommit=True) as c:
             c.execute("select jobs_private.rollup_job_metrics()")
         with psycopg.connect(_url(su_url, db), autocommit=True) as c:
             c.execute("vacuum analyze")  # the roll-up's tables, as autovacuum keeps them
         prog.done(f"{db}: jobsdb {got}, loaded and rolled up in {time.monotonic() - t:.0f} s")
+    return installed
 
 
 def _writer(url: str, rate: int, stop: threading.Event) -> None:
@@ -150,12 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         print("| jobs/s | window | before p50 / p95 ms | new p50 / p95 ms | new / before p50 |")
         print("| --- | --- | --- | --- | --- |")
         for rate in rates:
-            setup(su_url, dbs, releases, rate, prog)
+            installed = setup(su_url, dbs, releases, rate, prog)
             lat = {side: {w: [] for w in WINDOWS} for side in dbs}
             runs: dict[str, list[float]] = {side: [] for side in dbs}
             for side in ("before", "new", "before", "new"):
                 prog.step(f"{rate} jobs/s: {dbs[side]}, {a.secs} s")
-                every = schedule_s(a.before) if side == "before" else 60
+                every = schedule_s(installed[side])
                 phase(su_url, dbs[side], every, rate, a.secs, lat[side], runs[side])
             for w in WINDOWS:
                 b, n = lat["before"][w], lat["new"][w]

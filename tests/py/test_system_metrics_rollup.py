@@ -759,13 +759,31 @@ def test_the_minute_not_closed_yet_is_rolled_up_as_far_as_the_horizon(
         assert _compare(conn, windows) >= 3
     if server.on_the_hour is None:
         return
-    # on the faked clock: a minute later, it is a closed minute, and the partial one is the next
-    server.on_the_hour(minute + timedelta(seconds=70))
+    # on the faked clock, later: it is a closed minute. The clock stands half a minute into the
+    # last minute of a ten-minute block (:09, :19, ...), so the partial minute completes a
+    # block of ten side by side with nine closed ones, and is still no whole ten minutes
+    later = minute + timedelta(minutes=1)
+    later += timedelta(minutes=(9 - later.minute % 10) % 10, seconds=30)
+    server.on_the_hour(later)
     with psycopg.connect(seeded.url, autocommit=True) as conn:
+        conn.execute(  # 40 more, of another run time, in the partial minute
+            "insert into public.jobs (user_id, job_type, status, metadata, started_at,"
+            " completed_at, created_at, attempts)"
+            " select %s, 'image_fast', 'completed', '{}', t - interval '3.5 seconds', t,"
+            " t - interval '4 seconds', 1"
+            " from (select clock_timestamp() - interval '2.5 seconds'"
+            "     - make_interval(secs => g * 0.001) from generate_series(1, 40) as g) as x (t)",
+            [ADMIN],
+        )
         _rollup(conn)
         assert conn.execute("select exists (select from jobs_private.job_metrics_minutes"
                             " where minute = %s)", [minute]).fetchone()[0]  # fmt: skip
         assert conn.execute("select p.minute from jobs_private.job_metrics_partial as p"
-                            ).fetchone()[0] == minute + timedelta(minutes=1)  # fmt: skip
+                            ).fetchone()[0] == later - timedelta(seconds=30)  # fmt: skip
         assert conn.execute(image_fast.format(col="completed"), [minute]).fetchone()[0] >= 40
+        assert _compare(conn, windows) >= 3
+    # a minute on, with no run since: the partial minute has ended but is not closed; it is
+    # read once, as the partial minute (not also as a closed one)
+    server.on_the_hour(later + timedelta(minutes=1))
+    with psycopg.connect(seeded.url, autocommit=True) as conn:
         assert _compare(conn, windows) >= 3
