@@ -45,6 +45,8 @@ VERSION_RE = re.compile(r"^\d{14}$")
 # PostgreSQL's time units for settings such as lock_timeout (a bare number is milliseconds)
 DURATION_RE = re.compile(r"^\s*\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\s*$")
 DRY_RUN_LOCK_TIMEOUT = "500ms"
+# How often a file (not a no-transaction one) is run when it keeps losing deadlocks
+DEADLOCK_TRIES = 3
 
 HISTORY_DDL = [
     "create schema if not exists supabase_migrations",
@@ -266,6 +268,10 @@ def _advice(e: psycopg.Error, mig: Migration) -> str:
     if isinstance(e, pg_errors.LockNotAvailable):
         return (f"{done}; a table it changes is busy (the lock timeout ran out): run it again"
                 " later, or allow a longer wait with --lock-timeout (e.g. --lock-timeout 30s)")
+    if isinstance(e, pg_errors.DeadlockDetected):
+        tried = (f" (tried {DEADLOCK_TRIES} times)" if not mig.no_transaction else "")
+        return (f"{done}{tried}; it deadlocked with another transaction, most likely the"
+                " running queue's: run it again")
     if isinstance(e, pg_errors.QueryCanceled):
         return (f"{done}; a statement ran past the statement timeout: run it again when the"
                 " database is quieter, or allow longer with --statement-timeout (e.g. 30min)")
@@ -307,12 +313,26 @@ def apply_one(
                 " and build them again (e.g. `drop index concurrently ...` then rerun)."
             )
         return
-    with conn.transaction():
-        conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout,))
-        conn.execute("select set_config('statement_timeout', %s, true)", (statement_timeout,))
-        for i, stmt in enumerate(mig.statements):
-            _run_statement(conn, mig, i, stmt)
-        conn.execute(INSERT_HISTORY, (mig.version, mig.name, mig.statements))
+    # A file that loses a deadlock is tried again: nothing of it was applied, and the other
+    # side is most likely the running queue, whose transactions last milliseconds. A step that
+    # changes public.jobs locks the parent and then its partitions, while the queue's functions
+    # lock the partition they write first and the parent after it (a key check through
+    # public.jobs): under running workers that cycle closes now and then.
+    for attempt in range(1, DEADLOCK_TRIES + 1):
+        try:
+            with conn.transaction():
+                conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout,))
+                conn.execute("select set_config('statement_timeout', %s, true)",
+                             (statement_timeout,))
+                for i, stmt in enumerate(mig.statements):
+                    _run_statement(conn, mig, i, stmt)
+                conn.execute(INSERT_HISTORY, (mig.version, mig.name, mig.statements))
+            return
+        except MigrateError as e:
+            if attempt == DEADLOCK_TRIES or not isinstance(e.__cause__,
+                                                           pg_errors.DeadlockDetected):
+                raise
+            time.sleep(0.2 * attempt)
 
 
 def settings(lock_timeout: str | None, statement_timeout: str | None, wait: float | None,

@@ -388,3 +388,42 @@ def test_new_creates_timestamped_file(mdir: Path) -> None:
     assert migrate.FILE_RE.match(p.name)
     with pytest.raises(MigrateError):
         migrate.new(mdir, "Bad Name")
+
+
+def test_a_file_that_loses_a_deadlock_is_run_again(bare_db: str, mdir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file locks a then b; another transaction holds b and then asks for a. The file waits
+    first, so its deadlock check runs first and it is the one cancelled (40P01); run again once
+    the other transaction has ended, it applies. With one try it fails, saying so."""
+    q(bare_db, "create table a (id int); create table b (id int)")
+    write(mdir, "20240101000000_ab.sql", "lock table a;\nlock table b;\ncreate table c (id int);\n")
+
+    def other_side() -> None:
+        with psycopg.connect(bare_db) as other:
+            other.execute("lock table b")
+            got.set()
+            deadline = time.monotonic() + 20
+            while not other.execute(  # until the file waits for b
+                "select exists (select from pg_locks where relation = 'b'::regclass"
+                " and not granted)").fetchone()[0]:  # fmt: skip
+                assert time.monotonic() < deadline, "the file never waited for b"
+                time.sleep(0.02)
+            other.execute("lock table a")  # the cycle: the file's check cancels the file
+            other.commit()
+
+    for tries, applied in ((1, False), (3, True)):
+        monkeypatch.setattr(migrate, "DEADLOCK_TRIES", tries)
+        got = threading.Event()
+        t = threading.Thread(target=other_side)
+        t.start()
+        got.wait(10)
+        try:
+            if applied:
+                migrate.up(bare_db, mdir, lock_timeout="10s", out=quiet)
+            else:
+                with pytest.raises(MigrateError, match=r"\[40P01\].*deadlocked with another"):
+                    migrate.up(bare_db, mdir, lock_timeout="10s", out=quiet)
+        finally:
+            t.join(10)
+        assert exists(bare_db, "public.c") is applied
+        assert [r[1] for r in history(bare_db)] == (["ab"] if applied else [])
