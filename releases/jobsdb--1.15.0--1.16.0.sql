@@ -69,8 +69,9 @@ from public, anon, authenticated, service_role;
 -- minute not closed yet (up to the horizon: job_metrics_partial), and forgets minutes older
 -- than that. Idempotent; concurrent runs take turns (a transaction-level advisory lock), and a
 -- run after another finds nothing left to do but the partial minute. Run by pg_cron every
--- minute, or every 15 seconds with pg_cron 1.5 (schedule_maintenance), or by the owner; system_metrics is exact without it (it reads from jobs whatever is not
--- rolled up), only slower. from_scratch recomputes every minute: after finished jobs were
+-- minute, or every 15 seconds with pg_cron 1.5 (schedule_maintenance), or by the owner;
+-- system_metrics is exact without it (it reads from jobs whatever is not rolled up), only
+-- slower. from_scratch recomputes every minute: after finished jobs were
 -- inserted, changed or deleted with triggers off (session_replication_role = replica).
 --
 -- When a minute is closed: minute + 1 min <= jobs_private.job_metrics_horizon() (no transaction
@@ -345,10 +346,11 @@ from public, anon, authenticated, service_role;
 -- jobs_api is not exposed by PostgREST; its functions are callable by API roles only
 -- through their public entry point.
 -- Fast at production size: live figures read only queued/processing rows (partial indexes);
--- history figures sum the roll-up of closed minutes and hours (jobs_private.rollup_job_metrics)
--- and read only the rest of the window from jobs (the minutes not closed yet, and its first
--- partial minute: the part inside the window, or the part before it, taken off the minute's
--- roll-up, whichever is shorter), through jobs_job_type_idx (job_type, completed_at). The
+-- history figures sum the roll-up of closed minutes and hours (jobs_private.rollup_job_metrics),
+-- and of the minute not closed yet as far as the roll-up's last run reached (the partial
+-- minute), and read only the rest of the window from jobs (what finished after that, and its
+-- first partial minute: the part inside the window, or the part before it, taken off the
+-- minute's roll-up, whichever is shorter), through jobs_job_type_idx (job_type, completed_at). The
 -- percentiles count the window's run times per coarse bucket (whole days, then whole six
 -- hours, hours, ten minutes and the few minutes left at the edges), then per bucket within the
 -- coarse one each percentile falls in (the minutes left: from their run times), and read the

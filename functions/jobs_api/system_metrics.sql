@@ -3,10 +3,11 @@
 -- jobs_api is not exposed by PostgREST; its functions are callable by API roles only
 -- through their public entry point.
 -- Fast at production size: live figures read only queued/processing rows (partial indexes);
--- history figures sum the roll-up of closed minutes and hours (jobs_private.rollup_job_metrics)
--- and read only the rest of the window from jobs (the minutes not closed yet, and its first
--- partial minute: the part inside the window, or the part before it, taken off the minute's
--- roll-up, whichever is shorter), through jobs_job_type_idx (job_type, completed_at). The
+-- history figures sum the roll-up of closed minutes and hours (jobs_private.rollup_job_metrics),
+-- and of the minute not closed yet as far as the roll-up's last run reached (the partial
+-- minute), and read only the rest of the window from jobs (what finished after that, and its
+-- first partial minute: the part inside the window, or the part before it, taken off the
+-- minute's roll-up, whichever is shorter), through jobs_job_type_idx (job_type, completed_at). The
 -- percentiles count the window's run times per coarse bucket (whole days, then whole six
 -- hours, hours, ten minutes and the few minutes left at the edges), then per bucket within the
 -- coarse one each percentile falls in (the minutes left: from their run times), and read the

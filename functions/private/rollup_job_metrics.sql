@@ -3,8 +3,9 @@
 -- minute not closed yet (up to the horizon: job_metrics_partial), and forgets minutes older
 -- than that. Idempotent; concurrent runs take turns (a transaction-level advisory lock), and a
 -- run after another finds nothing left to do but the partial minute. Run by pg_cron every
--- minute, or every 15 seconds with pg_cron 1.5 (schedule_maintenance), or by the owner; system_metrics is exact without it (it reads from jobs whatever is not
--- rolled up), only slower. from_scratch recomputes every minute: after finished jobs were
+-- minute, or every 15 seconds with pg_cron 1.5 (schedule_maintenance), or by the owner;
+-- system_metrics is exact without it (it reads from jobs whatever is not rolled up), only
+-- slower. from_scratch recomputes every minute: after finished jobs were
 -- inserted, changed or deleted with triggers off (session_replication_role = replica).
 --
 -- When a minute is closed: minute + 1 min <= jobs_private.job_metrics_horizon() (no transaction
