@@ -1,0 +1,1 @@
+../../releases/jobsdb--1.15.0--1.16.0.sql
