@@ -185,6 +185,37 @@ def test_the_upgrade_to_1_12_0_runs_a_scheduled_roll_up_every_minute_and_the_way
     assert schedules() == {**before, "jobsdb-rollup-job-metrics": ("2-59/5 * * * *", False)}
 
 
+def test_the_upgrade_to_1_16_0_keeps_the_roll_up_every_minute_on_pg_cron_1_4(
+    cron_cluster: Cluster,
+) -> None:
+    # The step (and its way back) set the roll-up's schedule for the pg_cron it finds; 1.4.2
+    # has no seconds schedules, so it stays every minute, and a job the owner deactivated stays
+    # inactive
+    c = cron_cluster
+
+    def migrate(target: str | None) -> None:
+        package_migrate.up(c.owner_url, target=target, rdir=ROOT / "releases",
+                           mdir=ROOT / "migrations", out=lambda s: None)
+
+    def schedules() -> dict[str, tuple[str, bool]]:
+        with psycopg.connect(c.owner_url, autocommit=True) as conn:
+            return {r[0]: (r[1], r[2]) for r in conn.execute(
+                "select jobname, schedule, active from cron.job").fetchall()}
+
+    migrate("1.15.0")
+    enable_pg_cron(c.superuser_url)
+    with psycopg.connect(c.owner_url, autocommit=True) as conn:
+        conn.execute("select jobs_private.schedule_maintenance()")
+        conn.execute("select cron.alter_job(jobid, active := false) from cron.job"
+                     " where jobname = 'jobsdb-rollup-job-metrics'")
+    before = schedules()
+    assert before["jobsdb-rollup-job-metrics"] == ("* * * * *", False)
+    migrate("1.16.0")
+    assert schedules() == before
+    migrate("1.15.0")
+    assert schedules() == before
+
+
 def test_the_roll_up_runs_every_15_seconds_where_pg_cron_has_seconds_schedules(
     cron_cluster: Cluster,
 ) -> None:
