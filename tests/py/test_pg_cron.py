@@ -10,7 +10,7 @@ and their commands run by the test: pg_cron 1.4 schedules by the minute, too slo
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -151,6 +151,23 @@ def test_schedules_made_after_the_migrations_exist_and_do_the_work(
         ).fetchone()[0] == 0
 
 
+def _migrate(c: Cluster) -> Callable[[str | None], None]:
+    """Migrates the cluster's database to a release (None: the newest)."""
+    def migrate(target: str | None) -> None:
+        package_migrate.up(c.owner_url, target=target, rdir=ROOT / "releases",
+                           mdir=ROOT / "migrations", out=lambda s: None)
+    return migrate
+
+
+def _schedules(c: Cluster) -> Callable[[], dict[str, tuple[str, bool]]]:
+    """The pg_cron jobs' schedules and whether they are active, by name."""
+    def schedules() -> dict[str, tuple[str, bool]]:
+        with psycopg.connect(c.owner_url, autocommit=True) as conn:
+            return {r[0]: (r[1], r[2]) for r in conn.execute(
+                "select jobname, schedule, active from cron.job").fetchall()}
+    return schedules
+
+
 def test_the_upgrade_to_1_12_0_runs_a_scheduled_roll_up_every_minute_and_the_way_back_undoes_it(
     cron_cluster: Cluster,
 ) -> None:
@@ -158,15 +175,7 @@ def test_the_upgrade_to_1_12_0_runs_a_scheduled_roll_up_every_minute_and_the_way
     # read up to six minutes of jobs from jobs. The step moves the owner's schedule, keeping
     # whether it is active; the way back puts 1.11.0's back.
     c = cron_cluster
-
-    def migrate(target: str) -> None:
-        package_migrate.up(c.owner_url, target=target, rdir=ROOT / "releases",
-                           mdir=ROOT / "migrations", out=lambda s: None)
-
-    def schedules() -> dict[str, tuple[str, bool]]:
-        with psycopg.connect(c.owner_url, autocommit=True) as conn:
-            return {r[0]: (r[1], r[2]) for r in conn.execute(
-                "select jobname, schedule, active from cron.job").fetchall()}
+    migrate, schedules = _migrate(c), _schedules(c)
 
     migrate("1.11.0")
     enable_pg_cron(c.superuser_url)
@@ -192,15 +201,7 @@ def test_the_upgrade_to_1_16_0_keeps_the_roll_up_every_minute_on_pg_cron_1_4(
     # has no seconds schedules, so it stays every minute, and a job the owner deactivated stays
     # inactive
     c = cron_cluster
-
-    def migrate(target: str | None) -> None:
-        package_migrate.up(c.owner_url, target=target, rdir=ROOT / "releases",
-                           mdir=ROOT / "migrations", out=lambda s: None)
-
-    def schedules() -> dict[str, tuple[str, bool]]:
-        with psycopg.connect(c.owner_url, autocommit=True) as conn:
-            return {r[0]: (r[1], r[2]) for r in conn.execute(
-                "select jobname, schedule, active from cron.job").fetchall()}
+    migrate, schedules = _migrate(c), _schedules(c)
 
     migrate("1.15.0")
     enable_pg_cron(c.superuser_url)
@@ -222,8 +223,7 @@ def test_the_roll_up_runs_every_15_seconds_where_pg_cron_has_seconds_schedules(
     # pg_cron 1.5 added schedules of 1-59 seconds (Supabase ships 1.6; this cluster's Debian
     # package is 1.4.2, which refuses them): the roll-up then runs every 15 seconds, so the
     # partial minute it rolls up trails the clock by at most 17 s
-    package_migrate.up(cron_cluster.owner_url, target=None, rdir=ROOT / "releases",
-                       mdir=ROOT / "migrations", out=lambda s: None)
+    _migrate(cron_cluster)(None)
     with psycopg.connect(cron_cluster.owner_url, autocommit=True) as conn:
         got = {v: conn.execute("select jobs_private.job_metrics_rollup_schedule(%s)",
                                [v]).fetchone()[0]  # fmt: skip
