@@ -7,8 +7,8 @@ then the last 65 minutes at the rate (bench/scripts/metrics_edges.sql). Then eac
 turn (twice, alternated): a writer finishes jobs at the rate while the roll-up runs on its
 release's pg_cron schedule on Supabase (every 15 seconds since 1.16.0, every minute since
 1.12.0, every five minutes before) and an admin calls system_metrics for each window, as
-PostgREST does. Reported: p50/p95 per window and release,
-the ratio of the p50s, and the newest roll-up's time per run."""
+PostgREST does. Reported: p50/p95 per window and release, the ratio of the p50s, and the
+newest roll-up's time per run."""
 
 from __future__ import annotations
 

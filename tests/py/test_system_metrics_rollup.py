@@ -308,11 +308,12 @@ order by 1
 def _rollup(conn: psycopg.Connection[Any], from_scratch: bool = False, *, fresh: bool = True,
             ) -> int:
     """One run in a read committed transaction of its own; after it, in that transaction: the
-    rolled-up minutes and hours are exactly the closed ones, every count and sum is its
-    minutes', and (fresh: no other transaction was open) the horizon is 2 seconds before the
-    clock when the run read it, so they are all the window's 31 * 24 hours, the one that has
-    just ended included (a run in the first 2 seconds of an hour waits them out; on the faked
-    clock every run starts there). Returns what the run answered."""
+    rolled-up minutes and hours are exactly the closed ones, the partial minute is the one the
+    horizon falls in with its jobs' sums, every count and sum is its minutes', and (fresh: no
+    other transaction was open) the horizon is 2 seconds before the clock when the run read it,
+    so they are all the window's 31 * 24 hours, the one that has just ended included (a run in
+    the first 2 seconds of an hour waits them out; on the faked clock every run starts there).
+    Returns what the run answered."""
     with conn.transaction():
         n = conn.execute("select jobs_private.rollup_job_metrics(%s)",
                          [from_scratch]).fetchone()[0]  # fmt: skip
