@@ -705,6 +705,20 @@ def test_a_short_window_reads_the_run_times_of_its_own_minutes_only(seeded: Seed
             assert got <= 3 * own, (w, got, own, total)
 
 
+def _just_finished(conn: psycopg.Connection[Any], run_seconds: float) -> None:
+    """40 image_fast jobs of one run time, finished in the 40 ms up to 2.5 s before the clock:
+    before the horizon of a run that starts now, inside the minute it falls in."""
+    conn.execute(
+        "insert into public.jobs (user_id, job_type, status, metadata, started_at,"
+        " completed_at, created_at, attempts)"
+        " select %s, 'image_fast', 'completed', '{}', t - make_interval(secs => %s), t,"
+        " t - make_interval(secs => %s + 1), 1"
+        " from (select clock_timestamp() - interval '2.5 seconds'"
+        "     - make_interval(secs => g * 0.001) from generate_series(1, 40) as g) as x (t)",
+        [ADMIN, run_seconds, run_seconds],
+    )
+
+
 def test_the_minute_not_closed_yet_is_rolled_up_as_far_as_the_horizon(
     seeded: Seeded, server: Server,
 ) -> None:
@@ -728,15 +742,7 @@ def test_the_minute_not_closed_yet_is_rolled_up_as_far_as_the_horizon(
     with psycopg.connect(seeded.url, autocommit=True) as conn:
         # 40 jobs of one run time finished just before the horizon: most of the minute's
         # image_fast jobs, so its p50 is one of their run times
-        conn.execute(
-            "insert into public.jobs (user_id, job_type, status, metadata, started_at,"
-            " completed_at, created_at, attempts)"
-            " select %s, 'image_fast', 'completed', '{}', t - interval '7.25 seconds', t,"
-            " t - interval '9 seconds', 1"
-            " from (select clock_timestamp() - interval '2.5 seconds'"
-            "     - make_interval(secs => g * 0.001) from generate_series(1, 40) as g) as x (t)",
-            [ADMIN],
-        )
+        _just_finished(conn, run_seconds=7.25)
         _rollup(conn)
         minute, upto = conn.execute(
             "select p.minute, p.upto from jobs_private.job_metrics_partial as p").fetchone()
@@ -773,15 +779,7 @@ def test_the_minute_not_closed_yet_is_rolled_up_as_far_as_the_horizon(
     later += timedelta(minutes=(9 - later.minute % 10) % 10, seconds=30)
     server.on_the_hour(later)
     with psycopg.connect(seeded.url, autocommit=True) as conn:
-        conn.execute(  # 40 more, of another run time, in the partial minute
-            "insert into public.jobs (user_id, job_type, status, metadata, started_at,"
-            " completed_at, created_at, attempts)"
-            " select %s, 'image_fast', 'completed', '{}', t - interval '3.5 seconds', t,"
-            " t - interval '4 seconds', 1"
-            " from (select clock_timestamp() - interval '2.5 seconds'"
-            "     - make_interval(secs => g * 0.001) from generate_series(1, 40) as g) as x (t)",
-            [ADMIN],
-        )
+        _just_finished(conn, run_seconds=3.5)  # 40 more, of another run time
         _rollup(conn)
         assert conn.execute("select exists (select from jobs_private.job_metrics_minutes"
                             " where minute = %s)", [minute]).fetchone()[0]  # fmt: skip
